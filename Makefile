@@ -1,0 +1,32 @@
+# The two commands a new user needs: `make demo` and `make test`.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+FASHION_MNIST := /usr/share/datasets/fashion-mnist
+
+.PHONY: setup data demo test bench clean
+
+setup: $(STAMP)
+
+$(STAMP): setup.py
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+# Fashion-MNIST from Debian's dataset-fashion-mnist when we are root with
+# apt-get; otherwise rocket_keras.data falls back to the Keras download.
+data:
+	@if [ ! -d $(FASHION_MNIST) ] && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		apt-get update -qq && apt-get install -y -qq dataset-fashion-mnist; \
+	fi
+
+demo: setup data
+	$(PY) examples/train.py --flagfile=zoo/resnet14-resnet8_fmnist/demo_flags.txt --output_dir=runs/demo --noresume
+
+test: setup
+	$(PY) -m pytest -q tests
+
+clean:
+	rm -rf runs .pytest_cache

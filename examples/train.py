@@ -1,0 +1,191 @@
+r"""Trains a rocket pair (or one of its nets alone) and exports the light net.
+
+    python examples/train.py --model=resnet14-resnet8_fmnist --epochs=3 \
+        --output_dir=runs/demo
+
+    python examples/train.py --flagfile=zoo/wrn40_1-wrn16_1/flags.txt
+
+Writes to ``--output_dir``: ``model.keras`` (the best epoch on validation is
+not chosen: the last epoch is kept, so no choice depends on data), a CSV
+history, a TensorBoard log, a BackupAndRestore directory (``--resume``
+continues from it), ``light_float32.tflite`` and ``light_int8.tflite`` and
+``results.json`` with test accuracies, each TFLite file measured through the
+LiteRT interpreter on the whole test set.
+
+``--method=light`` / ``--method=booster`` train the same light or booster
+network alone with cross-entropy: the baseline rocket training must beat.
+"""
+
+import json
+import os
+import sys
+import time
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+from absl import app, flags, logging  # noqa: E402
+
+flags.DEFINE_string("model", "resnet14-resnet8_fmnist", "Registered model name (see rocket_keras.zoo.list_models()).")
+flags.DEFINE_enum("method", "rocket", ["rocket", "light", "booster"], "Train the pair jointly, or one net alone.")
+flags.DEFINE_string("dataset", "fashion_mnist", "fashion_mnist, cifar10, cifar100 or svhn_cropped.")
+flags.DEFINE_string("data_dir", None, "cifar10: directory of train/test TFRecords; others: tfds data_dir.")
+flags.DEFINE_integer("train_size", None, "Use only this many training examples (quick runs).")
+flags.DEFINE_integer("validation_size", 5000, "Training examples held out for validation.")
+flags.DEFINE_bool("augment", None, "Pad-crop(-flip) augmentation; default: the dataset's usual choice.")
+flags.DEFINE_integer("epochs", 3, "Training epochs.")
+flags.DEFINE_integer("batch_size", 128, "Global batch size.")
+flags.DEFINE_float("learning_rate", 0.1, "Initial SGD learning rate.")
+flags.DEFINE_float("momentum", 0.9, "SGD momentum.")
+flags.DEFINE_float("weight_decay", 5e-4, "Decoupled weight decay (kernels only; not BN or biases).")
+flags.DEFINE_list("lr_decay_at", ["0.5", "0.75"], "Fractions of training where the learning rate drops.")
+flags.DEFINE_float("lr_decay_factor", 0.1, "Learning-rate multiplier at each drop.")
+flags.DEFINE_enum("hint", "logits_mse", ["logits_mse", "softmax_mse", "kd"], "Hint loss.")
+flags.DEFINE_float("hint_weight", 0.03, "Weight lambda of the hint loss.")
+flags.DEFINE_float("temperature", 4.0, "Temperature of the 'kd' hint.")
+flags.DEFINE_bool("gradient_block", True, "Stop the hint's gradient into the booster.")
+flags.DEFINE_enum("share", None, ["bottom", "interval", "none"], "Override the model's sharing layout.")
+flags.DEFINE_integer("seed", 0, "Random seed (weights, shuffling, validation split).")
+flags.DEFINE_string("output_dir", "runs/latest", "Where the model, logs and exports go.")
+flags.DEFINE_bool("resume", True, "Continue from the backup in --output_dir when there is one.")
+flags.DEFINE_bool("export", True, "Export the light net to TFLite (float32 and int8) and measure it.")
+flags.DEFINE_integer("verbose", 1, "Keras verbosity: 1 progress bar, 2 one line per epoch.")
+
+FLAGS = flags.FLAGS
+
+
+def build_optimizer(steps_per_epoch):
+    import keras
+
+    total = FLAGS.epochs * steps_per_epoch
+    boundaries = [int(float(f) * total) for f in FLAGS.lr_decay_at]
+    values = [FLAGS.learning_rate * FLAGS.lr_decay_factor**i for i in range(len(boundaries) + 1)]
+    schedule = keras.optimizers.schedules.PiecewiseConstantDecay(boundaries, values)
+    optimizer = keras.optimizers.SGD(schedule, momentum=FLAGS.momentum, weight_decay=FLAGS.weight_decay)
+    optimizer.exclude_from_weight_decay(var_names=["gamma", "beta", "bias"])
+    return optimizer
+
+
+def build_and_compile(splits):
+    import keras
+
+    from rocket_keras.zoo import get_model
+
+    overrides = {"input_shape": splits.input_shape, "num_classes": splits.num_classes}
+    if FLAGS.share:
+        overrides["share"] = FLAGS.share
+    rocket = get_model(FLAGS.model, **overrides)
+    optimizer = build_optimizer(splits.steps_per_epoch)
+    if FLAGS.method == "rocket":
+        rocket.compile(
+            optimizer=optimizer,
+            metrics=["accuracy"],
+            hint=FLAGS.hint,
+            hint_weight=FLAGS.hint_weight,
+            temperature=FLAGS.temperature,
+            gradient_block=FLAGS.gradient_block,
+        )
+        return rocket, rocket
+    single = rocket.light_model() if FLAGS.method == "light" else rocket.booster_model()
+    single.compile(
+        optimizer=optimizer,
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+        metrics=["accuracy"],
+    )
+    return single, rocket
+
+
+def callbacks(output_dir):
+    import keras
+
+    return [
+        keras.callbacks.BackupAndRestore(os.path.join(output_dir, "backup")),
+        keras.callbacks.TerminateOnNaN(),
+        keras.callbacks.CSVLogger(os.path.join(output_dir, "history.csv"), append=FLAGS.resume),
+        keras.callbacks.TensorBoard(os.path.join(output_dir, "logs")),
+        keras.callbacks.ModelCheckpoint(os.path.join(output_dir, "model.keras")),
+    ]
+
+
+def export_and_measure(rocket, splits, output_dir, results):
+    from rocket_keras.export import export_light, exported_accuracy
+
+    calibration = splits.train.take(4)  # 512 training images
+    for quantization in (None, "int8"):
+        path = os.path.join(output_dir, f"light_{quantization or 'float32'}.tflite")
+        report = export_light(rocket, path, quantization=quantization, representative_data=calibration)
+        print(report, "\n")
+        results[f"tflite_{report.quantization}"] = {
+            "path": path,
+            "size_bytes": report.size_bytes,
+            "test_accuracy": exported_accuracy(path, splits.test),
+        }
+
+
+def main(argv):
+    del argv
+    logging.set_verbosity(logging.WARNING)
+    import keras
+
+    from rocket_keras import data
+
+    keras.utils.set_random_seed(FLAGS.seed)
+    os.makedirs(FLAGS.output_dir, exist_ok=True)
+    backup = os.path.join(FLAGS.output_dir, "backup")
+    if not FLAGS.resume and os.path.exists(backup):
+        import shutil
+
+        shutil.rmtree(backup)
+    splits = data.load(
+        FLAGS.dataset,
+        batch_size=FLAGS.batch_size,
+        validation_size=FLAGS.validation_size,
+        augment=FLAGS.augment,
+        seed=FLAGS.seed,
+        data_dir=FLAGS.data_dir,
+        train_size=FLAGS.train_size,
+    )
+    model, rocket = build_and_compile(splits)
+    start = time.time()
+    history = model.fit(
+        splits.train,
+        validation_data=splits.validation,
+        epochs=FLAGS.epochs,
+        callbacks=callbacks(FLAGS.output_dir),
+        shuffle=False,  # The tf.data pipeline shuffles.
+        verbose=FLAGS.verbose,
+    )
+    train_seconds = time.time() - start
+    if history.history.get("loss") and any(v != v for v in history.history["loss"]):
+        sys.exit("Training stopped: the loss became NaN. The last good model is in model.keras.")
+    test = model.evaluate(splits.test, return_dict=True, verbose=0)
+    results = {
+        "model": FLAGS.model,
+        "method": FLAGS.method,
+        "dataset": FLAGS.dataset,
+        "epochs": FLAGS.epochs,
+        "seed": FLAGS.seed,
+        "train_size": splits.train_size,
+        "train_seconds": round(train_seconds, 1),
+        "command": " ".join(sys.argv),
+        "light_parameters": rocket.light_model().count_params(),
+        "booster_parameters": rocket.booster_model().count_params(),
+    }
+    if FLAGS.method == "rocket":
+        results["light_test_accuracy"] = test["light_accuracy"]
+        results["booster_test_accuracy"] = test["booster_accuracy"]
+    else:
+        results[f"{FLAGS.method}_test_accuracy"] = test["accuracy"]
+    if FLAGS.export and FLAGS.method != "booster":
+        export_and_measure(rocket, splits, FLAGS.output_dir, results)
+    with open(os.path.join(FLAGS.output_dir, "results.json"), "w") as f:
+        json.dump(results, f, indent=2)
+    print("\nTest accuracy")
+    for key, value in results.items():
+        if key.endswith("test_accuracy"):
+            print(f"  {key[:-len('_test_accuracy')]:<10} {value:.4f}")
+        elif key.startswith("tflite_"):
+            print(f"  {key:<10} {value['test_accuracy']:.4f}  ({value['size_bytes']:,} bytes)")
+
+
+if __name__ == "__main__":
+    app.run(main)

@@ -1,0 +1,14 @@
+"""rocket_keras: Rocket Launching (Zhou et al., AAAI 2018) for Keras 3.
+
+A light network and a booster network train together in one ``model.fit``;
+the light net then ships alone. Importing the package registers its Keras
+classes, so ``keras.models.load_model`` can read saved rocket models.
+"""
+
+__version__ = "0.1.0"
+
+from rocket_keras.rocket_model import RocketModel
+from rocket_keras.export import export_light
+from rocket_keras import zoo
+
+__all__ = ["RocketModel", "export_light", "__version__"]

@@ -1,0 +1,89 @@
+"""Building blocks shared by every template.
+
+A block never creates layers itself: it asks a ``layers`` factory for them by
+a local name (``"stage1_block2_conv1"``). The factory decides the owner prefix
+(``booster_``, ``light_``, ``shared_``) and, for "interval" sharing, hands out
+the very same convolution object to both networks. This keeps templates
+ignorant of sharing, which lives in one place: ``rocket_keras.zoo.dual_head``.
+
+The factory interface (see ``dual_head.BranchLayers``)::
+
+    conv(name, filters, kernel_size, strides=1)
+    depthwise_conv(name, kernel_size, strides=1)
+    norm(name)
+    relu(name, max_value=None)
+    add(name)
+    pool(name)
+"""
+
+
+def preact_stem(x, layers, spec):
+    """A single 3x3 convolution: the stem of CIFAR ResNets and WideResNets."""
+    return layers.conv("stem_conv", spec.stem_filters, 3, spec.stem_stride)(x)
+
+
+def preact_basic_block(x, layers, name, filters, stride, expansion=1):
+    """Pre-activation residual block (He et al. 2016; Zagoruyko & Komodakis).
+
+    BN-ReLU-conv3x3-BN-ReLU-conv3x3, plus the input. When the stride or the
+    width changes, a 1x1 convolution on the pre-activated input projects the
+    shortcut, as in WideResNet.
+    """
+    del expansion  # Basic blocks have no expansion; the signature is shared.
+    y = layers.norm(f"{name}_bn1")(x)
+    y = layers.relu(f"{name}_relu1")(y)
+    if stride != 1 or x.shape[-1] != filters:
+        shortcut = layers.conv(f"{name}_shortcut", filters, 1, stride)(y)
+    else:
+        shortcut = x
+    y = layers.conv(f"{name}_conv1", filters, 3, stride)(y)
+    y = layers.norm(f"{name}_bn2")(y)
+    y = layers.relu(f"{name}_relu2")(y)
+    y = layers.conv(f"{name}_conv2", filters, 3, 1)(y)
+    return layers.add(f"{name}_add")([shortcut, y])
+
+
+def preact_head(x, layers, spec):
+    """Final BN-ReLU of a pre-activation network, then global average pool."""
+    del spec
+    x = layers.norm("head_bn")(x)
+    x = layers.relu("head_relu")(x)
+    return layers.pool("head_pool")(x)
+
+
+def mobilenet_stem(x, layers, spec):
+    """3x3 convolution, BN, ReLU6 (MobileNetV2's first layer)."""
+    x = layers.conv("stem_conv", spec.stem_filters, 3, spec.stem_stride)(x)
+    x = layers.norm("stem_bn")(x)
+    return layers.relu("stem_relu", max_value=6.0)(x)
+
+
+def inverted_residual_block(x, layers, name, filters, stride, expansion=6):
+    """MobileNetV2 inverted residual (Sandler et al. 2018).
+
+    1x1 expansion (skipped when ``expansion == 1``), 3x3 depthwise
+    convolution, linear 1x1 projection; the input is added back when shapes
+    allow.
+    """
+    in_channels = x.shape[-1]
+    y = x
+    if expansion != 1:
+        y = layers.conv(f"{name}_expand", in_channels * expansion, 1)(y)
+        y = layers.norm(f"{name}_expand_bn")(y)
+        y = layers.relu(f"{name}_expand_relu", max_value=6.0)(y)
+    y = layers.depthwise_conv(f"{name}_depthwise", 3, stride)(y)
+    y = layers.norm(f"{name}_depthwise_bn")(y)
+    y = layers.relu(f"{name}_depthwise_relu", max_value=6.0)(y)
+    y = layers.conv(f"{name}_project", filters, 1)(y)
+    y = layers.norm(f"{name}_project_bn")(y)
+    if stride == 1 and in_channels == filters:
+        y = layers.add(f"{name}_add")([x, y])
+    return y
+
+
+def mobilenet_head(x, layers, spec):
+    """1x1 convolution to ``spec.head_filters``, BN, ReLU6, global pool."""
+    x = layers.conv("head_conv", spec.head_filters, 1)(x)
+    x = layers.norm("head_bn")(x)
+    x = layers.relu("head_relu", max_value=6.0)(x)
+    return layers.pool("head_pool")(x)

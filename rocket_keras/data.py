@@ -1,0 +1,226 @@
+"""tf.data pipelines for Fashion-MNIST, CIFAR-10 and tensorflow-datasets images.
+
+Every pipeline yields ``(images, labels)`` batches: float32 images scaled to
+[0, 1] (so an exported model takes ``pixels / 255``) and int32 class ids.
+Training batches are shuffled and, when ``augment`` is on, augmented as in
+the paper: zero-pad 4 pixels, random crop back, random horizontal flip.
+
+A validation split is always carved from the training data, never from the
+test split, so that choices made on it do not tune on the test set.
+"""
+
+import dataclasses
+import os
+
+import numpy as np
+import tensorflow as tf
+
+import keras
+
+DEBIAN_FASHION_MNIST_DIR = "/usr/share/datasets/fashion-mnist"
+_FASHION_MNIST_FILES = (
+    "train-labels-idx1-ubyte.gz",
+    "train-images-idx3-ubyte.gz",
+    "t10k-labels-idx1-ubyte.gz",
+    "t10k-images-idx3-ubyte.gz",
+)
+DATASETS = ("fashion_mnist", "cifar10", "cifar100", "svhn_cropped")
+
+
+@dataclasses.dataclass
+class Splits:
+    """Batched ``train``, ``validation`` and ``test`` datasets and their facts."""
+
+    train: tf.data.Dataset
+    validation: tf.data.Dataset
+    test: tf.data.Dataset
+    input_shape: tuple
+    num_classes: int
+    train_size: int
+    steps_per_epoch: int
+
+
+def _keras_cached(fname):
+    """Path of ``fname`` in Keras' Fashion-MNIST cache, filled from Debian if there.
+
+    ``keras.utils.get_file`` accepts a ``file://`` origin, so the Debian
+    package's files (``apt-get install dataset-fashion-mnist``) land in the
+    cache that ``keras.datasets.fashion_mnist.load_data`` reads, and no
+    download happens. Without them Keras downloads as usual.
+    """
+    local = os.path.join(DEBIAN_FASHION_MNIST_DIR, fname)
+    if os.path.exists(local):
+        keras.utils.get_file(
+            fname, origin="file://" + local, cache_subdir=os.path.join("datasets", "fashion-mnist")
+        )
+
+
+def load_fashion_mnist_arrays():
+    """Fashion-MNIST as numpy arrays ``(x_train, y_train), (x_test, y_test)``."""
+    for fname in _FASHION_MNIST_FILES:
+        _keras_cached(fname)
+    (x_train, y_train), (x_test, y_test) = keras.datasets.fashion_mnist.load_data()
+    return (x_train[..., None], y_train), (x_test[..., None], y_test)
+
+
+def _scale(images, labels):
+    return tf.cast(images, tf.float32) / 255.0, tf.cast(labels, tf.int32)
+
+
+def pad_crop_flip(image, flip=True, pad=4):
+    """The paper's augmentation: zero-pad ``pad`` pixels, random crop, flip."""
+    height, width, channels = image.shape
+    image = tf.image.resize_with_crop_or_pad(image, height + 2 * pad, width + 2 * pad)
+    image = tf.image.random_crop(image, (height, width, channels))
+    if flip:
+        image = tf.image.random_flip_left_right(image)
+    return image
+
+
+def batch_pipeline(dataset, batch_size, training, augment=False, flip=True, seed=None):
+    """Scales, shuffles, augments, batches and prefetches ``(image, label)`` pairs."""
+    dataset = dataset.map(_scale, num_parallel_calls=tf.data.AUTOTUNE).cache()
+    if training:
+        dataset = dataset.shuffle(20000, seed=seed, reshuffle_each_iteration=True)
+        if augment:
+            dataset = dataset.map(
+                lambda x, y: (pad_crop_flip(x, flip=flip), y),
+                num_parallel_calls=tf.data.AUTOTUNE,
+            )
+    return dataset.batch(batch_size).prefetch(tf.data.AUTOTUNE)
+
+
+def _splits(train, validation, test, batch_size, augment, flip, seed, input_shape, num_classes, train_size):
+    return Splits(
+        train=batch_pipeline(train, batch_size, True, augment, flip, seed),
+        validation=batch_pipeline(validation, batch_size, False),
+        test=batch_pipeline(test, batch_size, False),
+        input_shape=tuple(input_shape),
+        num_classes=num_classes,
+        train_size=train_size,
+        steps_per_epoch=-(-train_size // batch_size),
+    )
+
+
+def fashion_mnist(batch_size=128, validation_size=5000, augment=False, seed=0, train_size=None):
+    """Fashion-MNIST splits; the validation split is a seeded sample of train.
+
+    Args:
+        batch_size: examples per batch.
+        validation_size: training examples held out for validation.
+        augment: pad-crop augmentation (no flip is applied: garments have a
+            left and a right, but flips are harmless; off by default).
+        seed: seed of the validation split and of shuffling.
+        train_size: use only this many training examples (for quick runs).
+    """
+    (x_train, y_train), (x_test, y_test) = load_fashion_mnist_arrays()
+    order = np.random.default_rng(seed).permutation(len(x_train))
+    val_idx, train_idx = order[:validation_size], order[validation_size:]
+    if train_size is not None:
+        train_idx = train_idx[:train_size]
+    make = tf.data.Dataset.from_tensor_slices
+    return _splits(
+        make((x_train[train_idx], y_train[train_idx])),
+        make((x_train[val_idx], y_train[val_idx])),
+        make((x_test, y_test)),
+        batch_size, augment, False, seed, (28, 28, 1), 10, len(train_idx),
+    )
+
+
+_TFRECORD_FEATURES = {
+    "image": tf.io.FixedLenFeature([], tf.string),
+    "label": tf.io.FixedLenFeature([], tf.int64),
+}
+
+
+def read_image_tfrecord(path, image_shape=(32, 32, 3)):
+    """Reads TFRecords of ``tf.train.Example`` with a JPEG/PNG ``image`` and int64 ``label``.
+
+    Raises:
+        ValueError: when the file is missing or its records are not in that
+            format (checked on the first record, before training starts).
+    """
+    if not tf.io.gfile.exists(path):
+        raise ValueError(f"TFRecord file not found. Received: path={path!r}")
+
+    def parse(record):
+        example = tf.io.parse_single_example(record, _TFRECORD_FEATURES)
+        image = tf.io.decode_image(example["image"], channels=image_shape[-1], expand_animations=False)
+        image = tf.ensure_shape(image, image_shape)
+        return image, example["label"]
+
+    dataset = tf.data.TFRecordDataset(path).map(parse, num_parallel_calls=tf.data.AUTOTUNE)
+    try:
+        next(iter(dataset.take(1)))
+    except (tf.errors.DataLossError, tf.errors.InvalidArgumentError) as error:
+        raise ValueError(
+            f"{path!r} is not a TFRecord file of tf.train.Example records with "
+            "an encoded 'image' (bytes) and an int64 'label' of shape "
+            f"{image_shape}. Received error: {error.message.splitlines()[0]}"
+        ) from None
+    except StopIteration:
+        raise ValueError(f"TFRecord file {path!r} holds no records.") from None
+    return dataset
+
+
+def cifar10(batch_size=128, validation_size=5000, augment=True, seed=0, data_dir=None, train_size=None):
+    """CIFAR-10 splits, from a TFRecord directory or tensorflow-datasets.
+
+    Args:
+        batch_size: examples per batch.
+        validation_size: training examples held out for validation.
+        augment: the paper's pad-4 crop and horizontal flip.
+        seed: shuffling seed.
+        data_dir: a directory with ``train.tfrecord`` and ``test.tfrecord``
+            (the format of ``../shared/data/cifar10_jpeg``); when ``None``,
+            ``tfds.load("cifar10")``.
+        train_size: use only this many training examples (for quick runs).
+    """
+    if data_dir is None:
+        return tfds_images("cifar10", batch_size, validation_size, augment, seed, train_size=train_size)
+    # The training file was shuffled once when written, so its tail is a
+    # random validation sample; the test file is ordered by class.
+    train_all = read_image_tfrecord(os.path.join(data_dir, "train.tfrecord"))
+    total = 50000
+    train_count = total - validation_size if train_size is None else min(train_size, total - validation_size)
+    return _splits(
+        train_all.take(total - validation_size).take(train_count),
+        train_all.skip(total - validation_size),
+        read_image_tfrecord(os.path.join(data_dir, "test.tfrecord")),
+        batch_size, augment, True, seed, (32, 32, 3), 10, train_count,
+    )
+
+
+def tfds_images(name, batch_size=128, validation_size=5000, augment=True, seed=0, data_dir=None, train_size=None):
+    """Any tensorflow-datasets image classification set with train/test splits."""
+    import tensorflow_datasets as tfds
+
+    builder = tfds.builder(name, data_dir=data_dir)
+    builder.download_and_prepare()
+    total = builder.info.splits["train"].num_examples
+    end = total - validation_size if train_size is None else min(train_size, total - validation_size)
+    load = lambda split: builder.as_dataset(split=split, as_supervised=True)  # noqa: E731
+    return _splits(
+        load(f"train[:{end}]"),
+        load(f"train[{total - validation_size}:]"),
+        load("test"),
+        batch_size, augment, name != "svhn_cropped", seed,
+        builder.info.features["image"].shape, builder.info.features["label"].num_classes, end,
+    )
+
+
+def load(name, batch_size=128, validation_size=5000, augment=None, seed=0, data_dir=None, train_size=None):
+    """Splits of a dataset by name: ``fashion_mnist``, ``cifar10``, ``cifar100``, ``svhn_cropped``.
+
+    ``augment=None`` takes the dataset's usual choice: off for Fashion-MNIST,
+    the paper's crop and flip for the others. ``data_dir`` is a TFRecord
+    directory for ``cifar10`` and the tensorflow-datasets directory otherwise.
+    """
+    if name == "fashion_mnist":
+        return fashion_mnist(batch_size, validation_size, bool(augment), seed, train_size)
+    augment = True if augment is None else augment
+    if name == "cifar10":
+        return cifar10(batch_size, validation_size, augment, seed, data_dir, train_size)
+    if name in DATASETS:
+        return tfds_images(name, batch_size, validation_size, augment, seed, data_dir, train_size)
+    raise ValueError(f"Unknown dataset {name!r}. Valid names: {DATASETS}. Received: name={name!r}")

@@ -1,0 +1,338 @@
+"""Export the light net alone, and check the file through its real runtime.
+
+Conversion is the libraries' job: ``keras.Model.export`` writes SavedModel
+and ONNX (through tf2onnx) and drives the TFLite converter, whose options
+(``optimizations``, ``representative_dataset``, ``target_spec``) select the
+quantization. Verification runs the written artifact with LiteRT's
+interpreter, ``tf.saved_model.load`` or onnxruntime and compares it with the
+Keras light model.
+"""
+
+import collections
+import dataclasses
+import os
+
+import keras
+import numpy as np
+
+from rocket_keras.rocket_model import RocketModel
+
+FORMATS = {"tf_saved_model": "tf_saved_model", "litert": "litert", "tflite": "litert", "onnx": "onnx"}
+QUANTIZATIONS = (None, "float16", "dynamic", "int8")
+_EXTENSIONS = {"litert": ".tflite", "onnx": ".onnx"}
+# Examples used to calibrate full-integer quantization.
+CALIBRATION_EXAMPLES = 200
+VERIFY_EXAMPLES = 64
+
+
+@dataclasses.dataclass
+class ExportReport:
+    """What ``export_light`` wrote and how closely it matches Keras."""
+
+    path: str
+    format: str
+    quantization: str
+    size_bytes: int
+    parameters: int
+    max_abs_diff: float = None
+    argmax_agreement: float = None
+    verified_examples: int = 0
+    op_counts: dict = dataclasses.field(default_factory=dict)
+
+    def rows(self):
+        def fmt(value, spec):
+            return "not verified" if value is None else format(value, spec)
+
+        return [
+            ("path", self.path),
+            ("format", self.format),
+            ("quantization", self.quantization),
+            ("size", f"{self.size_bytes:,} bytes ({self.size_bytes / 1024:.1f} KiB)"),
+            ("parameters", f"{self.parameters:,}"),
+            ("max |exported - keras|", fmt(self.max_abs_diff, ".3g")),
+            ("arg-max agreement", fmt(self.argmax_agreement, ".2%")),
+            ("verified on", f"{self.verified_examples} examples"),
+            ("ops", ", ".join(f"{k} x{v}" for k, v in sorted(self.op_counts.items()))),
+        ]
+
+    def __str__(self):
+        width = max(len(k) for k, _ in self.rows())
+        return "\n".join(f"{k:<{width}}  {v}" for k, v in self.rows())
+
+
+def _as_keras_model(model):
+    if isinstance(model, (str, os.PathLike)):
+        if not os.path.exists(model):
+            raise ValueError(f"No model file at {str(model)!r}. Received: model={str(model)!r}")
+        model = keras.models.load_model(model)
+    if not isinstance(model, RocketModel):
+        raise ValueError(
+            "`model` must be a RocketModel or the path of a .keras file of one. "
+            f"Received: model of type {type(model).__name__}"
+        )
+    light = model.light_model()
+    leaked = [w.path for w in light.weights if w.path.startswith("booster_")]
+    if leaked:  # A wiring bug, never a user error: refuse to ship it.
+        raise RuntimeError(f"The light model holds booster weights: {leaked}")
+    return light
+
+
+def _with_probabilities(light):
+    probabilities = keras.layers.Softmax(name="probabilities", dtype="float32")(light.output)
+    return keras.Model(light.input, probabilities, name=light.name)
+
+
+def _check_path(filepath, fmt):
+    filepath = os.fspath(filepath)
+    ext = _EXTENSIONS.get(fmt)
+    if ext and not filepath.endswith(ext):
+        raise ValueError(f"A {fmt} export must be written to a '{ext}' file. Received: filepath={filepath!r}")
+    parent = os.path.dirname(os.path.abspath(filepath))
+    if not os.path.isdir(parent) or not os.access(parent, os.W_OK):
+        raise ValueError(
+            f"Cannot write to {filepath!r}: its directory {parent!r} does not "
+            "exist or is not writable."
+        )
+    return filepath
+
+
+def _first_inputs(data, count):
+    """Up to ``count`` inputs from an array, a list of arrays or a dataset of batches."""
+    if isinstance(data, np.ndarray):
+        return data[:count].astype("float32")
+    batches, total = [], 0
+    for item in data:
+        x = item[0] if isinstance(item, (tuple, list)) else item
+        x = np.asarray(x, dtype="float32")
+        batches.append(x)
+        total += len(x)
+        if total >= count:
+            break
+    return np.concatenate(batches)[:count]
+
+
+def _tflite_options(quantization, calibration, int8_io):
+    import tensorflow as tf
+
+    builtins = [tf.lite.OpsSet.TFLITE_BUILTINS]
+    if quantization is None:
+        return {"target_spec": {"supported_ops": builtins}}
+    options = {"optimizations": [tf.lite.Optimize.DEFAULT]}
+    if quantization == "float16":
+        options["target_spec"] = {"supported_ops": builtins, "supported_types": [tf.float16]}
+    elif quantization == "dynamic":
+        options["target_spec"] = {"supported_ops": builtins}
+    else:  # int8: integer-only kernels; Keras' default also allows TF ops.
+        options["target_spec"] = {"supported_ops": [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]}
+        options["representative_dataset"] = lambda: ([calibration[i : i + 1]] for i in range(len(calibration)))
+        if int8_io:
+            options["inference_input_type"] = tf.int8
+            options["inference_output_type"] = tf.int8
+    return options
+
+
+class _TFLiteRunner:
+    """Runs a .tflite file with LiteRT's interpreter (int8 I/O handled)."""
+
+    def __init__(self, path):
+        from ai_edge_litert.interpreter import Interpreter
+
+        self.interpreter = Interpreter(model_path=path)
+        self.input = self.interpreter.get_input_details()[0]
+        self.output = self.interpreter.get_output_details()[0]
+        self.batch_shape = None
+
+    def __call__(self, x):
+        if x.shape != self.batch_shape:
+            self.interpreter.resize_tensor_input(self.input["index"], x.shape)
+            self.interpreter.allocate_tensors()
+            self.batch_shape = x.shape
+        if self.input["dtype"] == np.int8:
+            scale, zero = self.input["quantization"]
+            x = np.clip(np.round(x / scale + zero), -128, 127).astype(np.int8)
+        self.interpreter.set_tensor(self.input["index"], x)
+        self.interpreter.invoke()
+        y = self.interpreter.get_tensor(self.output["index"])
+        if self.output["dtype"] == np.int8:
+            scale, zero = self.output["quantization"]
+            y = (y.astype(np.float32) - zero) * scale
+        return y
+
+
+def _tflite_op_counts(path):
+    """Operators of the converted graph, read without the XNNPACK delegate
+    (which would otherwise show as one DELEGATE op)."""
+    from ai_edge_litert.interpreter import Interpreter, OpResolverType
+
+    plain = Interpreter(
+        model_path=path,
+        experimental_op_resolver_type=OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES,
+    )
+    return dict(collections.Counter(op["op_name"] for op in plain._get_ops_details()))
+
+
+class _SavedModelRunner:
+    """Runs a SavedModel's ``serving_default`` signature."""
+
+    def __init__(self, path):
+        import tensorflow as tf
+
+        self.serve = tf.saved_model.load(path).signatures["serving_default"]
+
+    def __call__(self, x):
+        (y,) = self.serve(x).values()
+        return y.numpy()
+
+
+class _OnnxRunner:
+    """Runs an .onnx file with onnxruntime on the CPU."""
+
+    def __init__(self, path):
+        import onnxruntime
+
+        self.session = onnxruntime.InferenceSession(path, providers=["CPUExecutionProvider"])
+        self.input_name = self.session.get_inputs()[0].name
+
+    def __call__(self, x):
+        return self.session.run(None, {self.input_name: x})[0]
+
+
+def _onnx_op_counts(path):
+    import onnx
+
+    return dict(collections.Counter(node.op_type for node in onnx.load(path).graph.node))
+
+
+_RUNNERS = {"litert": _TFLiteRunner, "tf_saved_model": _SavedModelRunner, "onnx": _OnnxRunner}
+_OP_COUNTERS = {"litert": _tflite_op_counts, "onnx": _onnx_op_counts}
+
+
+def load_exported(path, format="litert"):
+    """A callable ``f(x) -> outputs`` running an exported file through its runtime.
+
+    ``x`` is a float32 numpy batch; int8 inputs and outputs of a TFLite file
+    are quantized and dequantized with the file's own parameters.
+    """
+    if format not in FORMATS:
+        raise ValueError(f"Unknown export format {format!r}. Valid formats: {sorted(FORMATS)}. Received: format={format!r}")
+    runner = _RUNNERS[FORMATS[format]](os.fspath(path))
+    return lambda x: runner(np.asarray(x, dtype="float32"))
+
+
+def exported_accuracy(path, dataset, format="litert"):
+    """Accuracy of an exported file over a dataset of ``(x, y)`` batches."""
+    run = load_exported(path, format)
+    correct = total = 0
+    for x, y in dataset:
+        y = np.asarray(y).reshape(-1)
+        correct += int(np.sum(run(x).argmax(-1) == y))
+        total += len(y)
+    return correct / total
+
+
+def _size(path):
+    if os.path.isdir(path):
+        return sum(os.path.getsize(os.path.join(d, f)) for d, _, files in os.walk(path) for f in files)
+    return os.path.getsize(path)
+
+
+def export_light(
+    model,
+    filepath,
+    format="litert",
+    quantization=None,
+    representative_data=None,
+    verify=True,
+    probabilities=True,
+    int8_io=False,
+):
+    """Writes the light net alone as SavedModel, TFLite or ONNX.
+
+    Args:
+        model: a ``RocketModel``, or the path of a ``.keras`` file of one.
+        filepath: file (``.tflite``, ``.onnx``) or directory (SavedModel).
+        format: ``"tf_saved_model"``, ``"litert"`` (or ``"tflite"``) or ``"onnx"``.
+        quantization: TFLite only: ``None`` (float32), ``"float16"``,
+            ``"dynamic"`` (int8 weights) or ``"int8"`` (int8 weights and
+            activations, calibrated on ``representative_data``).
+        representative_data: inputs for calibration and verification: an
+            array, or a dataset yielding batches (``x`` or ``(x, y)``).
+            Required for ``"int8"``.
+        verify: run the file through its runtime and compare with Keras on
+            ``representative_data`` (or random inputs when there is none).
+        probabilities: append a softmax, so the file outputs probabilities;
+            ``False`` keeps the logits.
+        int8_io: with ``"int8"``, make the file's input and output int8 too
+            (the report dequantizes them for the comparison).
+
+    Returns:
+        An ``ExportReport``: path, size, parameters and, with ``verify``, the
+        largest absolute difference and arg-max agreement with Keras, and the
+        operator counts of the converted graph.
+
+    Example:
+
+    ```python
+    report = export_light(model, "light_int8.tflite", quantization="int8",
+                          representative_data=x_train[:500])
+    print(report)
+    ```
+    """
+    if format not in FORMATS:
+        raise ValueError(f"Unknown export format {format!r}. Valid formats: {sorted(FORMATS)}. Received: format={format!r}")
+    fmt = FORMATS[format]
+    if quantization not in QUANTIZATIONS:
+        raise ValueError(
+            f"Unknown quantization {quantization!r}. Valid values: {QUANTIZATIONS}. "
+            f"Received: quantization={quantization!r}"
+        )
+    if quantization is not None and fmt != "litert":
+        raise ValueError(
+            f"Quantization applies to TFLite only. Received: format={format!r}, quantization={quantization!r}"
+        )
+    if quantization == "int8" and representative_data is None:
+        raise ValueError(
+            "Full-integer ('int8') quantization calibrates activation ranges on "
+            "`representative_data` (a few hundred training inputs). Received: "
+            "representative_data=None"
+        )
+    filepath = _check_path(filepath, fmt)
+    light = _as_keras_model(model)
+    if probabilities:
+        light = _with_probabilities(light)
+
+    calibration = None
+    if representative_data is not None:
+        calibration = _first_inputs(representative_data, CALIBRATION_EXAMPLES)
+        expected = tuple(light.input.shape[1:])
+        if tuple(calibration.shape[1:]) != expected:
+            raise ValueError(
+                f"`representative_data` must hold inputs of shape (batch, {', '.join(map(str, expected))}). "
+                f"Received: inputs of shape {calibration.shape}"
+            )
+
+    kwargs = _tflite_options(quantization, calibration, int8_io) if fmt == "litert" else {}
+    # tf2onnx traces a model that has run at least once.
+    light(np.zeros((1,) + tuple(light.input.shape[1:]), dtype="float32"))
+    light.export(filepath, format=fmt, verbose=False, **kwargs)
+
+    report = ExportReport(
+        path=filepath,
+        format=fmt,
+        quantization=quantization or "float32",
+        size_bytes=_size(filepath),
+        parameters=light.count_params(),
+    )
+    if verify:
+        if calibration is not None:
+            x = calibration[:VERIFY_EXAMPLES]
+        else:
+            rng = np.random.default_rng(0)
+            x = rng.random((8,) + tuple(light.input.shape[1:]), dtype=np.float32)
+        expected = light.predict(x, verbose=0)
+        actual = load_exported(filepath, fmt)(x)
+        report.op_counts = _OP_COUNTERS.get(fmt, lambda path: {})(filepath)
+        report.max_abs_diff = float(np.max(np.abs(actual - expected)))
+        report.argmax_agreement = float(np.mean(actual.argmax(-1) == expected.argmax(-1)))
+        report.verified_examples = len(x)
+    return report

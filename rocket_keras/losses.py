@@ -1,0 +1,90 @@
+"""The Rocket Launching loss, as pure functions of tensors.
+
+Every function returns one value per example (shape ``(batch,)``); the
+model reduces them over the batch. Nothing here knows about templates or
+about which logits are gradient-blocked: the caller passes booster logits
+already wrapped in ``stop_gradient`` when the gradient block is on.
+"""
+
+from keras import ops
+
+
+def logits_mse(light_logits, booster_logits, temperature=None):
+    """Mean squared error between the two heads' logits (the paper's hint)."""
+    del temperature
+    return ops.mean(ops.square(light_logits - booster_logits), axis=-1)
+
+
+def softmax_mse(light_logits, booster_logits, temperature=None):
+    """Mean squared error between the two heads' class probabilities."""
+    del temperature
+    return ops.mean(
+        ops.square(ops.softmax(light_logits) - ops.softmax(booster_logits)),
+        axis=-1,
+    )
+
+
+def kd(light_logits, booster_logits, temperature=4.0):
+    """Hinton distillation: T^2 * H(softmax(z/T), softmax(l/T)).
+
+    The T^2 factor keeps the gradient scale of the soft targets independent
+    of the temperature (Hinton et al. 2015).
+    """
+    soft_targets = ops.softmax(booster_logits / temperature)
+    log_probs = ops.log_softmax(light_logits / temperature)
+    return -(temperature**2) * ops.sum(soft_targets * log_probs, axis=-1)
+
+
+HINTS = {"logits_mse": logits_mse, "softmax_mse": softmax_mse, "kd": kd}
+
+
+def get_hint(name):
+    """Returns the hint function called ``name``; a ValueError otherwise."""
+    if name not in HINTS:
+        raise ValueError(
+            f"Unknown hint {name!r}. Valid hints are: {sorted(HINTS)}. "
+            f"Received: hint={name!r}"
+        )
+    return HINTS[name]
+
+
+def cross_entropy(labels, logits):
+    """Softmax cross-entropy for integer class ids or one-hot labels.
+
+    Labels of the same rank as ``logits`` are read as one-hot (or soft)
+    targets; labels of shape ``(batch,)`` or ``(batch, 1)`` as class ids.
+    """
+    if len(labels.shape) == len(logits.shape) and labels.shape[-1] != 1:
+        return ops.categorical_crossentropy(
+            ops.cast(labels, logits.dtype), logits, from_logits=True
+        )
+    if len(labels.shape) == len(logits.shape):
+        labels = ops.squeeze(labels, axis=-1)
+    return ops.sparse_categorical_crossentropy(
+        ops.cast(labels, "int32"), logits, from_logits=True
+    )
+
+
+def rocket_loss_terms(
+    labels,
+    booster_logits,
+    light_logits,
+    hint="logits_mse",
+    temperature=4.0,
+    gradient_block=True,
+):
+    """Per-example terms of the Rocket Launching loss.
+
+    Returns a dict with ``booster_loss`` = H(y, q), ``light_loss`` = H(y, p)
+    and ``hint_loss`` = hint(l, z), where ``z`` is a constant when
+    ``gradient_block`` is true, so the hint never changes booster-only
+    weights.
+    """
+    booster_logits = ops.cast(booster_logits, "float32")
+    light_logits = ops.cast(light_logits, "float32")
+    target = ops.stop_gradient(booster_logits) if gradient_block else booster_logits
+    return {
+        "booster_loss": cross_entropy(labels, booster_logits),
+        "light_loss": cross_entropy(labels, light_logits),
+        "hint_loss": get_hint(hint)(light_logits, target, temperature),
+    }

@@ -1,0 +1,246 @@
+"""RocketModel: a booster and a light network learning together in one fit.
+
+The model is a Keras functional model with two outputs, the booster's and the
+light net's logits. ``compile`` takes the Rocket Launching settings instead of
+a loss; ``compute_loss`` applies
+
+    L = a * H(y, q) + b * H(y, p) + lambda * hint(l, stop_gradient(z))
+
+so the standard Keras ``train_step`` (gradient tape, loss scaling for mixed
+precision, ``tf.distribute``) does the rest.
+"""
+
+import keras
+from keras import ops
+
+from rocket_keras import losses
+
+HEADS = ("booster", "light")
+
+# Arguments of keras.Model.compile that are kept in the saved compile config.
+_PASSTHROUGH_COMPILE_ARGS = ("run_eagerly", "steps_per_execution", "jit_compile")
+
+
+def _check_non_negative(**values):
+    for name, value in values.items():
+        if not isinstance(value, (int, float)) or isinstance(value, bool) or value < 0:
+            raise ValueError(
+                f"`{name}` must be a non-negative number. Received: {name}={value!r}"
+            )
+
+
+def _copy_metric(metric):
+    """A fresh metric of the same kind, so each head owns its own state."""
+    if isinstance(metric, keras.metrics.Metric):
+        return metric.__class__.from_config(metric.get_config())
+    return metric
+
+
+def _batch_mean(values, sample_weight):
+    """Mean over the batch, ``sum(w * v) / batch_size`` with sample weights.
+
+    This is Keras' "sum_over_batch_size" reduction, so weighted and
+    unweighted losses are on the same scale as the built-in losses.
+    """
+    if sample_weight is None:
+        return ops.mean(values)
+    sample_weight = ops.reshape(ops.cast(sample_weight, values.dtype), (-1,))
+    return ops.sum(values * sample_weight) / ops.cast(ops.shape(values)[0], values.dtype)
+
+
+def _scale_for_replicas(loss):
+    """Divides a per-replica loss by the number of replicas in sync.
+
+    Each replica's gradients are summed across replicas, so each replica's
+    loss must be its share of the global mean. Keras does this inside its own
+    losses; a hand-written loss has to do it itself or updates double.
+    """
+    if keras.backend.backend() == "tensorflow":
+        import tensorflow as tf
+
+        replicas = tf.distribute.get_strategy().num_replicas_in_sync
+        if replicas > 1:
+            loss = loss / ops.cast(replicas, loss.dtype)
+    return loss
+
+
+@keras.saving.register_keras_serializable(package="rocket_keras")
+class RocketModel(keras.Model):
+    """A functional model with a booster head and a light head.
+
+    Build one with the zoo (``rocket_keras.zoo.rocket_resnet`` and friends);
+    its outputs are ``{"booster": logits, "light": logits}``.
+
+    Example:
+
+    ```python
+    from rocket_keras.zoo import rocket_resnet
+
+    model = rocket_resnet(input_shape=(28, 28, 1), num_classes=10)
+    model.compile(optimizer="adam", metrics=["accuracy"], hint="logits_mse")
+    model.fit(x_train, y_train, epochs=2)  # one label array trains both
+    light = model.light_model()  # a plain keras.Model, light weights only
+    ```
+    """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.booster_loss_tracker = keras.metrics.Mean(name="booster_loss")
+        self.light_loss_tracker = keras.metrics.Mean(name="light_loss")
+        self.hint_loss_tracker = keras.metrics.Mean(name="hint_loss")
+        self._rocket_settings = None
+        self._head_metrics = None
+
+    def compile(
+        self,
+        optimizer="rmsprop",
+        metrics=None,
+        hint="logits_mse",
+        hint_weight=0.03,
+        temperature=4.0,
+        gradient_block=True,
+        booster_loss_weight=1.0,
+        light_loss_weight=1.0,
+        **kwargs,
+    ):
+        """Configures rocket training.
+
+        Args:
+            optimizer: a Keras optimizer or its name.
+            metrics: metrics computed for each head, e.g. ``["accuracy"]``,
+                logged as ``booster_accuracy`` and ``light_accuracy``.
+            hint: ``"logits_mse"`` (the paper's default), ``"softmax_mse"``
+                or ``"kd"`` (Hinton distillation with ``temperature``).
+            hint_weight: lambda, the weight of the hint term.
+            temperature: softening temperature T of the ``"kd"`` hint.
+            gradient_block: treat the booster logits as a constant in the
+                hint, so the hint never updates booster-only weights.
+            booster_loss_weight: weight of the booster's cross-entropy.
+            light_loss_weight: weight of the light net's cross-entropy.
+            **kwargs: other ``keras.Model.compile`` arguments
+                (``steps_per_execution``, ``jit_compile``, ...). ``loss``
+                and ``loss_weights`` are not accepted: the rocket loss is
+                fixed by the arguments above.
+        """
+        for name in ("loss", "loss_weights"):
+            if kwargs.pop(name, None) is not None:
+                raise ValueError(
+                    f"RocketModel computes its own loss; do not pass `{name}`. "
+                    "Use `hint`, `hint_weight`, `booster_loss_weight` and "
+                    f"`light_loss_weight` instead. Received: {name}=..."
+                )
+        losses.get_hint(hint)
+        _check_non_negative(
+            hint_weight=hint_weight,
+            booster_loss_weight=booster_loss_weight,
+            light_loss_weight=light_loss_weight,
+        )
+        if not isinstance(temperature, (int, float)) or temperature <= 0:
+            raise ValueError(
+                f"`temperature` must be a positive number. Received: temperature={temperature!r}"
+            )
+        if metrics is not None and not isinstance(metrics, (list, tuple)):
+            raise ValueError(
+                "`metrics` must be a list applied to both heads, e.g. "
+                f"['accuracy']. Received: metrics={metrics!r}"
+            )
+        head_metrics = None
+        if metrics:
+            head_metrics = {
+                "booster": list(metrics),
+                "light": [_copy_metric(m) for m in metrics],
+            }
+        super().compile(optimizer=optimizer, metrics=head_metrics, **kwargs)
+        self._head_metrics = list(metrics) if metrics else None
+        self._rocket_settings = {
+            "hint": hint,
+            "hint_weight": float(hint_weight),
+            "temperature": float(temperature),
+            "gradient_block": bool(gradient_block),
+            "booster_loss_weight": float(booster_loss_weight),
+            "light_loss_weight": float(light_loss_weight),
+        }
+        self._passthrough_compile_args = {
+            k: v for k, v in kwargs.items() if k in _PASSTHROUGH_COMPILE_ARGS
+        }
+
+    @property
+    def rocket_settings(self):
+        """The rocket loss settings given to ``compile`` (a copy)."""
+        return dict(self._rocket_settings or {})
+
+    def get_compile_config(self):
+        if not self.compiled or self._rocket_settings is None:
+            return {}
+        return {
+            "optimizer": keras.saving.serialize_keras_object(self.optimizer),
+            "metrics": keras.saving.serialize_keras_object(self._head_metrics),
+            **self._rocket_settings,
+            **self._passthrough_compile_args,
+        }
+
+    def compile_from_config(self, config):
+        config = dict(config)
+        config["optimizer"] = keras.saving.deserialize_keras_object(config["optimizer"])
+        config["metrics"] = keras.saving.deserialize_keras_object(config["metrics"])
+        self.compile(**config)
+        if self.built:
+            # Create the optimizer's variables now, so that the saved ones
+            # (momentum, iteration count) can be loaded into them.
+            self.optimizer.build(self.trainable_variables)
+
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+        if self._rocket_settings is None:
+            raise RuntimeError("Call `compile()` before training or evaluating.")
+        if y is None:
+            raise ValueError(
+                "RocketModel trains on one label array shared by both heads: "
+                "pass `y` (integer class ids or one-hot). Received: y=None"
+            )
+        settings = self._rocket_settings
+        terms = losses.rocket_loss_terms(
+            y,
+            y_pred["booster"],
+            y_pred["light"],
+            hint=settings["hint"],
+            temperature=settings["temperature"],
+            gradient_block=settings["gradient_block"],
+        )
+        means = {name: _batch_mean(value, sample_weight) for name, value in terms.items()}
+        total = (
+            settings["booster_loss_weight"] * means["booster_loss"]
+            + settings["light_loss_weight"] * means["light_loss"]
+            + settings["hint_weight"] * means["hint_loss"]
+        )
+        if self.losses:
+            total = total + ops.cast(ops.sum(self.losses), total.dtype)
+        batch_size = ops.shape(terms["booster_loss"])[0]
+        for tracker, name in (
+            (self.booster_loss_tracker, "booster_loss"),
+            (self.light_loss_tracker, "light_loss"),
+            (self.hint_loss_tracker, "hint_loss"),
+        ):
+            tracker.update_state(means[name], sample_weight=batch_size)
+        return _scale_for_replicas(total)
+
+    def compute_metrics(self, x, y, y_pred, sample_weight=None):
+        # One label array serves both heads.
+        return super().compute_metrics(
+            x, {head: y for head in HEADS}, y_pred, sample_weight=sample_weight
+        )
+
+    def light_model(self, name=None):
+        """The light network alone: a plain ``keras.Model`` to its logits.
+
+        It shares its layers (and so its weights) with this model and holds
+        no booster-only weight; export or fine-tune it like any model.
+        """
+        return self._head_model("light", name)
+
+    def booster_model(self, name=None):
+        """The booster network alone: a plain ``keras.Model`` to its logits."""
+        return self._head_model("booster", name)
+
+    def _head_model(self, head, name):
+        logits = self.get_layer(f"{head}_logits").output
+        return keras.Model(self.input, logits, name=name or f"{self.name}_{head}")

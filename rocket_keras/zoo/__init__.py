@@ -1,0 +1,63 @@
+"""The model zoo: rocket pairs of ResNet, WideResNet and MobileNetV2.
+
+```python
+from rocket_keras.zoo import get_model, list_models, rocket_resnet
+
+model = rocket_resnet(input_shape=(28, 28, 1), num_classes=10)
+print(list_models())
+```
+"""
+
+from rocket_keras.zoo.mobilenet import rocket_mobilenet
+from rocket_keras.zoo.registry import get_entry, get_model, list_models, register_model
+from rocket_keras.zoo.resnet import rocket_resnet
+from rocket_keras.zoo.wide_resnet import rocket_wide_resnet
+
+__all__ = [
+    "get_model",
+    "list_models",
+    "register_model",
+    "rocket_mobilenet",
+    "rocket_resnet",
+    "rocket_wide_resnet",
+]
+
+_CIFAR = {"input_shape": (32, 32, 3), "num_classes": 10}
+_FASHION_MNIST = {"input_shape": (28, 28, 1), "num_classes": 10}
+
+register_model(
+    "resnet14-resnet8_fmnist",
+    rocket_resnet,
+    "Fashion-MNIST demo pair: ResNet-14 booster, ResNet-8 light, interval sharing.",
+    booster_depth=14, light_depth=8, share="interval", **_FASHION_MNIST,
+)
+register_model(
+    "mobilenet1.0-mobilenet0.35_fmnist",
+    rocket_mobilenet,
+    "Fashion-MNIST MobileNetV2 pair: alpha 1.0 booster, alpha 0.35 light, bottom sharing.",
+    booster_alpha=1.0, light_alpha=0.35, share="bottom", shared_stages=1, **_FASHION_MNIST,
+)
+register_model(
+    "resnet56-resnet20",
+    rocket_resnet,
+    "CIFAR-10 ResNet-56 booster, ResNet-20 light, interval sharing.",
+    booster_depth=56, light_depth=20, share="interval", **_CIFAR,
+)
+register_model(
+    "wrn40_1-wrn16_1",
+    rocket_wide_resnet,
+    "The paper's CIFAR-10 pair: WRN-40-1 booster, WRN-16-1 light, interval sharing.",
+    booster_depth=40, booster_width=1, light_depth=16, light_width=1, share="interval", **_CIFAR,
+)
+register_model(
+    "wrn40_2-wrn16_2",
+    rocket_wide_resnet,
+    "The paper's CIFAR-10 pair: WRN-40-2 booster, WRN-16-2 light, interval sharing.",
+    booster_depth=40, booster_width=2, light_depth=16, light_width=2, share="interval", **_CIFAR,
+)
+register_model(
+    "mobilenet1.0-mobilenet0.35",
+    rocket_mobilenet,
+    "CIFAR-10 MobileNetV2 pair: alpha 1.0 booster, alpha 0.35 light, bottom sharing.",
+    booster_alpha=1.0, light_alpha=0.35, share="bottom", shared_stages=1, **_CIFAR,
+)

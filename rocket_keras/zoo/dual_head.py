@@ -1,0 +1,257 @@
+"""The one place that wires two networks into a trunk and two branches.
+
+A template (``resnet.py``, ``wide_resnet.py``, ``mobilenet.py``) describes a
+booster network and a light network as ``NetworkSpec``s. This module builds
+them into one ``RocketModel`` for a sharing layout:
+
+* ``"bottom"``: the stem and the first ``shared_stages`` stages are computed
+  once and feed both branches. They are built with the *light* network's
+  sizes, because they ship inside the light net and must stay within its
+  budget.
+* ``"interval"``: the stem is shared, and the light net's block ``b`` of stage
+  ``s`` calls the booster's convolution layers of that block (the same layer
+  objects, so the same weights), with its own BatchNorm layers.
+* ``"none"``: two separate networks trained jointly.
+
+Layer names tell ownership: ``booster_``, ``light_`` or ``shared_``.
+"""
+
+import keras
+
+from rocket_keras.rocket_model import RocketModel
+
+SHARING_LAYOUTS = ("bottom", "interval", "none")
+
+# BatchNorm momentum 0.9: with Keras' default 0.99 the moving statistics lag
+# far behind the weights in short runs and validation accuracy suffers.
+BN_MOMENTUM = 0.9
+BN_EPSILON = 1e-5
+
+
+class BranchLayers:
+    """Creates the layers of one branch, named by owner.
+
+    Args:
+        prefix: ``"booster"``, ``"light"`` or ``"shared"``.
+        shared_convs: for "interval" sharing, a dict shared by both branches
+            that maps a local name to a convolution layer. Convolutions asked
+            for through a factory holding this dict are created once, named
+            ``shared_<name>``, and returned again to the other branch.
+        synchronized_bn: use ``BatchNormalization(synchronized=True)`` so that
+            several replicas compute the same statistics as one device.
+    """
+
+    def __init__(self, prefix, shared_convs=None, synchronized_bn=False):
+        self.prefix = prefix
+        self.shared_convs = shared_convs
+        self.synchronized_bn = synchronized_bn
+
+    def _name(self, name):
+        return f"{self.prefix}_{name}"
+
+    def _shared_or_new(self, name, make):
+        if self.shared_convs is None:
+            return make(self._name(name))
+        if name not in self.shared_convs:
+            self.shared_convs[name] = make(f"shared_{name}")
+        return self.shared_convs[name]
+
+    def conv(self, name, filters, kernel_size, strides=1):
+        return self._shared_or_new(
+            name,
+            lambda full_name: keras.layers.Conv2D(
+                filters,
+                kernel_size,
+                strides=strides,
+                padding="same",
+                use_bias=False,
+                kernel_initializer="he_normal",
+                name=full_name,
+            ),
+        )
+
+    def depthwise_conv(self, name, kernel_size, strides=1):
+        return self._shared_or_new(
+            name,
+            lambda full_name: keras.layers.DepthwiseConv2D(
+                kernel_size,
+                strides=strides,
+                padding="same",
+                use_bias=False,
+                depthwise_initializer="he_normal",
+                name=full_name,
+            ),
+        )
+
+    def norm(self, name):
+        return keras.layers.BatchNormalization(
+            momentum=BN_MOMENTUM,
+            epsilon=BN_EPSILON,
+            synchronized=self.synchronized_bn,
+            name=self._name(name),
+        )
+
+    def relu(self, name, max_value=None):
+        return keras.layers.ReLU(max_value=max_value, name=self._name(name))
+
+    def add(self, name):
+        return keras.layers.Add(name=self._name(name))
+
+    def pool(self, name):
+        return keras.layers.GlobalAveragePooling2D(name=self._name(name))
+
+
+def _run_stages(x, spec, stage_indices, layers_for_block):
+    for s in stage_indices:
+        stage = spec.stages[s]
+        for b in range(stage.blocks):
+            x = spec.block(
+                x,
+                layers_for_block(s, b),
+                name=f"stage{s + 1}_block{b + 1}",
+                filters=stage.filters,
+                stride=stage.stride if b == 0 else 1,
+                expansion=stage.expansion,
+            )
+    return x
+
+
+def _logits(x, spec, prefix, num_classes, synchronized_bn):
+    x = spec.head(x, BranchLayers(prefix, synchronized_bn=synchronized_bn), spec)
+    # Logits stay float32 under a mixed-precision policy, so that the losses
+    # and the hint are computed in full precision.
+    return keras.layers.Dense(num_classes, dtype="float32", name=f"{prefix}_logits")(x)
+
+
+def _check_sharing(share, booster, light, shared_stages, interval_ok):
+    if share not in SHARING_LAYOUTS:
+        raise ValueError(
+            f"`share` must be one of {SHARING_LAYOUTS}. Received: share={share!r}"
+        )
+    if share == "none":
+        return
+    if len(booster.stages) != len(light.stages):
+        raise ValueError(
+            f"Sharing {share!r} needs the same number of stages in both "
+            f"networks. Received: {len(booster.stages)} booster stages and "
+            f"{len(light.stages)} light stages."
+        )
+    if share == "bottom":
+        if not isinstance(shared_stages, int) or not (
+            0 <= shared_stages < len(light.stages)
+        ):
+            raise ValueError(
+                "`shared_stages` must be an integer from 0 to "
+                f"{len(light.stages) - 1} (the networks have "
+                f"{len(light.stages)} stages and at least the last one must "
+                f"belong to each branch). Received: shared_stages={shared_stages!r}"
+            )
+        return
+    if not interval_ok:
+        raise ValueError(
+            f"'interval' sharing is not available for {booster.name}: it "
+            "needs networks whose blocks have the same widths (ResNet, "
+            "WideResNet). Use share='bottom' or share='none'. "
+            "Received: share='interval'"
+        )
+    if booster.stem_filters != light.stem_filters:
+        raise ValueError(
+            "'interval' sharing needs the same stem width in both networks. "
+            f"Received: booster stem {booster.stem_filters}, light stem "
+            f"{light.stem_filters}."
+        )
+    for s, (b_stage, l_stage) in enumerate(zip(booster.stages, light.stages)):
+        if b_stage.filters != l_stage.filters:
+            raise ValueError(
+                "'interval' sharing reuses the booster's convolutions in the "
+                "light net, so every stage needs the same width in both "
+                f"networks. Received: stage {s + 1} has {b_stage.filters} "
+                f"booster filters and {l_stage.filters} light filters "
+                "(use equal widths, e.g. booster_width == light_width)."
+            )
+        if l_stage.blocks > b_stage.blocks:
+            raise ValueError(
+                "'interval' sharing needs the light net to have at most as "
+                f"many blocks per stage as the booster. Received: stage "
+                f"{s + 1} has {b_stage.blocks} booster blocks and "
+                f"{l_stage.blocks} light blocks."
+            )
+
+
+def build_rocket_model(
+    *,
+    name,
+    input_shape,
+    num_classes,
+    booster,
+    light,
+    share,
+    shared_stages=1,
+    interval_ok=True,
+    synchronized_bn=False,
+):
+    """Builds a ``RocketModel`` from two ``NetworkSpec``s and a layout.
+
+    Args:
+        name: model name.
+        input_shape: shape of one input example, e.g. ``(32, 32, 3)``.
+        num_classes: number of classes of both heads.
+        booster: ``NetworkSpec`` of the large network.
+        light: ``NetworkSpec`` of the small network that ships.
+        share: ``"bottom"``, ``"interval"`` or ``"none"``.
+        shared_stages: stages computed once, for ``share="bottom"``.
+        interval_ok: whether the template supports ``"interval"`` sharing.
+        synchronized_bn: synchronise BatchNorm statistics across replicas.
+
+    Returns:
+        A ``RocketModel`` with outputs ``{"booster": logits, "light": logits}``.
+    """
+    _check_sharing(share, booster, light, shared_stages, interval_ok)
+
+    def branch(prefix, shared_convs=None):
+        return BranchLayers(prefix, shared_convs, synchronized_bn)
+
+    inputs = keras.Input(shape=tuple(input_shape), name="image")
+    all_stages = range(len(booster.stages))
+    if share == "none":
+        outputs = {}
+        for prefix, spec in (("booster", booster), ("light", light)):
+            x = spec.stem(inputs, branch(prefix), spec)
+            stages = range(len(spec.stages))
+            x = _run_stages(x, spec, stages, lambda s, b, p=prefix: branch(p))
+            outputs[prefix] = _logits(x, spec, prefix, num_classes, synchronized_bn)
+    elif share == "bottom":
+        trunk = light.stem(inputs, branch("shared"), light)
+        trunk = _run_stages(
+            trunk, light, range(shared_stages), lambda s, b: branch("shared")
+        )
+        top = range(shared_stages, len(light.stages))
+        outputs = {
+            prefix: _logits(
+                _run_stages(trunk, spec, top, lambda s, b, p=prefix: branch(p)),
+                spec,
+                prefix,
+                num_classes,
+                synchronized_bn,
+            )
+            for prefix, spec in (("booster", booster), ("light", light))
+        }
+    else:  # interval
+        shared_convs = {}
+        stem = booster.stem(inputs, branch("shared"), booster)
+
+        def booster_layers(s, b):
+            shared = b < light.stages[s].blocks
+            return branch("booster", shared_convs if shared else None)
+
+        x_booster = _run_stages(stem, booster, all_stages, booster_layers)
+        x_light = _run_stages(
+            stem, light, all_stages, lambda s, b: branch("light", shared_convs)
+        )
+        outputs = {
+            "booster": _logits(x_booster, booster, "booster", num_classes, synchronized_bn),
+            "light": _logits(x_light, light, "light", num_classes, synchronized_bn),
+        }
+    # Dict order fixes the order of the model's outputs: booster, then light.
+    outputs = {"booster": outputs["booster"], "light": outputs["light"]}
+    return RocketModel(inputs=inputs, outputs=outputs, name=name)

@@ -1,0 +1,79 @@
+"""CIFAR-style ResNet (He et al. 2016): depth 6n+2, widths 16-32-64.
+
+Pre-activation basic blocks, n per stage, three stages with strides 1, 2, 2.
+ResNet-20 is n=3, ResNet-56 n=9.
+"""
+
+from rocket_keras import blocks
+from rocket_keras.zoo import checks
+from rocket_keras.zoo.dual_head import build_rocket_model
+from rocket_keras.zoo.spec import NetworkSpec, StageSpec
+
+
+def preact_resnet_spec(name, blocks_per_stage, widths, stem_filters=16):
+    """A three-stage pre-activation ResNet as a ``NetworkSpec``."""
+    return NetworkSpec(
+        name=name,
+        stem=blocks.preact_stem,
+        block=blocks.preact_basic_block,
+        head=blocks.preact_head,
+        stem_filters=stem_filters,
+        stages=tuple(
+            StageSpec(blocks=blocks_per_stage, filters=w, stride=s)
+            for w, s in zip(widths, (1, 2, 2))
+        ),
+    )
+
+
+def resnet_spec(depth, name="depth"):
+    n = checks.blocks_per_stage(name, depth, 2, "8, 14, 20, 32, 56, 110")
+    return preact_resnet_spec(f"ResNet-{depth}", n, (16, 32, 64))
+
+
+def rocket_resnet(
+    *,
+    input_shape=(32, 32, 3),
+    num_classes=10,
+    booster_depth=20,
+    light_depth=8,
+    share="interval",
+    shared_stages=1,
+    synchronized_bn=False,
+    name="rocket_resnet",
+):
+    """A rocket pair of CIFAR-style ResNets.
+
+    Args:
+        input_shape: shape of one image, ``(height, width, channels)``.
+        num_classes: number of classes.
+        booster_depth: booster depth, 6n+2 (e.g. 56).
+        light_depth: light net depth, 6n+2 (e.g. 20).
+        share: ``"interval"`` (default, the paper's best), ``"bottom"`` or
+            ``"none"``.
+        shared_stages: for ``"bottom"``, stages computed once (0 to 2).
+        synchronized_bn: synchronise BatchNorm across replicas (for
+            multi-device training that must match one device).
+        name: model name.
+
+    Returns:
+        A ``RocketModel``.
+
+    Example:
+
+    ```python
+    model = rocket_resnet(input_shape=(28, 28, 1), num_classes=10)
+    model.compile(optimizer="sgd", metrics=["accuracy"])
+    ```
+    """
+    input_shape = checks.check_input_shape(input_shape)
+    checks.check_positive_int("num_classes", num_classes)
+    return build_rocket_model(
+        name=name,
+        input_shape=input_shape,
+        num_classes=num_classes,
+        booster=resnet_spec(booster_depth, "booster_depth"),
+        light=resnet_spec(light_depth, "light_depth"),
+        share=share,
+        shared_stages=shared_stages,
+        synchronized_bn=synchronized_bn,
+    )

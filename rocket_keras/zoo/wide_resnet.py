@@ -1,0 +1,66 @@
+"""WideResNet (Zagoruyko & Komodakis 2016): depth 6n+4, widths 16k-32k-64k.
+
+WRN-16-1 is n=2, k=1; WRN-40-1 is n=6, k=1. The stem has 16 filters at any
+width. Blocks are the pre-activation basic blocks of the CIFAR ResNet.
+"""
+
+from rocket_keras.zoo import checks
+from rocket_keras.zoo.dual_head import build_rocket_model
+from rocket_keras.zoo.resnet import preact_resnet_spec
+
+
+def wide_resnet_spec(depth, width, depth_name="depth", width_name="width"):
+    n = checks.blocks_per_stage(depth_name, depth, 4, "10, 16, 22, 28, 40")
+    checks.check_positive_int(width_name, width)
+    return preact_resnet_spec(
+        f"WRN-{depth}-{width}", n, (16 * width, 32 * width, 64 * width)
+    )
+
+
+def rocket_wide_resnet(
+    *,
+    input_shape=(32, 32, 3),
+    num_classes=10,
+    booster_depth=40,
+    booster_width=1,
+    light_depth=16,
+    light_width=1,
+    share="interval",
+    shared_stages=1,
+    synchronized_bn=False,
+    name="rocket_wide_resnet",
+):
+    """A rocket pair of WideResNets; defaults are the paper's WRN-40-1/WRN-16-1.
+
+    Args:
+        input_shape: shape of one image, ``(height, width, channels)``.
+        num_classes: number of classes.
+        booster_depth, booster_width: booster WRN-depth-width (depth 6n+4).
+        light_depth, light_width: light WRN-depth-width (depth 6n+4).
+        share: ``"interval"`` (default; needs equal widths), ``"bottom"`` or
+            ``"none"``.
+        shared_stages: for ``"bottom"``, stages computed once (0 to 2).
+        synchronized_bn: synchronise BatchNorm across replicas.
+        name: model name.
+
+    Returns:
+        A ``RocketModel``.
+
+    Example:
+
+    ```python
+    model = rocket_wide_resnet(booster_depth=40, light_depth=16)
+    ```
+    """
+    input_shape = checks.check_input_shape(input_shape)
+    checks.check_positive_int("num_classes", num_classes)
+    return build_rocket_model(
+        name=name,
+        input_shape=input_shape,
+        num_classes=num_classes,
+        booster=wide_resnet_spec(booster_depth, booster_width, "booster_depth", "booster_width"),
+        light=wide_resnet_spec(light_depth, light_width, "light_depth", "light_width"),
+        share=share,
+        shared_stages=shared_stages,
+        synchronized_bn=synchronized_bn,
+    )

@@ -1,0 +1,144 @@
+"""RocketModel training: logs, gradient block, labels, saving, compile errors."""
+
+import keras
+import numpy as np
+import pytest
+
+import rocket_keras
+from conftest import tiny_batch
+from rocket_keras.zoo import rocket_resnet
+
+SHAPE = (16, 16, 1)
+
+
+def tiny_resnet(share="interval", **kwargs):
+    return rocket_resnet(input_shape=SHAPE, num_classes=10, booster_depth=14, light_depth=8, share=share, **kwargs)
+
+
+def trainable_by_path(model):
+    return {w.path: np.array(w.numpy()) for w in model.trainable_weights}
+
+
+def moved(before, after, prefix):
+    return {p: not np.array_equal(before[p], after[p]) for p in before if p.startswith(prefix)}
+
+
+def test_fit_and_evaluate_log_every_term_and_head():
+    model = tiny_resnet()
+    model.compile(optimizer="sgd", metrics=["accuracy"])
+    x, y = tiny_batch(SHAPE)
+    history = model.fit(x, y, validation_data=(x, y), epochs=1, batch_size=4, verbose=0)
+    expected = {"loss", "booster_loss", "light_loss", "hint_loss", "booster_accuracy", "light_accuracy"}
+    assert expected | {f"val_{k}" for k in expected} == set(history.history)
+    logs = model.evaluate(x, y, return_dict=True, verbose=0)
+    assert expected == set(logs)
+    total = logs["booster_loss"] + logs["light_loss"] + 0.03 * logs["hint_loss"]
+    np.testing.assert_allclose(logs["loss"], total, rtol=1e-5)
+
+
+def test_outputs_are_logits_of_both_heads():
+    model = tiny_resnet()
+    x, _ = tiny_batch(SHAPE)
+    out = model.predict(x, verbose=0)
+    assert set(out) == {"booster", "light"}
+    assert out["booster"].shape == out["light"].shape == (8, 10)
+    np.testing.assert_allclose(model.light_model().predict(x, verbose=0), out["light"], atol=1e-5)
+    np.testing.assert_allclose(model.booster_model().predict(x, verbose=0), out["booster"], atol=1e-5)
+
+
+def test_one_hot_labels_give_the_same_loss_as_class_ids():
+    model = tiny_resnet()
+    x, y = tiny_batch(SHAPE)
+    # Keras picks the accuracy variant on first use, so compile for each kind.
+    model.compile(optimizer="sgd", metrics=["accuracy"])
+    sparse = model.evaluate(x, y, return_dict=True, verbose=0)
+    model.compile(optimizer="sgd", metrics=["accuracy"])
+    one_hot = model.evaluate(x, np.eye(10, dtype="float32")[y], return_dict=True, verbose=0)
+    for key in sparse:
+        np.testing.assert_allclose(sparse[key], one_hot[key], rtol=1e-5)
+
+
+@pytest.mark.parametrize("share", ["interval", "bottom", "none"])
+def test_gradient_block_keeps_hint_out_of_booster_weights(share):
+    x, y = tiny_batch(SHAPE)
+    model = tiny_resnet(share)
+    # Only the hint term: every change comes from it.
+    model.compile(
+        optimizer=keras.optimizers.SGD(0.1),
+        hint_weight=1.0,
+        booster_loss_weight=0.0,
+        light_loss_weight=0.0,
+        gradient_block=True,
+    )
+    before = trainable_by_path(model)
+    model.train_on_batch(x, y)
+    after = trainable_by_path(model)
+    booster_moved = moved(before, after, "booster_")
+    assert booster_moved and not any(booster_moved.values()), "the hint changed booster weights"
+    assert all(moved(before, after, "light_").values()), "the hint must train every light weight"
+    if share != "none":
+        assert any(moved(before, after, "shared_").values())
+
+
+def test_without_gradient_block_the_hint_moves_the_booster():
+    x, y = tiny_batch(SHAPE)
+    model = tiny_resnet("interval")
+    model.compile(
+        optimizer=keras.optimizers.SGD(0.1),
+        hint_weight=1.0,
+        booster_loss_weight=0.0,
+        light_loss_weight=0.0,
+        gradient_block=False,
+    )
+    before = trainable_by_path(model)
+    model.train_on_batch(x, y)
+    assert all(moved(before, trainable_by_path(model), "booster_").values())
+
+
+def test_keras_file_round_trip_keeps_weights_settings_and_optimizer(tmp_path):
+    x, y = tiny_batch(SHAPE)
+    model = tiny_resnet()
+    model.compile(
+        optimizer=keras.optimizers.SGD(0.05, momentum=0.9),
+        metrics=["accuracy"],
+        hint="kd",
+        hint_weight=0.5,
+        temperature=2.0,
+        gradient_block=False,
+        light_loss_weight=0.7,
+    )
+    model.fit(x, y, epochs=1, batch_size=4, verbose=0)
+    path = tmp_path / "m.keras"
+    model.save(path)
+    loaded = keras.models.load_model(path)
+    assert isinstance(loaded, rocket_keras.RocketModel)
+    assert loaded.rocket_settings == model.rocket_settings
+    assert int(loaded.optimizer.iterations) == int(model.optimizer.iterations) == 2
+    for a, b in zip(model.optimizer.variables, loaded.optimizer.variables):
+        np.testing.assert_array_equal(a.numpy(), b.numpy())
+    np.testing.assert_array_equal(
+        model.predict(x, verbose=0)["light"], loaded.predict(x, verbose=0)["light"]
+    )
+    # Training continues identically from the file.
+    model.fit(x, y, epochs=1, batch_size=4, verbose=0, shuffle=False)
+    loaded.fit(x, y, epochs=1, batch_size=4, verbose=0, shuffle=False)
+    np.testing.assert_allclose(
+        model.predict(x, verbose=0)["light"], loaded.predict(x, verbose=0)["light"], atol=1e-5
+    )
+    assert set(loaded.evaluate(x, y, return_dict=True, verbose=0)) >= {"light_accuracy", "hint_loss"}
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"hint": "l2"}, "Valid hints are"),
+        ({"hint_weight": -1.0}, "hint_weight"),
+        ({"temperature": 0.0}, "temperature"),
+        ({"booster_loss_weight": -0.1}, "booster_loss_weight"),
+        ({"loss": "mse"}, "computes its own loss"),
+        ({"metrics": "accuracy"}, "must be a list"),
+    ],
+)
+def test_compile_rejects_bad_arguments(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        tiny_resnet().compile(optimizer="sgd", **kwargs)

@@ -1,0 +1,141 @@
+"""Every registered model and builder: builds, trains a step, shares what it says."""
+
+import numpy as np
+import pytest
+
+from conftest import tiny_batch
+from rocket_keras.zoo import (
+    get_model,
+    list_models,
+    register_model,
+    rocket_mobilenet,
+    rocket_resnet,
+    rocket_wide_resnet,
+)
+from rocket_keras.zoo.registry import get_entry
+
+SMALL = (16, 16, 3)
+
+BUILDERS = {
+    "resnet-interval": lambda: rocket_resnet(input_shape=SMALL, booster_depth=14, light_depth=8),
+    "resnet-bottom": lambda: rocket_resnet(input_shape=SMALL, booster_depth=14, light_depth=8, share="bottom", shared_stages=2),
+    "resnet-none": lambda: rocket_resnet(input_shape=SMALL, booster_depth=14, light_depth=8, share="none"),
+    "wrn-interval": lambda: rocket_wide_resnet(input_shape=SMALL, booster_depth=16, light_depth=10, booster_width=2, light_width=2),
+    "wrn-bottom": lambda: rocket_wide_resnet(input_shape=SMALL, booster_depth=16, light_depth=10, booster_width=2, light_width=1, share="bottom"),
+    "mobilenet-bottom": lambda: rocket_mobilenet(input_shape=SMALL, booster_alpha=0.5, light_alpha=0.25),
+    "mobilenet-none": lambda: rocket_mobilenet(input_shape=SMALL, booster_alpha=0.5, light_alpha=0.25, share="none"),
+}
+
+
+def train_one_step(model, shape, num_classes=10):
+    x, y = tiny_batch(shape, num_classes, batch=4)
+    # Eager: tracing dozens of blocks costs more than one tiny step here;
+    # test_rocket_model covers the compiled step.
+    model.compile(optimizer="sgd", metrics=["accuracy"], run_eagerly=True)
+    logs = model.train_on_batch(x, y, return_dict=True)
+    assert np.isfinite(logs["loss"])
+    out = model(x, training=False)
+    assert out["booster"].shape == out["light"].shape == (4, num_classes)
+    return logs
+
+
+def variable_ids(model):
+    return {id(v) for v in model.weights}
+
+
+def check_ownership(model):
+    """Names tell ownership, and the light model holds no booster weight."""
+    light, booster = model.light_model(), model.booster_model()
+    light_ids, booster_ids = variable_ids(light), variable_ids(booster)
+    for layer in model.layers:
+        ids = {id(v) for v in layer.weights}
+        if not ids:
+            continue
+        prefix = layer.name.split("_")[0]
+        assert prefix in ("booster", "light", "shared"), layer.name
+        if prefix == "booster":
+            assert ids <= booster_ids and not ids & light_ids, layer.name
+        elif prefix == "light":
+            assert ids <= light_ids and not ids & booster_ids, layer.name
+        else:
+            assert ids <= light_ids and ids <= booster_ids, layer.name
+    assert not [w.path for w in light.weights if w.path.startswith("booster_")]
+    assert model.get_layer("booster_logits") and model.get_layer("light_logits")
+
+
+@pytest.mark.parametrize("name", list_models())
+def test_every_registered_model_trains_one_step(name):
+    # Registered input sizes, shrunk to keep the suite fast on 2 cores.
+    channels = get_entry(name).kwargs["input_shape"][-1]
+    model = get_model(name, input_shape=(16, 16, channels))
+    train_one_step(model, (16, 16, channels))
+    check_ownership(model)
+
+
+@pytest.mark.parametrize("name", sorted(BUILDERS))
+def test_builders_train_and_name_ownership(name):
+    model = BUILDERS[name]()
+    train_one_step(model, SMALL)
+    check_ownership(model)
+
+
+def test_default_builder_just_works():
+    model = rocket_resnet(input_shape=(28, 28, 1), num_classes=10)
+    train_one_step(model, (28, 28, 1))
+
+
+def test_interval_light_convs_are_the_booster_convs():
+    model = BUILDERS["resnet-interval"]()
+    light = model.light_model()
+    light_convs = [v for v in light.trainable_weights if "conv" in v.path or "shortcut" in v.path]
+    booster_ids = variable_ids(model.booster_model())
+    assert light_convs and all(id(v) in booster_ids for v in light_convs)
+    assert all(v.path.startswith("shared_") for v in light_convs)
+    # BatchNorm stays per network.
+    assert any(v.path.startswith("light_stage1_block1_bn1") for v in light.weights)
+
+
+def test_bottom_shares_the_trunk_and_none_shares_nothing():
+    bottom = BUILDERS["resnet-bottom"]()
+    shared = {id(v) for v in bottom.weights if v.path.startswith("shared_")}
+    assert shared and shared <= variable_ids(bottom.light_model()) & variable_ids(bottom.booster_model())
+    assert any(v.path.startswith("shared_stage2") for v in bottom.weights)
+    assert not any(v.path.startswith("shared_stage3") for v in bottom.weights)
+    none = BUILDERS["resnet-none"]()
+    assert not variable_ids(none.light_model()) & variable_ids(none.booster_model())
+
+
+def test_parameter_counts_are_pinned():
+    # Catches accidental architecture changes (numbers measured on this code).
+    model = rocket_wide_resnet(input_shape=(32, 32, 3))
+    assert model.light_model().count_params() == PINNED["wrn16_1_light"]
+    assert model.booster_model().count_params() == PINNED["wrn40_1_booster"]
+
+
+PINNED = {"wrn16_1_light": 175994, "wrn40_1_booster": 566650}
+
+
+@pytest.mark.parametrize(
+    "build, match",
+    [
+        (lambda: rocket_resnet(booster_depth=21), "6n\\+2.*Received: booster_depth=21"),
+        (lambda: rocket_wide_resnet(light_depth=15), "6n\\+4.*Received: light_depth=15"),
+        (lambda: rocket_wide_resnet(booster_width=2, light_width=1), "same width"),
+        (lambda: rocket_resnet(share="top"), "Received: share='top'"),
+        (lambda: rocket_resnet(share="bottom", shared_stages=3), "Received: shared_stages=3"),
+        (lambda: rocket_mobilenet(share="interval"), "not available"),
+        (lambda: rocket_mobilenet(light_alpha=0), "Received: light_alpha=0"),
+        (lambda: rocket_resnet(num_classes=0), "Received: num_classes=0"),
+        (lambda: rocket_resnet(input_shape=(32, 32)), "Received: input_shape"),
+        (lambda: rocket_wide_resnet(booster_depth=16, light_depth=22), "at most as many blocks"),
+        (lambda: get_model("nope"), "Unknown model"),
+    ],
+)
+def test_builders_reject_impossible_arguments(build, match):
+    with pytest.raises(ValueError, match=match):
+        build()
+
+
+def test_registering_a_name_twice_raises():
+    with pytest.raises(ValueError, match="already registered"):
+        register_model(list_models()[0], rocket_resnet)
