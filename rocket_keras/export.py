@@ -56,8 +56,13 @@ class ExportReport:
         ]
 
     def __str__(self):
-        width = max(len(k) for k, _ in self.rows())
-        return "\n".join(f"{k:<{width}}  {v}" for k, v in self.rows())
+        return format_table(self.rows())
+
+
+def format_table(rows):
+    """Two aligned columns from ``(name, value)`` pairs."""
+    width = max(len(name) for name, _ in rows)
+    return "\n".join(f"{name:<{width}}  {value}" for name, value in rows)
 
 
 def _as_keras_model(model):
@@ -178,9 +183,11 @@ class _SavedModelRunner:
         import tensorflow as tf
 
         self.serve = tf.saved_model.load(path).signatures["serving_default"]
+        _, inputs = self.serve.structured_input_signature
+        (self.input_name,) = inputs
 
     def __call__(self, x):
-        (y,) = self.serve(x).values()
+        (y,) = self.serve(**{self.input_name: x}).values()
         return y.numpy()
 
 

@@ -1,0 +1,144 @@
+"""export_light: every format and quantization, checked through the real runtimes."""
+
+import json
+import os
+import subprocess
+import sys
+
+import keras
+import numpy as np
+import pytest
+
+from rocket_keras.export import export_light, exported_accuracy, load_exported
+from rocket_keras.zoo import rocket_mobilenet, rocket_resnet, rocket_wide_resnet
+
+SHAPE = (16, 16, 3)
+TEMPLATES = {
+    "resnet-interval": lambda: rocket_resnet(input_shape=SHAPE, booster_depth=14, light_depth=8),
+    "wrn-bottom": lambda: rocket_wide_resnet(
+        input_shape=SHAPE, booster_depth=16, light_depth=10, share="bottom"
+    ),
+    "mobilenet-bottom": lambda: rocket_mobilenet(input_shape=SHAPE, booster_alpha=0.5, light_alpha=0.25),
+}
+# (format, quantization, file name, max |exported - keras| on probabilities)
+MODES = [
+    ("litert", None, "light.tflite", 1e-4),
+    ("tflite", "float16", "light_f16.tflite", 1e-2),
+    ("litert", "dynamic", "light_dyn.tflite", None),
+    ("litert", "int8", "light_int8.tflite", None),
+    ("tf_saved_model", None, "light_saved_model", 1e-4),
+    ("onnx", None, "light.onnx", 1e-4),
+]
+
+
+def calibration_data(n=64, seed=0):
+    return np.random.default_rng(seed).random((n,) + SHAPE, dtype=np.float32)
+
+
+def learnable_task(n, seed):
+    """Noisy images of 10 fixed random patterns: learnable in a few steps."""
+    rng = np.random.default_rng(seed)
+    patterns = np.random.default_rng(123).random((10,) + SHAPE, dtype=np.float32)
+    y = rng.integers(0, 10, n)
+    x = 0.6 * patterns[y] + 0.4 * rng.random((n,) + SHAPE, dtype=np.float32)
+    return x.astype("float32"), y
+
+
+@pytest.mark.parametrize("template", sorted(TEMPLATES))
+def test_every_format_matches_keras(template, tmp_path):
+    model = TEMPLATES[template]()
+    x = calibration_data()
+    light_params = model.light_model().count_params()
+    for fmt, quantization, name, tolerance in MODES:
+        report = export_light(
+            model, tmp_path / name, format=fmt, quantization=quantization, representative_data=x
+        )
+        assert report.parameters == light_params + 0  # the softmax adds none
+        assert report.verified_examples == len(x)
+        if tolerance is not None:
+            assert report.max_abs_diff < tolerance, (fmt, quantization, report.max_abs_diff)
+            assert report.argmax_agreement == 1.0
+        assert os.path.exists(report.path)
+        if fmt == "litert" and quantization is None:
+            # About 4 bytes per light parameter: no booster weight in the file.
+            assert report.size_bytes < 4 * light_params * 1.25 + 40_000
+            assert report.size_bytes < 4 * model.booster_model().count_params()
+            assert "CONV_2D" in report.op_counts or "DEPTHWISE_CONV_2D" in report.op_counts
+
+
+def test_int8_agrees_with_keras_on_a_trained_model(tmp_path):
+    model = rocket_resnet(input_shape=SHAPE, booster_depth=8, light_depth=8, share="none")
+    model.compile(optimizer=keras.optimizers.Adam(3e-3), metrics=["accuracy"])
+    x, y = learnable_task(1024, seed=0)
+    model.fit(x, y, epochs=4, batch_size=64, verbose=0)
+    x_test, y_test = learnable_task(256, seed=1)
+    keras_probabilities = keras.ops.softmax(model.light_model().predict(x_test, verbose=0))
+    keras_labels = np.argmax(keras_probabilities, -1)
+    for int8_io in (False, True):
+        path = tmp_path / f"int8_{int8_io}.tflite"
+        export_light(model, path, quantization="int8", representative_data=x, int8_io=int8_io)
+        int8_labels = load_exported(path)(x_test).argmax(-1)
+        assert np.mean(int8_labels == keras_labels) >= 0.95
+    accuracy = exported_accuracy(path, [(x_test, y_test)])
+    assert accuracy == pytest.approx(np.mean(int8_labels == y_test))
+
+
+def test_logits_export_and_path_of_keras_file(tmp_path):
+    model = TEMPLATES["resnet-interval"]()
+    model.save(tmp_path / "m.keras")
+    report = export_light(
+        str(tmp_path / "m.keras"), tmp_path / "logits.tflite", probabilities=False, verify=False
+    )
+    assert report.max_abs_diff is None
+    x = calibration_data(4)
+    np.testing.assert_allclose(
+        load_exported(report.path)(x), model.light_model().predict(x, verbose=0), atol=1e-4
+    )
+
+
+def test_saved_model_serves_without_rocket_keras(tmp_path):
+    model = TEMPLATES["resnet-interval"]()
+    path = str(tmp_path / "served")
+    export_light(model, path, format="tf_saved_model")
+    x = calibration_data(3)
+    np.save(tmp_path / "x.npy", x)
+    code = f"""
+import json, sys, numpy as np, tensorflow as tf
+serve = tf.saved_model.load({path!r}).signatures["serving_default"]
+_, kwargs = serve.structured_input_signature
+(name, spec), = kwargs.items()
+(out,) = serve(**{{name: tf.constant(np.load({str(tmp_path / 'x.npy')!r}))}}).values()
+print(json.dumps({{"name": name, "dtype": spec.dtype.name, "shape": spec.shape.as_list(),
+                  "out": out.numpy().tolist(), "imported": "rocket_keras" in sys.modules}}))
+"""
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
+    served = json.loads(result.stdout.strip().splitlines()[-1])
+    assert served["name"] == "image" and served["dtype"] == "float32"
+    assert served["shape"] == [None, *SHAPE]
+    assert not served["imported"]
+    expected = keras.ops.softmax(model.light_model().predict(x, verbose=0))
+    np.testing.assert_allclose(served["out"], expected, atol=1e-5)
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"quantization": "int8"}, "representative_data=None"),
+        ({"format": "coreml"}, "Received: format='coreml'"),
+        ({"quantization": "int4"}, "Received: quantization='int4'"),
+        ({"format": "onnx", "quantization": "float16"}, "TFLite only"),
+        ({"filepath": "/nonexistent-dir/light.tflite"}, "not writable"),
+        ({"filepath": "light.bin"}, "'.tflite' file"),
+    ],
+)
+def test_export_errors_name_the_problem(kwargs, match, tmp_path):
+    model = TEMPLATES["resnet-interval"]()
+    kwargs = {"filepath": str(tmp_path / "light.tflite"), **kwargs}
+    with pytest.raises(ValueError, match=match):
+        export_light(model, **kwargs)
+
+
+def test_export_rejects_a_plain_model(tmp_path):
+    with pytest.raises(ValueError, match="RocketModel"):
+        export_light(keras.Sequential([keras.Input((2,)), keras.layers.Dense(2)]), tmp_path / "x.tflite")
