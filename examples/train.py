@@ -26,6 +26,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 from absl import app, flags, logging  # noqa: E402
 
 flags.DEFINE_string("model", "resnet14-resnet8_fmnist", "Registered model name (see rocket_keras.zoo.list_models()).")
+flags.DEFINE_multi_string("override", [], "Builder argument of the model, as key=value (e.g. light_depth=14); repeatable.")
 flags.DEFINE_enum("method", "rocket", ["rocket", "light", "booster"], "Train the pair jointly, or one net alone.")
 flags.DEFINE_string("dataset", "fashion_mnist", "fashion_mnist, cifar10, cifar100 or svhn_cropped.")
 flags.DEFINE_string("data_dir", None, "cifar10: directory of train/test TFRecords; others: tfds data_dir.")
@@ -45,6 +46,9 @@ flags.DEFINE_float("temperature", 4.0, "Temperature of the 'kd' hint.")
 flags.DEFINE_bool("gradient_block", True, "Stop the hint's gradient into the booster.")
 flags.DEFINE_enum("share", None, ["bottom", "interval", "none"], "Override the model's sharing layout.")
 flags.DEFINE_integer("seed", 0, "Random seed (weights, shuffling, validation split).")
+flags.DEFINE_bool("deterministic", True, "TensorFlow op determinism: the same seed gives the same weights.")
+flags.DEFINE_enum("strategy", "none", ["none", "mirrored", "multi_worker"],
+                  "tf.distribute strategy (multi_worker reads TF_CONFIG).")
 flags.DEFINE_string("output_dir", "runs/latest", "Where the model, logs and exports go.")
 flags.DEFINE_bool("resume", True, "Continue from the backup in --output_dir when there is one.")
 flags.DEFINE_bool("export", True, "Export the light net to TFLite (float32 and int8) and measure it.")
@@ -65,14 +69,44 @@ def build_optimizer(steps_per_epoch):
     return optimizer
 
 
-def build_and_compile(splits):
+def parse_overrides(items):
+    """``["light_depth=14", "share='bottom'"]`` -> ``{"light_depth": 14, "share": "bottom"}``."""
+    import ast
+
+    overrides = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise app.UsageError(f"--override must be key=value. Received: {item!r}")
+        try:
+            overrides[key.strip()] = ast.literal_eval(value)
+        except (ValueError, SyntaxError):
+            overrides[key.strip()] = value  # a bare string such as share=bottom
+    return overrides
+
+
+def make_strategy():
+    import tensorflow as tf
+
+    if FLAGS.strategy == "mirrored":
+        return tf.distribute.MirroredStrategy()
+    if FLAGS.strategy == "multi_worker":
+        return tf.distribute.MultiWorkerMirroredStrategy()
+    return tf.distribute.get_strategy()
+
+
+def build_and_compile(splits, replicas=1):
     import keras
 
     from rocket_keras.zoo import get_model
 
     overrides = {"input_shape": splits.input_shape, "num_classes": splits.num_classes}
+    if replicas > 1:
+        # Replicas see the same BatchNorm statistics as one device would.
+        overrides["synchronized_bn"] = True
     if FLAGS.share:
         overrides["share"] = FLAGS.share
+    overrides.update(parse_overrides(FLAGS.override))
     rocket = get_model(FLAGS.model, **overrides)
     optimizer = build_optimizer(splits.steps_per_epoch)
     if FLAGS.method == "rocket":
@@ -97,9 +131,13 @@ def build_and_compile(splits):
 def callbacks(output_dir):
     import keras
 
+    from rocket_keras.callbacks import StopOnNonFiniteLoss
+
     return [
+        # First, so that a non-finite batch stops training before any other
+        # callback sees the broken epoch.
+        StopOnNonFiniteLoss(),
         keras.callbacks.BackupAndRestore(os.path.join(output_dir, "backup")),
-        keras.callbacks.TerminateOnNaN(),
         keras.callbacks.CSVLogger(os.path.join(output_dir, "history.csv"), append=FLAGS.resume),
         keras.callbacks.TensorBoard(os.path.join(output_dir, "logs")),
         keras.callbacks.ModelCheckpoint(os.path.join(output_dir, "model.keras")),
@@ -127,8 +165,13 @@ def main(argv):
     import keras
 
     from rocket_keras import data
+    from rocket_keras.callbacks import NonFiniteLossError
 
     keras.utils.set_random_seed(FLAGS.seed)
+    if FLAGS.deterministic:
+        import tensorflow as tf
+
+        tf.config.experimental.enable_op_determinism()
     os.makedirs(FLAGS.output_dir, exist_ok=True)
     backup = os.path.join(FLAGS.output_dir, "backup")
     if not FLAGS.resume and os.path.exists(backup):
@@ -144,19 +187,22 @@ def main(argv):
         data_dir=FLAGS.data_dir,
         train_size=FLAGS.train_size,
     )
-    model, rocket = build_and_compile(splits)
+    strategy = make_strategy()
+    with strategy.scope():
+        model, rocket = build_and_compile(splits, strategy.num_replicas_in_sync)
     start = time.time()
-    history = model.fit(
-        splits.train,
-        validation_data=splits.validation,
-        epochs=FLAGS.epochs,
-        callbacks=callbacks(FLAGS.output_dir),
-        shuffle=False,  # The tf.data pipeline shuffles.
-        verbose=FLAGS.verbose,
-    )
+    try:
+        model.fit(
+            splits.train,
+            validation_data=splits.validation,
+            epochs=FLAGS.epochs,
+            callbacks=callbacks(FLAGS.output_dir),
+            shuffle=False,  # The tf.data pipeline shuffles.
+            verbose=FLAGS.verbose,
+        )
+    except NonFiniteLossError as error:
+        sys.exit(f"{error}\nThe last good model is {os.path.join(FLAGS.output_dir, 'model.keras')} (if an epoch finished).")
     train_seconds = time.time() - start
-    if history.history.get("loss") and any(v != v for v in history.history["loss"]):
-        sys.exit("Training stopped: the loss became NaN. The last good model is in model.keras.")
     test = model.evaluate(splits.test, return_dict=True, verbose=0)
     results = {
         "model": FLAGS.model,

@@ -24,7 +24,7 @@ _FASHION_MNIST_FILES = (
     "t10k-labels-idx1-ubyte.gz",
     "t10k-images-idx3-ubyte.gz",
 )
-DATASETS = ("fashion_mnist", "cifar10", "cifar100", "svhn_cropped")
+DATASETS = ("fashion_mnist", "cifar10", "cifar100", "svhn_cropped", "synthetic")
 
 
 @dataclasses.dataclass
@@ -209,8 +209,29 @@ def tfds_images(name, batch_size=128, validation_size=5000, augment=True, seed=0
     )
 
 
+def synthetic(batch_size=128, validation_size=256, seed=0, train_size=1024, input_shape=(28, 28, 1), num_classes=10):
+    """A small learnable stand-in for Fashion-MNIST, for tests and smoke runs.
+
+    Each class is a fixed random pattern; examples are that pattern plus
+    noise, as uint8 pixels like the real data.
+    """
+    patterns = np.random.default_rng(1234).random((num_classes,) + tuple(input_shape))
+    rng = np.random.default_rng(seed)
+
+    def make(n):
+        y = rng.integers(0, num_classes, n)
+        x = 0.6 * patterns[y] + 0.4 * rng.random((n,) + tuple(input_shape))
+        return tf.data.Dataset.from_tensor_slices(((255 * x).astype("uint8"), y))
+
+    return _splits(
+        make(train_size), make(validation_size), make(validation_size),
+        batch_size, False, False, seed, input_shape, num_classes, train_size,
+    )
+
+
 def load(name, batch_size=128, validation_size=5000, augment=None, seed=0, data_dir=None, train_size=None):
-    """Splits of a dataset by name: ``fashion_mnist``, ``cifar10``, ``cifar100``, ``svhn_cropped``.
+    """Splits of a dataset by name: ``fashion_mnist``, ``cifar10``, ``cifar100``,
+    ``svhn_cropped``, or ``synthetic`` (a tiny generated set for smoke tests).
 
     ``augment=None`` takes the dataset's usual choice: off for Fashion-MNIST,
     the paper's crop and flip for the others. ``data_dir`` is a TFRecord
@@ -218,6 +239,8 @@ def load(name, batch_size=128, validation_size=5000, augment=None, seed=0, data_
     """
     if name == "fashion_mnist":
         return fashion_mnist(batch_size, validation_size, bool(augment), seed, train_size)
+    if name == "synthetic":
+        return synthetic(batch_size, validation_size, seed, train_size or 1024)
     augment = True if augment is None else augment
     if name == "cifar10":
         return cifar10(batch_size, validation_size, augment, seed, data_dir, train_size)

@@ -65,7 +65,28 @@ def format_table(rows):
     return "\n".join(f"{name:<{width}}  {value}" for name, value in rows)
 
 
-def _as_keras_model(model):
+def _format(name):
+    if name not in FORMATS:
+        raise ValueError(f"Unknown export format {name!r}. Valid formats: {sorted(FORMATS)}. Received: format={name!r}")
+    return FORMATS[name]
+
+
+def _float32(model):
+    """``model`` itself, or a float32 copy when it computes in mixed precision.
+
+    Exports stay float32 unless a quantization mode says otherwise.
+    """
+    if all(layer.dtype_policy.compute_dtype == "float32" for layer in model.layers):
+        return model
+    config = model.get_config()
+    for layer in config["layers"]:
+        layer["config"]["dtype"] = "float32"
+    copy = keras.Model.from_config(config)
+    copy.set_weights(model.get_weights())
+    return copy
+
+
+def _light_of(model):
     if isinstance(model, (str, os.PathLike)):
         if not os.path.exists(model):
             raise ValueError(f"No model file at {str(model)!r}. Received: model={str(model)!r}")
@@ -220,9 +241,7 @@ def load_exported(path, format="litert"):
     ``x`` is a float32 numpy batch; int8 inputs and outputs of a TFLite file
     are quantized and dequantized with the file's own parameters.
     """
-    if format not in FORMATS:
-        raise ValueError(f"Unknown export format {format!r}. Valid formats: {sorted(FORMATS)}. Received: format={format!r}")
-    runner = _RUNNERS[FORMATS[format]](os.fspath(path))
+    runner = _RUNNERS[_format(format)](os.fspath(path))
     return lambda x: runner(np.asarray(x, dtype="float32"))
 
 
@@ -285,9 +304,15 @@ def export_light(
     print(report)
     ```
     """
-    if format not in FORMATS:
-        raise ValueError(f"Unknown export format {format!r}. Valid formats: {sorted(FORMATS)}. Received: format={format!r}")
-    fmt = FORMATS[format]
+    _check_options(format, quantization, representative_data)
+    _check_path(filepath, FORMATS[format])
+    return export_model(
+        _light_of(model), filepath, format, quantization, representative_data, verify, probabilities, int8_io
+    )
+
+
+def _check_options(format, quantization, representative_data):
+    fmt = _format(format)
     if quantization not in QUANTIZATIONS:
         raise ValueError(
             f"Unknown quantization {quantization!r}. Valid values: {QUANTIZATIONS}. "
@@ -303,15 +328,34 @@ def export_light(
             "`representative_data` (a few hundred training inputs). Received: "
             "representative_data=None"
         )
+
+
+def export_model(
+    model,
+    filepath,
+    format="litert",
+    quantization=None,
+    representative_data=None,
+    verify=True,
+    probabilities=True,
+    int8_io=False,
+):
+    """``export_light`` for any single-input classifier ``keras.Model`` of logits.
+
+    Used to export ``RocketModel.booster_model()`` for comparisons; the
+    arguments and the report are those of ``export_light``.
+    """
+    _check_options(format, quantization, representative_data)
+    fmt = FORMATS[format]
     filepath = _check_path(filepath, fmt)
-    light = _as_keras_model(model)
+    model = _float32(model)
     if probabilities:
-        light = _with_probabilities(light)
+        model = _with_probabilities(model)
 
     calibration = None
     if representative_data is not None:
         calibration = _first_inputs(representative_data, CALIBRATION_EXAMPLES)
-        expected = tuple(light.input.shape[1:])
+        expected = tuple(model.input.shape[1:])
         if tuple(calibration.shape[1:]) != expected:
             raise ValueError(
                 f"`representative_data` must hold inputs of shape (batch, {', '.join(map(str, expected))}). "
@@ -320,23 +364,23 @@ def export_light(
 
     kwargs = _tflite_options(quantization, calibration, int8_io) if fmt == "litert" else {}
     # tf2onnx traces a model that has run at least once.
-    light(np.zeros((1,) + tuple(light.input.shape[1:]), dtype="float32"))
-    light.export(filepath, format=fmt, verbose=False, **kwargs)
+    model(np.zeros((1,) + tuple(model.input.shape[1:]), dtype="float32"))
+    model.export(filepath, format=fmt, verbose=False, **kwargs)
 
     report = ExportReport(
         path=filepath,
         format=fmt,
         quantization=quantization or "float32",
         size_bytes=_size(filepath),
-        parameters=light.count_params(),
+        parameters=model.count_params(),
     )
     if verify:
         if calibration is not None:
             x = calibration[:VERIFY_EXAMPLES]
         else:
             rng = np.random.default_rng(0)
-            x = rng.random((8,) + tuple(light.input.shape[1:]), dtype=np.float32)
-        expected = light.predict(x, verbose=0)
+            x = rng.random((8,) + tuple(model.input.shape[1:]), dtype=np.float32)
+        expected = model.predict(x, verbose=0)
         actual = load_exported(filepath, fmt)(x)
         report.op_counts = _OP_COUNTERS.get(fmt, lambda path: {})(filepath)
         report.max_abs_diff = float(np.max(np.abs(actual - expected)))

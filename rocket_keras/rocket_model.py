@@ -13,7 +13,7 @@ precision, ``tf.distribute``) does the rest.
 import keras
 from keras import ops
 
-from rocket_keras import losses
+from rocket_keras import input_checks, losses
 
 HEADS = ("booster", "light")
 
@@ -188,6 +188,19 @@ class RocketModel(keras.Model):
             # Create the optimizer's variables now, so that the saved ones
             # (momentum, iteration count) can be loaded into them.
             self.optimizer.build(self.trainable_variables)
+
+    def _checked(self, data):
+        x, y, sample_weight = keras.utils.unpack_x_y_sample_weight(data)
+        x = input_checks.checked_inputs(x, y, num_classes=self.get_layer("light_logits").units)
+        return keras.utils.pack_x_y_sample_weight(x, y, sample_weight)
+
+    def train_step(self, data):
+        # Checked before the forward pass, which already updates BatchNorm
+        # statistics: a bad batch leaves every weight as it was.
+        return super().train_step(self._checked(data))
+
+    def test_step(self, data):
+        return super().test_step(self._checked(data))
 
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
         if self._rocket_settings is None:

@@ -1,0 +1,121 @@
+r"""Writes zoo/<pair>/README.md, a model card for every registered configuration.
+
+    python examples/model_cards.py
+
+Architecture, parameters and FLOPs come from building the model; accuracies
+and file sizes from the committed result files under
+``results/<dataset>/<pair>/<method>-seed<k>/results.json``. A figure with no
+result file says "not measured".
+"""
+
+import glob
+import json
+import os
+import statistics
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+from absl import app, flags, logging  # noqa: E402
+
+flags.DEFINE_string("zoo_dir", "zoo", "Where the model cards go.")
+flags.DEFINE_string("results_dir", "results", "Where the result files are.")
+FLAGS = flags.FLAGS
+
+NOT_MEASURED = "not measured"
+
+
+def mean_std(values):
+    if not values:
+        return NOT_MEASURED
+    spread = statistics.stdev(values) if len(values) > 1 else 0.0
+    return f"{100 * statistics.mean(values):.2f} ± {100 * spread:.2f} % (n={len(values)})"
+
+
+def collect(name):
+    """Result files of ``name``, grouped by method, with their directories."""
+    runs = {}
+    for path in sorted(glob.glob(os.path.join(FLAGS.results_dir, "*", name, "*", "results.json"))):
+        with open(path) as f:
+            result = json.load(f)
+        runs.setdefault(result["method"], []).append((os.path.dirname(path), result))
+    return runs
+
+
+def measured_section(name, runs):
+    if not runs:
+        return f"No run of this configuration is committed yet: accuracy {NOT_MEASURED}, exported sizes {NOT_MEASURED}.\n"
+    lines = ["| method | light test accuracy | booster test accuracy | epochs | train size | command of the first run |", "| --- | --- | --- | --- | --- | --- |"]
+    for method, items in sorted(runs.items()):
+        results = [r for _, r in items]
+        light = [r[k] for r in results for k in ("light_test_accuracy",) if k in r]
+        booster = [r["booster_test_accuracy"] for r in results if "booster_test_accuracy" in r]
+        lines.append(
+            f"| {method} | {mean_std(light)} | {mean_std(booster)} | {results[0]['epochs']} | "
+            f"{results[0]['train_size']} | `{results[0]['command']}` |"
+        )
+    sizes = []
+    for method, items in sorted(runs.items()):
+        for directory, r in items[:1]:
+            for key in ("tflite_float32", "tflite_int8"):
+                if key in r:
+                    sizes.append(
+                        f"| {method} | {key[len('tflite_'):]} | {r[key]['size_bytes']:,} | "
+                        f"{100 * r[key]['test_accuracy']:.2f} % | `{directory}` |"
+                    )
+    text = "\n".join(lines) + "\n"
+    if sizes:
+        text += (
+            "\nExported light net (TFLite, first seed; accuracy through the LiteRT interpreter on the whole test set):\n\n"
+            "| trained by | TFLite | bytes | test accuracy | run |\n| --- | --- | --- | --- | --- |\n" + "\n".join(sizes) + "\n"
+        )
+    return text
+
+
+def card(entry, runs):
+    from rocket_keras.profiling import count_flops
+
+    model = entry.builder(**entry.kwargs, name=entry.name)
+    light, booster = model.light_model(), model.booster_model()
+    arguments = ", ".join(f"{k}={v!r}" for k, v in entry.kwargs.items())
+    recipe = os.path.join(FLAGS.zoo_dir, entry.name, "flags.txt")
+    return f"""# {entry.name}
+
+{entry.description}
+
+Built by `rocket_keras.zoo.get_model("{entry.name}")`, that is
+`{entry.builder.__name__}({arguments})`.
+
+| | parameters | FLOPs per image (multiply-add = 2) |
+| --- | --- | --- |
+| light net (ships) | {light.count_params():,} | {count_flops(light) / 1e6:.1f} M |
+| booster net | {booster.count_params():,} | {count_flops(booster) / 1e6:.1f} M |
+| whole rocket model (training) | {model.count_params():,} | |
+
+Layers named `shared_*` belong to both nets, `light_*` and `booster_*` to one.
+
+## Recipe
+
+[`flags.txt`](flags.txt): `python examples/train.py --flagfile={recipe} --output_dir=runs/{entry.name}`
+
+## Measured
+
+{measured_section(entry.name, runs)}
+Regenerate this card with `python examples/model_cards.py`.
+"""
+
+
+def main(argv):
+    del argv
+    logging.set_verbosity(logging.WARNING)
+    from rocket_keras.zoo import get_entry, list_models
+
+    for name in list_models():
+        path = os.path.join(FLAGS.zoo_dir, name, "README.md")
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "w") as f:
+            f.write(card(get_entry(name), collect(name)))
+        print("wrote", path)
+
+
+if __name__ == "__main__":
+    app.run(main)

@@ -1,0 +1,41 @@
+"""Callbacks for safe rocket training."""
+
+import math
+
+import keras
+
+
+class NonFiniteLossError(FloatingPointError):
+    """Raised when a loss term becomes NaN or infinite during training."""
+
+
+class StopOnNonFiniteLoss(keras.callbacks.Callback):
+    """Stops training at the first batch whose loss terms are not finite.
+
+    Unlike ``keras.callbacks.TerminateOnNaN``, it raises
+    ``NonFiniteLossError`` naming the terms that went non-finite
+    (``booster_loss``, ``light_loss``, ``hint_loss``, ...) instead of letting
+    the epoch end: callbacks that save at the end of an epoch
+    (``ModelCheckpoint``, ``BackupAndRestore``) therefore never write the
+    broken weights, and the last good checkpoint stays intact.
+    """
+
+    def __init__(self, monitor=("loss", "booster_loss", "light_loss", "hint_loss")):
+        super().__init__()
+        self.monitor = tuple(monitor)
+
+    def on_train_batch_end(self, batch, logs=None):
+        logs = logs or {}
+        bad = {
+            name: float(logs[name])
+            for name in self.monitor
+            if name in logs and not math.isfinite(float(logs[name]))
+        }
+        if bad:
+            self.model.stop_training = True
+            terms = ", ".join(f"{name}={value}" for name, value in bad.items())
+            raise NonFiniteLossError(
+                f"Training stopped at batch {batch}: non-finite loss terms {terms}. "
+                "Check the inputs for NaN/Inf, or lower the learning rate. The "
+                "last checkpoint written before this batch is untouched."
+            )

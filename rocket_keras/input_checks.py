@@ -1,0 +1,63 @@
+"""Checks on the batches a RocketModel trains on, run before any weight changes.
+
+Shapes and dtypes are checked when the step is traced (a ``ValueError``);
+values (label range, finite inputs) by assertions inside the step (an
+``InvalidArgumentError`` with the message below). ``checked_inputs`` makes
+the inputs depend on those assertions, so the forward pass, which already
+updates BatchNorm statistics, cannot run before them. Without them, labels out of
+range give NaN losses on GPUs and silently wrong models.
+"""
+
+import keras
+
+
+def check_labels(labels, num_classes):
+    """Labels: class ids of shape (batch,) or (batch, 1), or one-hot (batch, num_classes)."""
+    dtype = keras.backend.standardize_dtype(labels.dtype)
+    if not (dtype.startswith(("int", "uint", "float", "bfloat"))):
+        raise ValueError(
+            "Labels must be integer class ids or one-hot floats. "
+            f"Received: labels of dtype {dtype}"
+        )
+    shape = tuple(labels.shape)
+    if len(shape) not in (1, 2):
+        raise ValueError(
+            "Labels must have shape (batch,) or (batch, 1) for class ids, or "
+            f"(batch, {num_classes}) for one-hot. Received: labels of shape {shape}"
+        )
+    if len(shape) == 2 and shape[-1] not in (1, num_classes, None):
+        raise ValueError(
+            f"One-hot labels must have {num_classes} columns, one per class. "
+            f"Received: labels of shape {shape}"
+        )
+    if len(shape) == 2 and shape[-1] == num_classes and num_classes != 1:
+        return []  # one-hot or soft targets
+    if keras.backend.backend() == "tensorflow":
+        import tensorflow as tf
+
+        message = f"Labels must be class ids in [0, {num_classes}). Received: a label outside that range."
+        return [
+            tf.debugging.assert_non_negative(labels, message=message),
+            tf.debugging.assert_less(labels, tf.cast(num_classes, labels.dtype), message=message),
+        ]
+
+
+def check_inputs_finite(x):
+    """Inputs must not hold NaN or Inf: they would poison both heads."""
+    if keras.backend.backend() != "tensorflow":
+        return x
+    import tensorflow as tf
+
+    return tf.debugging.assert_all_finite(x, "Inputs contain NaN or Inf. Received: a non-finite input value.")
+
+
+def checked_inputs(x, y, num_classes):
+    """``x`` made dependent on all checks of ``x`` and ``y`` (see module docstring)."""
+    assertions = check_labels(y, num_classes) if y is not None else []
+    if keras.backend.backend() != "tensorflow":
+        return x
+    import tensorflow as tf
+
+    # Assertions return None when running eagerly: they have already run.
+    with tf.control_dependencies([a for a in assertions if a is not None]):
+        return tf.identity(check_inputs_finite(x))

@@ -1,0 +1,146 @@
+"""Bad input, non-finite losses, crash and resume, reproducible seeds."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from conftest import tiny_batch
+from rocket_keras.callbacks import NonFiniteLossError, StopOnNonFiniteLoss
+from rocket_keras.zoo import rocket_resnet
+
+SHAPE = (16, 16, 1)
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def compiled_model():
+    model = rocket_resnet(input_shape=SHAPE, booster_depth=8, light_depth=8)
+    model.compile(optimizer=keras.optimizers.SGD(0.1), metrics=["accuracy"])
+    return model
+
+
+def weights(model):
+    return [w.numpy().copy() for w in model.weights]
+
+
+def assert_unchanged(model, before):
+    for a, b in zip(before, weights(model)):
+        np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize(
+    "labels, error, match",
+    [
+        (np.full(8, 10), tf.errors.InvalidArgumentError, r"class ids in \[0, 10\)"),
+        (np.full(8, -1), tf.errors.InvalidArgumentError, r"class ids in \[0, 10\)"),
+        (np.zeros((8, 5), "float32"), ValueError, "10 columns.*Received: labels of shape"),
+        (np.zeros((8, 2, 2)), ValueError, "Received: labels of shape"),
+        (np.array(["a"] * 8), ValueError, "dtype"),
+    ],
+)
+def test_bad_labels_fail_before_any_weight_changes(labels, error, match):
+    model = compiled_model()
+    x, _ = tiny_batch(SHAPE)
+    before = weights(model)
+    with pytest.raises(error, match=match):
+        model.fit(x, labels, batch_size=8, epochs=1, verbose=0)
+    assert_unchanged(model, before)
+
+
+def test_wrong_input_shape_is_a_clear_error():
+    model = compiled_model()
+    x, y = tiny_batch((20, 20, 1))
+    with pytest.raises(ValueError, match="expected shape=\\(None, 16, 16, 1\\)"):
+        model.fit(x, y, batch_size=8, epochs=1, verbose=0)
+
+
+def test_non_finite_inputs_stop_training_and_keep_weights():
+    model = compiled_model()
+    x, y = tiny_batch(SHAPE)
+    x[3, 0, 0, 0] = np.nan
+    before = weights(model)
+    with pytest.raises(tf.errors.InvalidArgumentError, match="NaN or Inf"):
+        model.fit(x, y, batch_size=8, epochs=1, verbose=0)
+    assert_unchanged(model, before)
+
+
+def test_a_non_finite_loss_names_the_term_and_spares_the_checkpoint(tmp_path):
+    model = compiled_model()
+    x, y = tiny_batch(SHAPE, batch=16)
+    checkpoint = tmp_path / "model.keras"
+    callbacks = [StopOnNonFiniteLoss(), keras.callbacks.ModelCheckpoint(checkpoint)]
+    model.fit(x, y, batch_size=8, epochs=1, verbose=0, callbacks=callbacks)
+    good = keras.models.load_model(checkpoint).get_weights()
+    # A learning rate this large blows the weights up to Inf within a few steps.
+    model.optimizer.learning_rate.assign(1e30)
+    with pytest.raises(NonFiniteLossError, match="non-finite loss terms.*(booster_loss|light_loss|hint_loss)"):
+        model.fit(x, y, batch_size=8, epochs=20, verbose=0, callbacks=callbacks)
+    for a, b in zip(good, keras.models.load_model(checkpoint).get_weights()):
+        np.testing.assert_array_equal(a, b)
+        assert np.all(np.isfinite(a))
+
+
+def train_command(output_dir, epochs=4, seed=0, extra=()):
+    return [
+        sys.executable, str(ROOT / "examples" / "train.py"),
+        "--dataset=synthetic", "--model=resnet14-resnet8_fmnist", "--share=bottom",
+        "--override=booster_depth=8",
+        f"--epochs={epochs}", "--train_size=512", "--batch_size=64", "--learning_rate=0.05",
+        f"--seed={seed}", f"--output_dir={output_dir}", "--verbose=2", "--noexport", *extra,
+    ]
+
+
+def final_history(output_dir):
+    lines = (Path(output_dir) / "history.csv").read_text().strip().splitlines()
+    if not lines:  # CSVLogger writes its header with the first epoch.
+        return []
+    header = lines[0].split(",")
+    rows = [dict(zip(header, line.split(","))) for line in lines[1:]]
+    return rows
+
+
+ENV = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
+
+
+def test_sigkill_mid_run_then_resume_finishes_like_an_uninterrupted_run(tmp_path):
+    interrupted = tmp_path / "interrupted"
+    process = subprocess.Popen(
+        train_command(interrupted), env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    # Kill as soon as the second epoch's backup is on disk: mid-run, mid-epoch.
+    deadline = time.time() + 300
+    while time.time() < deadline and process.poll() is None:
+        if (interrupted / "history.csv").exists() and len(final_history(interrupted)) >= 2:
+            break
+        time.sleep(0.2)
+    assert process.poll() is None, "the run ended before it could be interrupted"
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    assert len(final_history(interrupted)) < 4
+    subprocess.run(train_command(interrupted), env=ENV, check=True, capture_output=True)
+    reference = tmp_path / "reference"
+    subprocess.run(train_command(reference), env=ENV, check=True, capture_output=True)
+
+    resumed_rows, reference_rows = final_history(interrupted), final_history(reference)
+    assert [r["epoch"] for r in resumed_rows] == [r["epoch"] for r in reference_rows] == ["0", "1", "2", "3"]
+    resumed = json.loads((interrupted / "results.json").read_text())
+    expected = json.loads((reference / "results.json").read_text())
+    assert resumed["epochs"] == expected["epochs"] == 4
+    np.testing.assert_allclose(float(resumed_rows[-1]["loss"]), float(reference_rows[-1]["loss"]), rtol=0.05)
+
+
+def test_same_seed_gives_identical_weights(tmp_path):
+    runs = []
+    for name in ("a", "b"):
+        subprocess.run(train_command(tmp_path / name, epochs=1), env=ENV, check=True, capture_output=True)
+        runs.append(keras.models.load_model(tmp_path / name / "model.keras").get_weights())
+    for a, b in zip(*runs):
+        np.testing.assert_array_equal(a, b)
