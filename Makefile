@@ -30,3 +30,9 @@ test: setup
 
 clean:
 	rm -rf runs .pytest_cache
+
+# Benchmarks with small defaults (a few minutes on 2 cores); see bench/README.md.
+bench: setup data
+	$(PY) bench/train_step.py --models=resnet14-resnet8_fmnist --steps=10
+	$(PY) bench/train_total.py --model=resnet14-resnet8_fmnist --epochs=1 --train_size=5000
+	$(PY) bench/inference.py --model=resnet14-resnet8_fmnist --runs=30

@@ -27,7 +27,11 @@ from absl import app, flags, logging  # noqa: E402
 
 flags.DEFINE_string("model", "resnet14-resnet8_fmnist", "Registered model name (see rocket_keras.zoo.list_models()).")
 flags.DEFINE_multi_string("override", [], "Builder argument of the model, as key=value (e.g. light_depth=14); repeatable.")
-flags.DEFINE_enum("method", "rocket", ["rocket", "light", "booster"], "Train the pair jointly, or one net alone.")
+flags.DEFINE_enum("method", "rocket", ["rocket", "light", "booster", "kd", "mimic"],
+                  "Train the pair jointly, one net alone, or distil a --teacher into the light net "
+                  "(kd: Hinton, mimic: L2 on logits).")
+flags.DEFINE_string("teacher", None, "kd/mimic: .keras file of a trained booster (from --method=booster).")
+flags.DEFINE_float("kd_student_loss_weight", 0.5, "kd: weight of the hard-label loss (1 - it: the soft loss).")
 flags.DEFINE_string("dataset", "fashion_mnist", "fashion_mnist, cifar10, cifar100 or svhn_cropped.")
 flags.DEFINE_string("data_dir", None, "cifar10: directory of train/test TFRecords; others: tfds data_dir.")
 flags.DEFINE_integer("train_size", None, "Use only this many training examples (quick runs).")
@@ -45,6 +49,8 @@ flags.DEFINE_float("hint_weight", 0.03, "Weight lambda of the hint loss.")
 flags.DEFINE_float("temperature", 4.0, "Temperature of the 'kd' hint.")
 flags.DEFINE_bool("gradient_block", True, "Stop the hint's gradient into the booster.")
 flags.DEFINE_enum("share", None, ["bottom", "interval", "none"], "Override the model's sharing layout.")
+flags.DEFINE_bool("mixed_precision", False,
+                  "Mixed precision: mixed_float16 on GPU, mixed_bfloat16 on CPU; logits and losses stay float32.")
 flags.DEFINE_integer("seed", 0, "Random seed (weights, shuffling, validation split).")
 flags.DEFINE_bool("deterministic", True, "TensorFlow op determinism: the same seed gives the same weights.")
 flags.DEFINE_enum("strategy", "none", ["none", "mirrored", "multi_worker"],
@@ -98,6 +104,7 @@ def make_strategy():
 def build_and_compile(splits, replicas=1):
     import keras
 
+    from rocket_keras import baselines
     from rocket_keras.zoo import get_model
 
     overrides = {"input_shape": splits.input_shape, "num_classes": splits.num_classes}
@@ -119,28 +126,36 @@ def build_and_compile(splits, replicas=1):
             gradient_block=FLAGS.gradient_block,
         )
         return rocket, rocket
+    if FLAGS.method in ("kd", "mimic"):
+        if not FLAGS.teacher:
+            raise app.UsageError(f"--method={FLAGS.method} needs --teacher=<booster .keras file>.")
+        teacher = keras.models.load_model(FLAGS.teacher)
+        if FLAGS.method == "kd":
+            distiller = baselines.knowledge_distillation(
+                teacher, rocket.light_model(), FLAGS.temperature, FLAGS.kd_student_loss_weight, optimizer
+            )
+        else:
+            distiller = baselines.mimic(teacher, rocket.light_model(), optimizer=optimizer)
+        return distiller, rocket
     single = rocket.light_model() if FLAGS.method == "light" else rocket.booster_model()
-    single.compile(
-        optimizer=optimizer,
-        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-        metrics=["accuracy"],
-    )
-    return single, rocket
+    return baselines.single_net(single, optimizer), rocket
 
 
 def callbacks(output_dir):
     import keras
 
-    from rocket_keras.callbacks import StopOnNonFiniteLoss
+    from rocket_keras.callbacks import StopOnNonFiniteLoss, StudentCheckpoint
 
+    distilling = FLAGS.method in ("kd", "mimic")
     return [
         # First, so that a non-finite batch stops training before any other
         # callback sees the broken epoch.
-        StopOnNonFiniteLoss(),
+        StopOnNonFiniteLoss(monitor=("loss", "student_loss", "distillation_loss") if distilling else None),
         keras.callbacks.BackupAndRestore(os.path.join(output_dir, "backup")),
         keras.callbacks.CSVLogger(os.path.join(output_dir, "history.csv"), append=FLAGS.resume),
         keras.callbacks.TensorBoard(os.path.join(output_dir, "logs")),
-        keras.callbacks.ModelCheckpoint(os.path.join(output_dir, "model.keras")),
+        # A distiller is saved as its student, the light net.
+        (StudentCheckpoint if distilling else keras.callbacks.ModelCheckpoint)(os.path.join(output_dir, "model.keras")),
     ]
 
 
@@ -168,10 +183,14 @@ def main(argv):
     from rocket_keras.callbacks import NonFiniteLossError
 
     keras.utils.set_random_seed(FLAGS.seed)
-    if FLAGS.deterministic:
-        import tensorflow as tf
+    import tensorflow as tf
 
+    if FLAGS.deterministic:
         tf.config.experimental.enable_op_determinism()
+    if FLAGS.mixed_precision:
+        # Keras wraps the optimizer in a LossScaleOptimizer for float16.
+        gpu = bool(tf.config.list_physical_devices("GPU"))
+        keras.mixed_precision.set_global_policy("mixed_float16" if gpu else "mixed_bfloat16")
     os.makedirs(FLAGS.output_dir, exist_ok=True)
     backup = os.path.join(FLAGS.output_dir, "backup")
     if not FLAGS.resume and os.path.exists(backup):
@@ -220,7 +239,13 @@ def main(argv):
         results["light_test_accuracy"] = test["light_accuracy"]
         results["booster_test_accuracy"] = test["booster_accuracy"]
     else:
-        results[f"{FLAGS.method}_test_accuracy"] = test["accuracy"]
+        head = "booster" if FLAGS.method == "booster" else "light"
+        results[f"{head}_test_accuracy"] = test["accuracy"]
+    teacher_results = os.path.join(os.path.dirname(FLAGS.teacher or ""), "results.json")
+    if FLAGS.teacher and os.path.exists(teacher_results):
+        with open(teacher_results) as f:
+            # Two-stage methods cost the teacher's training too.
+            results["teacher_train_seconds"] = json.load(f)["train_seconds"]
     if FLAGS.export and FLAGS.method != "booster":
         export_and_measure(rocket, splits, FLAGS.output_dir, results)
     with open(os.path.join(FLAGS.output_dir, "results.json"), "w") as f:

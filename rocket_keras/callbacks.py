@@ -20,9 +20,9 @@ class StopOnNonFiniteLoss(keras.callbacks.Callback):
     broken weights, and the last good checkpoint stays intact.
     """
 
-    def __init__(self, monitor=("loss", "booster_loss", "light_loss", "hint_loss")):
+    def __init__(self, monitor=None):
         super().__init__()
-        self.monitor = tuple(monitor)
+        self.monitor = tuple(monitor or ("loss", "booster_loss", "light_loss", "hint_loss"))
 
     def on_train_batch_end(self, batch, logs=None):
         logs = logs or {}
@@ -39,3 +39,18 @@ class StopOnNonFiniteLoss(keras.callbacks.Callback):
                 "Check the inputs for NaN/Inf, or lower the learning rate. The "
                 "last checkpoint written before this batch is untouched."
             )
+
+
+class StudentCheckpoint(keras.callbacks.Callback):
+    """Saves a distiller's student (``model.student``) to ``filepath`` after each epoch.
+
+    ``keras.callbacks.ModelCheckpoint`` would save the whole distiller,
+    teacher included; what ships is the student.
+    """
+
+    def __init__(self, filepath):
+        super().__init__()
+        self.filepath = filepath
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.model.student.save(self.filepath)

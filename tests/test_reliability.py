@@ -110,7 +110,15 @@ def final_history(output_dir):
 ENV = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
 
 
-def test_sigkill_mid_run_then_resume_finishes_like_an_uninterrupted_run(tmp_path):
+@pytest.fixture(scope="module")
+def reference_run(tmp_path_factory):
+    """One uninterrupted 4-epoch run, shared by the resume and the seed tests."""
+    output_dir = tmp_path_factory.mktemp("reference")
+    subprocess.run(train_command(output_dir), env=ENV, check=True, capture_output=True)
+    return output_dir
+
+
+def test_sigkill_mid_run_then_resume_finishes_like_an_uninterrupted_run(tmp_path, reference_run):
     interrupted = tmp_path / "interrupted"
     process = subprocess.Popen(
         train_command(interrupted), env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
@@ -126,8 +134,7 @@ def test_sigkill_mid_run_then_resume_finishes_like_an_uninterrupted_run(tmp_path
     process.wait()
     assert len(final_history(interrupted)) < 4
     subprocess.run(train_command(interrupted), env=ENV, check=True, capture_output=True)
-    reference = tmp_path / "reference"
-    subprocess.run(train_command(reference), env=ENV, check=True, capture_output=True)
+    reference = reference_run
 
     resumed_rows, reference_rows = final_history(interrupted), final_history(reference)
     assert [r["epoch"] for r in resumed_rows] == [r["epoch"] for r in reference_rows] == ["0", "1", "2", "3"]
@@ -137,10 +144,9 @@ def test_sigkill_mid_run_then_resume_finishes_like_an_uninterrupted_run(tmp_path
     np.testing.assert_allclose(float(resumed_rows[-1]["loss"]), float(reference_rows[-1]["loss"]), rtol=0.05)
 
 
-def test_same_seed_gives_identical_weights(tmp_path):
-    runs = []
-    for name in ("a", "b"):
-        subprocess.run(train_command(tmp_path / name, epochs=1), env=ENV, check=True, capture_output=True)
-        runs.append(keras.models.load_model(tmp_path / name / "model.keras").get_weights())
-    for a, b in zip(*runs):
+def test_same_seed_gives_identical_weights(tmp_path, reference_run):
+    subprocess.run(train_command(tmp_path), env=ENV, check=True, capture_output=True)
+    again = keras.models.load_model(tmp_path / "model.keras").get_weights()
+    reference = keras.models.load_model(reference_run / "model.keras").get_weights()
+    for a, b in zip(reference, again):
         np.testing.assert_array_equal(a, b)

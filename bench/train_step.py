@@ -1,0 +1,128 @@
+r"""Median compiled training-step time: rocket vs the nets alone vs a KD student.
+
+    python bench/train_step.py --models=resnet14-resnet8_fmnist,wrn40_1-wrn16_1
+
+For each pair, in one process and after warm-up, times ``train_on_batch`` on
+one fixed batch for: light alone, booster alone, rocket with "bottom",
+"interval" (where the template allows it) and no sharing, and the KD student
+step (frozen teacher forward plus student step, ``keras.distillation``).
+Each is printed as a ratio to booster alone. With ``--memory``, each
+configuration also runs once in a fresh subprocess that reports its peak
+resident memory (``ru_maxrss``). Writes bench/results/train_step.json.
+"""
+
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import time
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+from absl import app, flags, logging  # noqa: E402
+
+flags.DEFINE_list("models", ["resnet14-resnet8_fmnist"], "Registered pairs to measure.")
+flags.DEFINE_integer("batch_size", 128, "Batch size of the timed step.")
+flags.DEFINE_integer("steps", 20, "Timed steps per configuration (median reported).")
+flags.DEFINE_integer("warmup", 3, "Untimed steps first (tracing happens here).")
+flags.DEFINE_bool("memory", True, "Measure each configuration's peak memory in a subprocess.")
+flags.DEFINE_string("only", None, "Internal: run one model:config and print its peak memory.")
+flags.DEFINE_string("output_dir", "bench/results", "Where the JSON goes.")
+FLAGS = flags.FLAGS
+
+CONFIGS = ("light_alone", "booster_alone", "rocket_bottom", "rocket_interval", "rocket_none", "kd_student")
+
+
+def build(name, config):
+    """A compiled model for ``config`` of pair ``name``, or None if it does not apply."""
+    import keras
+
+    from rocket_keras import baselines
+    from rocket_keras.zoo import get_model
+
+    optimizer = lambda: keras.optimizers.SGD(0.01, momentum=0.9)  # noqa: E731
+    if config.startswith("rocket_"):
+        share = config[len("rocket_"):]
+        try:
+            model = get_model(name, share=share)
+        except ValueError:  # e.g. "interval" for MobileNet
+            return None
+        model.compile(optimizer=optimizer(), metrics=["accuracy"])
+        return model
+    if config == "light_alone":
+        return baselines.single_net(get_model(name).light_model(), optimizer())
+    if config == "booster_alone":
+        return baselines.single_net(get_model(name).booster_model(), optimizer())
+    teacher = get_model(name).booster_model()
+    return baselines.knowledge_distillation(teacher, get_model(name).light_model(), optimizer=optimizer())
+
+
+def batch(model):
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    shape = (FLAGS.batch_size,) + tuple(model.input.shape[1:])
+    return rng.random(shape, dtype=np.float32), rng.integers(0, 10, FLAGS.batch_size)
+
+
+def median_step_seconds(model):
+    x, y = batch(model)
+    for _ in range(FLAGS.warmup):
+        model.train_on_batch(x, y)
+    times = []
+    for _ in range(FLAGS.steps):
+        start = time.perf_counter()
+        model.train_on_batch(x, y)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def peak_memory_mib(name, config):
+    result = subprocess.run(
+        [sys.executable, __file__, f"--only={name}:{config}", f"--batch_size={FLAGS.batch_size}",
+         "--steps=2", "--warmup=1"],
+        capture_output=True, text=True, check=True,
+    )
+    return float(result.stdout.strip().splitlines()[-1])
+
+
+def main(argv):
+    del argv
+    logging.set_verbosity(logging.WARNING)
+    if FLAGS.only:
+        name, config = FLAGS.only.split(":")
+        median_step_seconds(build(name, config))
+        print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+        return
+    from rocket_keras.export import format_table
+
+    results = {"batch_size": FLAGS.batch_size, "steps": FLAGS.steps, "models": {}}
+    for name in FLAGS.models:
+        entry = {}
+        for config in CONFIGS:
+            model = build(name, config)
+            if model is None:
+                continue
+            entry[config] = {"median_step_s": median_step_seconds(model)}
+            if FLAGS.memory:
+                entry[config]["peak_rss_mib"] = peak_memory_mib(name, config)
+        base = entry["booster_alone"]["median_step_s"]
+        for config in entry:
+            entry[config]["ratio_to_booster"] = entry[config]["median_step_s"] / base
+        results["models"][name] = entry
+        rows = [(f"{name}, batch {FLAGS.batch_size}", "step ms | x booster alone | peak RSS MiB")]
+        for config, r in entry.items():
+            memory = f"{r['peak_rss_mib']:.0f}" if "peak_rss_mib" in r else "-"
+            rows.append((config, f"{1000 * r['median_step_s']:.1f} | {r['ratio_to_booster']:.2f} | {memory}"))
+        print(format_table(rows), "\n")
+    os.makedirs(FLAGS.output_dir, exist_ok=True)
+    path = os.path.join(FLAGS.output_dir, "train_step.json")
+    with open(path, "w") as f:
+        json.dump(results, f, indent=2)
+    print("wrote", path)
+
+
+if __name__ == "__main__":
+    app.run(main)

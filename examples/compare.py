@@ -1,0 +1,86 @@
+r"""Runs several training methods on one pair and dataset, over seeds.
+
+    python examples/compare.py --model=resnet14-resnet8_fmnist \
+        --recipe=zoo/resnet14-resnet8_fmnist/demo_flags.txt \
+        --methods=light,booster,kd,mimic,rocket,rocket_no_gradient_block,rocket_no_sharing \
+        --seeds=0,1,2
+
+Each run is one ``examples/train.py`` process with the same recipe (the
+flagfile) plus the method's flags, writing
+``results/<dataset>/<model>/<method>-seed<k>/`` (``results.json`` with test
+accuracies, parameters, epochs, wall-clock time and the exact command;
+``history.csv``, the Keras CSV history). A run whose ``results.json`` exists
+is skipped (``--resume``, on by default), so a long comparison can be run in
+pieces. ``kd`` and ``mimic`` distil the ``booster`` run of the same seed,
+which runs first.
+"""
+
+import os
+import shutil
+import subprocess
+import sys
+
+from absl import app, flags
+
+# Method -> extra train.py flags. Two-stage methods name their teacher run.
+METHODS = {
+    "light": ["--method=light"],
+    "booster": ["--method=booster"],
+    "kd": ["--method=kd"],
+    "mimic": ["--method=mimic"],
+    "rocket": ["--method=rocket", "--hint=logits_mse"],
+    "rocket_softmax_mse": ["--method=rocket", "--hint=softmax_mse"],
+    "rocket_kd_hint": ["--method=rocket", "--hint=kd", "--hint_weight=1.0"],
+    "rocket_no_gradient_block": ["--method=rocket", "--nogradient_block"],
+    "rocket_no_sharing": ["--method=rocket", "--share=none"],
+    "rocket_bottom": ["--method=rocket", "--share=bottom"],
+}
+TEACHER_OF = {"kd": "booster", "mimic": "booster"}
+
+flags.DEFINE_string("model", "resnet14-resnet8_fmnist", "Registered pair.")
+flags.DEFINE_string("dataset", "fashion_mnist", "Dataset name.")
+flags.DEFINE_string("recipe", None, "absl flagfile with the shared training recipe (epochs, lr, ...).")
+flags.DEFINE_list("methods", ["light", "booster", "kd", "rocket"], f"Methods among {sorted(METHODS)}.")
+flags.DEFINE_list("seeds", ["0"], "Seeds.")
+flags.DEFINE_string("results_dir", "results", "Root of the result tree.")
+flags.DEFINE_bool("resume", True, "Skip runs whose results.json exists.")
+flags.DEFINE_multi_string("extra", [], "More train.py flags for every run, e.g. --extra=--epochs=5.")
+FLAGS = flags.FLAGS
+
+
+def run_dir(method, seed):
+    return os.path.join(FLAGS.results_dir, FLAGS.dataset, FLAGS.model, f"{method}-seed{seed}")
+
+
+def run(method, seed):
+    out = run_dir(method, seed)
+    if FLAGS.resume and os.path.exists(os.path.join(out, "results.json")):
+        print(f"skip {out} (done)")
+        return
+    command = [sys.executable, "examples/train.py", f"--model={FLAGS.model}", f"--dataset={FLAGS.dataset}"]
+    if FLAGS.recipe:
+        command.append(f"--flagfile={FLAGS.recipe}")
+    command += METHODS[method] + list(FLAGS.extra) + [f"--seed={seed}", f"--output_dir={out}", "--verbose=2"]
+    if method in TEACHER_OF:
+        teacher = run_dir(TEACHER_OF[method], seed)
+        run(TEACHER_OF[method], seed)
+        command.append(f"--teacher={os.path.join(teacher, 'model.keras')}")
+    print("+", " ".join(command), flush=True)
+    subprocess.run(command, check=True)
+    # Keep the result files; the backup and TensorBoard logs stay local.
+    for transient in ("backup", "logs"):
+        shutil.rmtree(os.path.join(out, transient), ignore_errors=True)
+
+
+def main(argv):
+    del argv
+    unknown = sorted(set(FLAGS.methods) - set(METHODS))
+    if unknown:
+        raise app.UsageError(f"Unknown methods {unknown}. Valid: {sorted(METHODS)}")
+    for seed in FLAGS.seeds:
+        for method in FLAGS.methods:
+            run(method, seed)
+
+
+if __name__ == "__main__":
+    app.run(main)

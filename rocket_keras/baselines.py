@@ -1,0 +1,98 @@
+"""The methods rocket training is measured against, each a Keras model to ``fit``.
+
+* ``single_net``: the light or the booster net of a pair, trained alone with
+  cross-entropy (the same architecture, built by the same zoo entry);
+* ``knowledge_distillation``: Hinton et al. (2015), second stage: a trained
+  teacher distils into a student with temperature T, the T^2 factor and a
+  hard/soft weighting. Built on ``keras.distillation.Distiller``;
+* ``mimic``: Ba & Caruana (2014): the student regresses the teacher's logits
+  with an L2 loss, optionally through a linear low-rank bottleneck.
+
+Teacher and student must not share layers (``Distiller`` freezes the
+teacher): take them from two separate builds of a pair, e.g.
+``get_model(name).booster_model()`` and ``get_model(name).light_model()``.
+"""
+
+import keras
+
+CROSS_ENTROPY = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+
+
+def single_net(net, optimizer="sgd", metrics=("accuracy",)):
+    """Compiles one net of a pair (``light_model()``/``booster_model()``) for training alone."""
+    net.compile(optimizer=optimizer, loss=CROSS_ENTROPY, metrics=list(metrics))
+    return net
+
+
+def _check_separate(teacher, student):
+    shared = {id(v) for v in teacher.weights} & {id(v) for v in student.weights}
+    if shared:
+        raise ValueError(
+            "The teacher and the student share weights (they come from one "
+            "rocket model with sharing). Build them from two separate models, "
+            "e.g. get_model(name).booster_model() and get_model(name).light_model(). "
+            f"Received: {len(shared)} shared variables"
+        )
+
+
+def knowledge_distillation(
+    teacher,
+    student,
+    temperature=4.0,
+    student_loss_weight=0.5,
+    optimizer="sgd",
+    metrics=("accuracy",),
+):
+    """Hinton distillation of a trained ``teacher`` into ``student``, compiled.
+
+    The soft term is ``T^2 * KL(softmax(z/T) || softmax(l/T))`` (Keras'
+    ``LogitsDistillation``), the hard term cross-entropy with the labels;
+    ``student_loss_weight`` weights the hard term, ``1 - student_loss_weight``
+    the soft one. Returns a ``keras.distillation.Distiller``; the trained
+    student is ``distiller.student``.
+    """
+    _check_separate(teacher, student)
+    distiller = keras.distillation.Distiller(
+        teacher=teacher,
+        student=student,
+        distillation_losses=keras.distillation.LogitsDistillation(
+            temperature=temperature, loss="kl_divergence"
+        ),
+        student_loss_weight=student_loss_weight,
+        name="knowledge_distillation",
+    )
+    distiller.compile(optimizer=optimizer, loss=CROSS_ENTROPY, metrics=list(metrics))
+    return distiller
+
+
+def with_bottleneck(student, rank):
+    """``student`` with a linear ``rank``-dimensional layer before its logits (Ba & Caruana)."""
+    logits_layer = student.layers[-1]
+    features = logits_layer.input
+    bottleneck = keras.layers.Dense(rank, use_bias=False, name="light_mimic_bottleneck")(features)
+    logits = keras.layers.Dense(logits_layer.units, dtype="float32", name="light_mimic_logits")(bottleneck)
+    return keras.Model(student.input, logits, name=f"{student.name}_bottleneck{rank}")
+
+
+def mimic(teacher, student, bottleneck_rank=None, optimizer="sgd", metrics=("accuracy",)):
+    """Mimic learning: L2 regression of the teacher's logits, no labels used.
+
+    Returns a compiled ``keras.distillation.Distiller`` with
+    ``student_loss_weight=0`` and a mean-squared-error logits loss at
+    temperature 1 (no scaling). With ``bottleneck_rank``, the student's
+    logits come through a linear low-rank layer.
+    """
+    _check_separate(teacher, student)
+    if bottleneck_rank is not None:
+        student = with_bottleneck(student, bottleneck_rank)
+    distiller = keras.distillation.Distiller(
+        teacher=teacher,
+        student=student,
+        distillation_losses=keras.distillation.LogitsDistillation(
+            temperature=1.0, loss="mean_squared_error"
+        ),
+        student_loss_weight=0.0,
+        name="mimic",
+    )
+    distiller.compile(optimizer=optimizer, loss=CROSS_ENTROPY, metrics=list(metrics))
+    return distiller
