@@ -3,17 +3,17 @@ r"""Median compiled training-step time: rocket vs the nets alone vs a KD student
     python bench/train_step.py --models=resnet14-resnet8_fmnist,wrn40_1-wrn16_1
 
 For each pair, in one process and after warm-up, times ``train_on_batch`` on
-one fixed batch for: light alone, booster alone, rocket with "bottom",
+one fixed batch, the configurations interleaved step by step, for: light alone, booster alone, rocket with "bottom",
 "interval" (where the template allows it) and no sharing, and the KD student
 step (frozen teacher forward plus student step, ``keras.distillation``).
 Each is printed as a ratio to booster alone. With ``--memory``, each
 configuration also runs once in a fresh subprocess that reports its peak
-resident memory (``ru_maxrss``). Writes bench/results/train_step.json.
+resident memory (``VmHWM``; ``ru_maxrss`` would report the parent's peak,
+which Linux carries across fork and exec). Writes bench/results/train_step.json.
 """
 
 import json
 import os
-import resource
 import statistics
 import subprocess
 import sys
@@ -28,6 +28,7 @@ flags.DEFINE_integer("batch_size", 128, "Batch size of the timed step.")
 flags.DEFINE_integer("steps", 20, "Timed steps per configuration (median reported).")
 flags.DEFINE_integer("warmup", 3, "Untimed steps first (tracing happens here).")
 flags.DEFINE_bool("memory", True, "Measure each configuration's peak memory in a subprocess.")
+flags.DEFINE_bool("timing", True, "Time the steps (--notiming: memory only).")
 flags.DEFINE_string("only", None, "Internal: run one model:config and print its peak memory.")
 flags.DEFINE_string("output_dir", "bench/results", "Where the JSON goes.")
 FLAGS = flags.FLAGS
@@ -63,20 +64,36 @@ def batch(model):
     import numpy as np
 
     rng = np.random.default_rng(0)
-    shape = (FLAGS.batch_size,) + tuple(model.input.shape[1:])
+    net = getattr(model, "student", model)  # a Distiller has no input of its own
+    shape = (FLAGS.batch_size,) + tuple(net.input.shape[1:])
     return rng.random(shape, dtype=np.float32), rng.integers(0, 10, FLAGS.batch_size)
 
 
-def median_step_seconds(model):
-    x, y = batch(model)
-    for _ in range(FLAGS.warmup):
-        model.train_on_batch(x, y)
-    times = []
+def median_step_seconds(models):
+    """Median step time of each model, timed round-robin.
+
+    Interleaving the configurations step by step keeps slow drifts of the
+    machine (other load, clock changes) from favouring whichever ran first.
+    """
+    batches = {config: batch(model) for config, model in models.items()}
+    for config, model in models.items():
+        for _ in range(FLAGS.warmup):
+            model.train_on_batch(*batches[config])
+    times = {config: [] for config in models}
     for _ in range(FLAGS.steps):
-        start = time.perf_counter()
-        model.train_on_batch(x, y)
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+        for config, model in models.items():
+            start = time.perf_counter()
+            model.train_on_batch(*batches[config])
+            times[config].append(time.perf_counter() - start)
+    return {config: statistics.median(t) for config, t in times.items()}
+
+
+def peak_rss_of_this_process_mib():
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
 
 
 def peak_memory_mib(name, config):
@@ -93,32 +110,36 @@ def main(argv):
     logging.set_verbosity(logging.WARNING)
     if FLAGS.only:
         name, config = FLAGS.only.split(":")
-        median_step_seconds(build(name, config))
-        print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+        median_step_seconds({config: build(name, config)})
+        print(peak_rss_of_this_process_mib())
         return
     from rocket_keras.export import format_table
 
     results = {"batch_size": FLAGS.batch_size, "steps": FLAGS.steps, "models": {}}
     for name in FLAGS.models:
-        entry = {}
-        for config in CONFIGS:
-            model = build(name, config)
-            if model is None:
-                continue
-            entry[config] = {"median_step_s": median_step_seconds(model)}
-            if FLAGS.memory:
+        models = {config: build(name, config) for config in CONFIGS}
+        models = {c: m for c, m in models.items() if m is not None}
+        if FLAGS.timing:
+            entry = {config: {"median_step_s": s} for config, s in median_step_seconds(models).items()}
+        else:
+            entry = {config: {} for config in models}
+        del models
+        if FLAGS.memory:
+            for config in entry:
                 entry[config]["peak_rss_mib"] = peak_memory_mib(name, config)
-        base = entry["booster_alone"]["median_step_s"]
-        for config in entry:
-            entry[config]["ratio_to_booster"] = entry[config]["median_step_s"] / base
+        if FLAGS.timing:
+            base = entry["booster_alone"]["median_step_s"]
+            for config in entry:
+                entry[config]["ratio_to_booster"] = entry[config]["median_step_s"] / base
         results["models"][name] = entry
         rows = [(f"{name}, batch {FLAGS.batch_size}", "step ms | x booster alone | peak RSS MiB")]
         for config, r in entry.items():
             memory = f"{r['peak_rss_mib']:.0f}" if "peak_rss_mib" in r else "-"
-            rows.append((config, f"{1000 * r['median_step_s']:.1f} | {r['ratio_to_booster']:.2f} | {memory}"))
+            timing = f"{1000 * r['median_step_s']:.1f} | {r['ratio_to_booster']:.2f}" if FLAGS.timing else "- | -"
+            rows.append((config, f"{timing} | {memory}"))
         print(format_table(rows), "\n")
     os.makedirs(FLAGS.output_dir, exist_ok=True)
-    path = os.path.join(FLAGS.output_dir, "train_step.json")
+    path = os.path.join(FLAGS.output_dir, "train_step.json" if FLAGS.timing else "train_step_memory.json")
     with open(path, "w") as f:
         json.dump(results, f, indent=2)
     print("wrote", path)

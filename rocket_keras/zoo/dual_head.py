@@ -19,6 +19,7 @@ Layer names tell ownership: ``booster_``, ``light_`` or ``shared_``.
 import keras
 
 from rocket_keras.rocket_model import RocketModel
+from rocket_keras.zoo import checks
 
 SHARING_LAYOUTS = ("bottom", "interval", "none")
 
@@ -206,12 +207,14 @@ def build_rocket_model(
     Returns:
         A ``RocketModel`` with outputs ``{"booster": logits, "light": logits}``.
     """
+    input_shape = checks.check_input_shape(input_shape)
+    checks.check_positive_int("num_classes", num_classes)
     _check_sharing(share, booster, light, shared_stages, interval_ok)
 
     def branch(prefix, shared_convs=None):
         return BranchLayers(prefix, shared_convs, synchronized_bn)
 
-    inputs = keras.Input(shape=tuple(input_shape), name="image")
+    inputs = keras.Input(shape=input_shape, name="image")
     all_stages = range(len(booster.stages))
     if share == "none":
         outputs = {}

@@ -83,8 +83,6 @@ def rocket_mobilenet(
     model = rocket_mobilenet(booster_alpha=1.0, light_alpha=0.35)
     ```
     """
-    input_shape = checks.check_input_shape(input_shape)
-    checks.check_positive_int("num_classes", num_classes)
     return build_rocket_model(
         name=name,
         input_shape=input_shape,

@@ -65,8 +65,6 @@ def rocket_resnet(
     model.compile(optimizer="sgd", metrics=["accuracy"])
     ```
     """
-    input_shape = checks.check_input_shape(input_shape)
-    checks.check_positive_int("num_classes", num_classes)
     return build_rocket_model(
         name=name,
         input_shape=input_shape,

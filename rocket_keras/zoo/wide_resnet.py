@@ -52,8 +52,6 @@ def rocket_wide_resnet(
     model = rocket_wide_resnet(booster_depth=40, light_depth=16)
     ```
     """
-    input_shape = checks.check_input_shape(input_shape)
-    checks.check_positive_int("num_classes", num_classes)
     return build_rocket_model(
         name=name,
         input_shape=input_shape,
