@@ -13,7 +13,13 @@ continues from it), ``light_float32.tflite`` and ``light_int8.tflite`` and
 LiteRT interpreter on the whole test set.
 
 ``--method=light`` / ``--method=booster`` train the same light or booster
-network alone with cross-entropy: the baseline rocket training must beat.
+network alone with cross-entropy: the baselines rocket training must beat.
+``--method=kd`` / ``--method=mimic`` distil a trained booster (``--teacher``)
+into the light net (``rocket_keras.baselines``); ``model.keras`` is then the
+light net alone.
+
+``--strategy``, ``--mixed_precision``, ``--seed`` and ``--resume`` are
+described in the README's "Training safely".
 """
 
 import json
