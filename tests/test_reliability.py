@@ -150,3 +150,35 @@ def test_same_seed_gives_identical_weights(tmp_path, reference_run):
     reference = keras.models.load_model(reference_run / "model.keras").get_weights()
     for a, b in zip(reference, again):
         np.testing.assert_array_equal(a, b)
+
+
+def test_corrupt_or_truncated_keras_file_is_a_clear_error(tmp_path):
+    model = compiled_model()
+    path = tmp_path / "model.keras"
+    model.save(path)
+    truncated = tmp_path / "truncated.keras"
+    truncated.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+    garbage = tmp_path / "garbage.keras"
+    garbage.write_bytes(b"not a zip file at all")
+    for bad in (truncated, garbage):
+        with pytest.raises(ValueError, match=str(bad.name)):
+            keras.models.load_model(bad)
+
+
+def test_a_tfrecord_in_the_wrong_format_is_a_clear_error(tmp_path):
+    from rocket_keras.data import read_image_tfrecord
+
+    path = str(tmp_path / "wrong.tfrecord")
+    with tf.io.TFRecordWriter(path) as writer:
+        example = tf.train.Example(
+            features=tf.train.Features(feature={"pixels": tf.train.Feature(float_list=tf.train.FloatList(value=[1.0]))})
+        )
+        writer.write(example.SerializeToString())
+    with pytest.raises(ValueError, match="not a TFRecord file of tf.train.Example records"):
+        read_image_tfrecord(path)
+    not_a_record = tmp_path / "text.tfrecord"
+    not_a_record.write_text("this is plain text, not records " * 8)
+    with pytest.raises(ValueError, match="not a TFRecord file"):
+        read_image_tfrecord(str(not_a_record))
+    with pytest.raises(ValueError, match="not found"):
+        read_image_tfrecord(str(tmp_path / "missing.tfrecord"))

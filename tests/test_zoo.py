@@ -139,3 +139,20 @@ def test_builders_reject_impossible_arguments(build, match):
 def test_registering_a_name_twice_raises():
     with pytest.raises(ValueError, match="already registered"):
         register_model(list_models()[0], rocket_resnet)
+
+
+@pytest.mark.parametrize("name", list_models())
+def test_every_registered_model_round_trips_through_keras_files(name, tmp_path):
+    import keras
+
+    channels = get_entry(name).kwargs["input_shape"][-1]
+    model = get_model(name, input_shape=(16, 16, channels))
+    model.compile(optimizer="sgd", metrics=["accuracy"], hint="softmax_mse")
+    path = tmp_path / "model.keras"
+    model.save(path)
+    loaded = keras.models.load_model(path, safe_mode=True)
+    assert loaded.rocket_settings == model.rocket_settings
+    x, _ = tiny_batch((16, 16, channels), batch=2)
+    np.testing.assert_array_equal(
+        keras.ops.convert_to_numpy(loaded(x)["light"]), keras.ops.convert_to_numpy(model(x)["light"])
+    )
