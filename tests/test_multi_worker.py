@@ -13,6 +13,7 @@ SCRIPT = textwrap.dedent(
     """
     import json, os, sys
     import numpy as np, tensorflow as tf, keras
+    keras.config.disable_traceback_filtering()
     from rocket_keras.zoo import rocket_resnet
 
     multi_worker = "TF_CONFIG" in os.environ
