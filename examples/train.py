@@ -141,6 +141,8 @@ def build_and_compile(splits, replicas=1):
             )
         else:
             distiller = baselines.mimic(teacher, rocket.light_model(), optimizer=optimizer)
+        # BackupAndRestore needs a built model; a Distiller builds on its first call.
+        distiller(keras.ops.zeros((1,) + tuple(splits.input_shape)))
         return distiller, rocket
     single = rocket.light_model() if FLAGS.method == "light" else rocket.booster_model()
     return baselines.single_net(single, optimizer), rocket
