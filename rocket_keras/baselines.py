@@ -55,8 +55,12 @@ def knowledge_distillation(
     distiller = keras.distillation.Distiller(
         teacher=teacher,
         student=student,
+        # A KLDivergence *instance*: with the string "kl_divergence" (the
+        # default), Keras 3.15 gets the plain function, misses its
+        # isinstance check and applies KL to raw logits without softmax or
+        # T^2. tests/test_baselines.py checks the loss value.
         distillation_losses=keras.distillation.LogitsDistillation(
-            temperature=temperature, loss="kl_divergence"
+            temperature=temperature, loss=keras.losses.KLDivergence()
         ),
         student_loss_weight=student_loss_weight,
         name="knowledge_distillation",

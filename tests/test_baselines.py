@@ -36,6 +36,23 @@ def test_knowledge_distillation_trains_the_student_only():
     assert distiller.student is student
 
 
+def test_kd_loss_is_t_squared_kl_of_softened_probabilities():
+    x, y = tiny_batch(SHAPE, batch=16)
+    teacher, student = pair().booster_model(), pair().light_model()
+    t = 4.0
+    distiller = baselines.knowledge_distillation(teacher, student, temperature=t, student_loss_weight=0.0)
+    logs = distiller.evaluate(x, y, batch_size=16, return_dict=True, verbose=0)
+
+    def softmax(a):
+        e = np.exp(a - a.max(-1, keepdims=True))
+        return e / e.sum(-1, keepdims=True)
+
+    p_teacher = softmax(teacher.predict(x, verbose=0) / t)
+    p_student = softmax(student.predict(x, verbose=0) / t)
+    kl = np.sum(p_teacher * np.log(p_teacher / p_student), axis=-1).mean()
+    np.testing.assert_allclose(logs["distillation_loss"], t**2 * kl, rtol=1e-3)
+
+
 def test_mimic_regresses_logits_through_a_bottleneck():
     x, y = tiny_batch(SHAPE, batch=16)
     teacher = pair().booster_model()
