@@ -9,6 +9,6 @@ __version__ = "0.1.0"
 
 from rocket_keras.rocket_model import RocketModel
 from rocket_keras.export import export_light
-from rocket_keras import zoo
+from rocket_keras import zoo  # noqa: F401  (importing registers the zoo)
 
 __all__ = ["RocketModel", "export_light", "__version__"]

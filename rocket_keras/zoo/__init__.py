@@ -14,6 +14,7 @@ from rocket_keras.zoo.resnet import rocket_resnet
 from rocket_keras.zoo.wide_resnet import rocket_wide_resnet
 
 __all__ = [
+    "get_entry",
     "get_model",
     "list_models",
     "register_model",
