@@ -55,6 +55,8 @@ def load_runs(pair_dir):
 def mean_std(values):
     if not values:
         return "-"
+    if len(values) == 1:
+        return f"{100 * values[0]:.2f}"  # one seed: no spread to show
     spread = statistics.stdev(values) if len(values) > 1 else 0.0
     return f"{100 * statistics.mean(values):.2f} ± {100 * spread:.2f}"
 
