@@ -52,7 +52,8 @@ flags.DEFINE_list("lr_decay_at", ["0.5", "0.75"], "Fractions of training where t
 flags.DEFINE_float("lr_decay_factor", 0.1, "Learning-rate multiplier at each drop.")
 flags.DEFINE_enum("hint", "logits_mse", ["logits_mse", "softmax_mse", "kd"], "Hint loss.")
 flags.DEFINE_float("hint_weight", 0.03, "Weight lambda of the hint loss.")
-flags.DEFINE_float("temperature", 4.0, "Temperature of the 'kd' hint.")
+flags.DEFINE_float("temperature", 4.0, "Temperature of the 'kd' hint, the rocket KD term and the kd baseline.")
+flags.DEFINE_float("kd_weight", 0.0, "rocket: weight of an extra KD term beside the hint (rocket + KD); 0 = none.")
 flags.DEFINE_bool("gradient_block", True, "Stop the hint's gradient into the booster.")
 flags.DEFINE_enum("share", None, ["bottom", "interval", "none"], "Override the model's sharing layout.")
 flags.DEFINE_bool("mixed_precision", False,
@@ -129,6 +130,7 @@ def build_and_compile(splits, replicas=1):
             hint_weight=FLAGS.hint_weight,
             temperature=FLAGS.temperature,
             gradient_block=FLAGS.gradient_block,
+            kd_weight=FLAGS.kd_weight,
         )
         return rocket, rocket
     if FLAGS.method in ("kd", "mimic"):

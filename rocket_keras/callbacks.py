@@ -22,7 +22,7 @@ class StopOnNonFiniteLoss(keras.callbacks.Callback):
 
     def __init__(self, monitor=None):
         super().__init__()
-        self.monitor = tuple(monitor or ("loss", "booster_loss", "light_loss", "hint_loss"))
+        self.monitor = tuple(monitor or ("loss", "booster_loss", "light_loss", "hint_loss", "kd_loss"))
 
     def on_train_batch_end(self, batch, logs=None):
         logs = logs or {}

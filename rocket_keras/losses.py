@@ -72,19 +72,25 @@ def rocket_loss_terms(
     hint="logits_mse",
     temperature=4.0,
     gradient_block=True,
+    with_kd=False,
 ):
     """Per-example terms of the Rocket Launching loss.
 
     Returns a dict with ``booster_loss`` = H(y, q), ``light_loss`` = H(y, p)
     and ``hint_loss`` = hint(l, z), where ``z`` is a constant when
     ``gradient_block`` is true, so the hint never changes booster-only
-    weights.
+    weights. With ``with_kd``, also ``kd_loss`` = kd(l, z) at
+    ``temperature``, gradient-blocked the same way (the paper's
+    "rocket + KD" adds it to the logits hint).
     """
     booster_logits = ops.cast(booster_logits, "float32")
     light_logits = ops.cast(light_logits, "float32")
     target = ops.stop_gradient(booster_logits) if gradient_block else booster_logits
-    return {
+    terms = {
         "booster_loss": cross_entropy(labels, booster_logits),
         "light_loss": cross_entropy(labels, light_logits),
         "hint_loss": get_hint(hint)(light_logits, target, temperature),
     }
+    if with_kd:
+        terms["kd_loss"] = kd(light_logits, target, temperature)
+    return terms

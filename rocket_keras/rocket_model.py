@@ -5,7 +5,9 @@ light net's logits. ``compile`` takes the Rocket Launching settings instead of
 a loss; ``compute_loss`` applies
 
     L = a * H(y, q) + b * H(y, p) + lambda * hint(l, stop_gradient(z))
+        [+ kd_weight * T^2 * H(softmax(stop_gradient(z) / T), softmax(l / T))]
 
+(the bracketed term is the paper's "rocket + KD", on when ``kd_weight > 0``),
 so the standard Keras ``train_step`` (gradient tape, loss scaling for mixed
 precision, ``tf.distribute``) does the rest.
 """
@@ -88,6 +90,7 @@ class RocketModel(keras.Model):
         self.booster_loss_tracker = keras.metrics.Mean(name="booster_loss")
         self.light_loss_tracker = keras.metrics.Mean(name="light_loss")
         self.hint_loss_tracker = keras.metrics.Mean(name="hint_loss")
+        self.kd_loss_tracker = keras.metrics.Mean(name="kd_loss")
         self._rocket_settings = None
         self._head_metrics = None
 
@@ -101,6 +104,7 @@ class RocketModel(keras.Model):
         gradient_block=True,
         booster_loss_weight=1.0,
         light_loss_weight=1.0,
+        kd_weight=0.0,
         **kwargs,
     ):
         """Configures rocket training.
@@ -117,6 +121,10 @@ class RocketModel(keras.Model):
                 hint, so the hint never updates booster-only weights.
             booster_loss_weight: weight of the booster's cross-entropy.
             light_loss_weight: weight of the light net's cross-entropy.
+            kd_weight: weight of an extra Hinton KD term (temperature
+                ``temperature``, T^2-scaled, gradient-blocked like the hint)
+                on top of the hint: the paper's "rocket + KD". 0 (the
+                default) leaves it out; above 0 the logs carry ``kd_loss``.
             **kwargs: other ``keras.Model.compile`` arguments
                 (``steps_per_execution``, ``jit_compile``, ...). ``loss``
                 and ``loss_weights`` are not accepted: the rocket loss is
@@ -134,6 +142,7 @@ class RocketModel(keras.Model):
             hint_weight=hint_weight,
             booster_loss_weight=booster_loss_weight,
             light_loss_weight=light_loss_weight,
+            kd_weight=kd_weight,
         )
         if not isinstance(temperature, (int, float)) or temperature <= 0:
             raise ValueError(
@@ -159,10 +168,19 @@ class RocketModel(keras.Model):
             "gradient_block": bool(gradient_block),
             "booster_loss_weight": float(booster_loss_weight),
             "light_loss_weight": float(light_loss_weight),
+            "kd_weight": float(kd_weight),
         }
         self._passthrough_compile_args = {
             k: v for k, v in kwargs.items() if k in _PASSTHROUGH_COMPILE_ARGS
         }
+
+    @property
+    def metrics(self):
+        metrics = super().metrics
+        if not (self._rocket_settings or {}).get("kd_weight"):
+            # No KD term: keep `kd_loss` out of the logs.
+            metrics = [m for m in metrics if m is not self.kd_loss_tracker]
+        return metrics
 
     @property
     def rocket_settings(self):
@@ -218,6 +236,7 @@ class RocketModel(keras.Model):
             hint=settings["hint"],
             temperature=settings["temperature"],
             gradient_block=settings["gradient_block"],
+            with_kd=settings["kd_weight"] > 0,
         )
         means = {name: _batch_mean(value, sample_weight) for name, value in terms.items()}
         total = (
@@ -225,14 +244,18 @@ class RocketModel(keras.Model):
             + settings["light_loss_weight"] * means["light_loss"]
             + settings["hint_weight"] * means["hint_loss"]
         )
-        if self.losses:
-            total = total + ops.cast(ops.sum(self.losses), total.dtype)
-        batch_size = ops.shape(terms["booster_loss"])[0]
-        for tracker, name in (
+        trackers = [
             (self.booster_loss_tracker, "booster_loss"),
             (self.light_loss_tracker, "light_loss"),
             (self.hint_loss_tracker, "hint_loss"),
-        ):
+        ]
+        if "kd_loss" in means:
+            total = total + settings["kd_weight"] * means["kd_loss"]
+            trackers.append((self.kd_loss_tracker, "kd_loss"))
+        if self.losses:
+            total = total + ops.cast(ops.sum(self.losses), total.dtype)
+        batch_size = ops.shape(terms["booster_loss"])[0]
+        for tracker, name in trackers:
             tracker.update_state(means[name], sample_weight=batch_size)
         return _scale_for_replicas(total)
 

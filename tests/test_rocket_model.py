@@ -36,6 +36,16 @@ def test_fit_and_evaluate_log_every_term_and_head():
     np.testing.assert_allclose(logs["loss"], total, rtol=1e-5)
 
 
+def test_rocket_plus_kd_adds_and_logs_the_kd_term():
+    model = tiny_resnet()
+    model.compile(optimizer="sgd", metrics=["accuracy"], kd_weight=0.5, temperature=2.0)
+    x, y = tiny_batch(SHAPE)
+    logs = model.evaluate(x, y, return_dict=True, verbose=0)
+    assert "kd_loss" in logs and logs["kd_loss"] > 0
+    total = logs["booster_loss"] + logs["light_loss"] + 0.03 * logs["hint_loss"] + 0.5 * logs["kd_loss"]
+    np.testing.assert_allclose(logs["loss"], total, rtol=1e-5)
+
+
 def test_outputs_are_logits_of_both_heads():
     model = tiny_resnet()
     x, _ = tiny_batch(SHAPE)
@@ -58,14 +68,18 @@ def test_one_hot_labels_give_the_same_loss_as_class_ids():
         np.testing.assert_allclose(sparse[key], one_hot[key], rtol=1e-5)
 
 
-@pytest.mark.parametrize("share", ["interval", "bottom", "none"])
-def test_gradient_block_keeps_hint_out_of_booster_weights(share):
+@pytest.mark.parametrize(
+    "share, term",
+    [("interval", "hint"), ("bottom", "hint"), ("none", "hint"), ("interval", "kd")],
+)
+def test_gradient_block_keeps_hint_out_of_booster_weights(share, term):
     x, y = tiny_batch(SHAPE)
     model = tiny_resnet(share)
-    # Only the hint term: every change comes from it.
+    # Only the hint term (or only the rocket + KD term): every change comes from it.
     model.compile(
         optimizer=keras.optimizers.SGD(0.1),
-        hint_weight=1.0,
+        hint_weight=1.0 if term == "hint" else 0.0,
+        kd_weight=1.0 if term == "kd" else 0.0,
         booster_loss_weight=0.0,
         light_loss_weight=0.0,
         gradient_block=True,
@@ -106,6 +120,7 @@ def test_keras_file_round_trip_keeps_weights_settings_and_optimizer(tmp_path):
         temperature=2.0,
         gradient_block=False,
         light_loss_weight=0.7,
+        kd_weight=0.2,
     )
     model.fit(x, y, epochs=1, batch_size=4, verbose=0)
     path = tmp_path / "m.keras"
@@ -125,7 +140,7 @@ def test_keras_file_round_trip_keeps_weights_settings_and_optimizer(tmp_path):
     np.testing.assert_allclose(
         model.predict(x, verbose=0)["light"], loaded.predict(x, verbose=0)["light"], atol=1e-5
     )
-    assert set(loaded.evaluate(x, y, return_dict=True, verbose=0)) >= {"light_accuracy", "hint_loss"}
+    assert set(loaded.evaluate(x, y, return_dict=True, verbose=0)) >= {"light_accuracy", "hint_loss", "kd_loss"}
 
 
 @pytest.mark.parametrize(
@@ -135,6 +150,7 @@ def test_keras_file_round_trip_keeps_weights_settings_and_optimizer(tmp_path):
         ({"hint_weight": -1.0}, "hint_weight"),
         ({"temperature": 0.0}, "temperature"),
         ({"booster_loss_weight": -0.1}, "booster_loss_weight"),
+        ({"kd_weight": -1.0}, "kd_weight"),
         ({"loss": "mse"}, "computes its own loss"),
         ({"metrics": "accuracy"}, "must be a list"),
     ],
