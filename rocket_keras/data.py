@@ -183,10 +183,13 @@ def cifar10(batch_size=128, validation_size=5000, augment=True, seed=0, data_dir
     train_all = read_image_tfrecord(os.path.join(data_dir, "train.tfrecord"))
     total = 50000
     train_count = total - validation_size if train_size is None else min(train_size, total - validation_size)
+    # TFRecord sizes are unknown to tf.data; stating them gives Keras a
+    # progress bar with a total and no "ran out of data" warning.
+    known = tf.data.experimental.assert_cardinality
     return _splits(
-        train_all.take(total - validation_size).take(train_count),
-        train_all.skip(total - validation_size),
-        read_image_tfrecord(os.path.join(data_dir, "test.tfrecord")),
+        train_all.take(total - validation_size).take(train_count).apply(known(train_count)),
+        train_all.skip(total - validation_size).apply(known(validation_size)),
+        read_image_tfrecord(os.path.join(data_dir, "test.tfrecord")).apply(known(10000)),
         batch_size, augment, True, seed, (32, 32, 3), 10, train_count,
     )
 
