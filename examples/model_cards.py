@@ -9,13 +9,12 @@ result file says "not measured".
 """
 
 import glob
-import json
 import os
-import statistics
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 from absl import app, flags, logging  # noqa: E402
+from result_files import load_runs, mean_std  # noqa: E402
 
 flags.DEFINE_string("zoo_dir", "zoo", "Where the model cards go.")
 flags.DEFINE_string("results_dir", "results", "Where the result files are.")
@@ -24,50 +23,52 @@ FLAGS = flags.FLAGS
 NOT_MEASURED = "not measured"
 
 
-def mean_std(values):
-    if not values:
-        return NOT_MEASURED
-    spread = statistics.stdev(values) if len(values) > 1 else 0.0
-    return f"{100 * statistics.mean(values):.2f} ± {100 * spread:.2f} % (n={len(values)})"
-
-
 def collect(name):
-    """Result files of ``name``, grouped by method, with their directories."""
-    runs = {}
-    for path in sorted(glob.glob(os.path.join(FLAGS.results_dir, "*", name, "*", "results.json"))):
-        with open(path) as f:
-            result = json.load(f)
-        runs.setdefault(result["method"], []).append((os.path.dirname(path), result))
-    return runs
+    """``{dataset: runs}`` of configuration ``name`` (see result_files.load_runs)."""
+    return {
+        os.path.basename(os.path.dirname(pair_dir)): load_runs(pair_dir)
+        for pair_dir in sorted(glob.glob(os.path.join(FLAGS.results_dir, "*", name)))
+    }
 
 
-def measured_section(name, runs):
-    if not runs:
+def measured_section(runs_by_dataset):
+    runs_by_dataset = {d: r for d, r in runs_by_dataset.items() if r}
+    if not runs_by_dataset:
         return f"No run of this configuration is committed yet: accuracy {NOT_MEASURED}, exported sizes {NOT_MEASURED}.\n"
-    lines = ["| method | light test accuracy | booster test accuracy | epochs | train size | command of the first run |", "| --- | --- | --- | --- | --- | --- |"]
-    for method, items in sorted(runs.items()):
-        results = [r for _, r in items]
-        light = [r[k] for r in results for k in ("light_test_accuracy",) if k in r]
-        booster = [r["booster_test_accuracy"] for r in results if "booster_test_accuracy" in r]
-        lines.append(
-            f"| {method} | {mean_std(light)} | {mean_std(booster)} | {results[0]['epochs']} | "
-            f"{results[0]['train_size']} | `{results[0]['command']}` |"
-        )
-    sizes = []
-    for method, items in sorted(runs.items()):
-        for directory, r in items[:1]:
+    text = ""
+    for dataset, runs in runs_by_dataset.items():
+        lines = [
+            f"### {dataset}",
+            "",
+            "Test accuracy %, mean ± std over seeds (one seed: its value).",
+            "",
+            "| method | seeds | light net | booster net | epochs | train size | command of the first run |",
+            "| --- | --- | --- | --- | --- | --- | --- |",
+        ]
+        sizes = []
+        for method, items in sorted(runs.items()):
+            results = [r for r, _, _ in items]
+            light = [r["light_test_accuracy"] for r in results if "light_test_accuracy" in r]
+            booster = [r["booster_test_accuracy"] for r in results if "booster_test_accuracy" in r]
+            lines.append(
+                f"| {method} | {','.join(str(r['seed']) for r in results)} "
+                f"| {mean_std(light, NOT_MEASURED)} | {mean_std(booster, NOT_MEASURED)} "
+                f"| {results[0]['epochs']} | {results[0]['train_size']} | `{results[0]['command']}` |"
+            )
+            first, _, directory = items[0]
             for key in ("tflite_float32", "tflite_int8"):
-                if key in r:
+                if key in first:
                     sizes.append(
-                        f"| {method} | {key[len('tflite_'):]} | {r[key]['size_bytes']:,} | "
-                        f"{100 * r[key]['test_accuracy']:.2f} % | `{directory}` |"
+                        f"| {method} | {key[len('tflite_'):]} | {first[key]['size_bytes']:,} | "
+                        f"{100 * first[key]['test_accuracy']:.2f} | `{directory}` |"
                     )
-    text = "\n".join(lines) + "\n"
-    if sizes:
-        text += (
-            "\nExported light net (TFLite, first seed; accuracy through the LiteRT interpreter on the whole test set):\n\n"
-            "| trained by | TFLite | bytes | test accuracy | run |\n| --- | --- | --- | --- | --- |\n" + "\n".join(sizes) + "\n"
-        )
+        text += "\n".join(lines) + "\n"
+        if sizes:
+            text += (
+                "\nExported light net (TFLite, first seed; test accuracy % through the LiteRT interpreter on the whole test set):\n\n"
+                "| trained by | TFLite | bytes | test accuracy | run |\n| --- | --- | --- | --- | --- |\n" + "\n".join(sizes) + "\n"
+            )
+        text += "\n"
     return text
 
 
@@ -99,7 +100,7 @@ Layers named `shared_*` belong to both nets, `light_*` and `booster_*` to one.
 
 ## Measured
 
-{measured_section(entry.name, runs)}
+{measured_section(runs)}
 Regenerate this card with `python examples/model_cards.py`.
 """
 

@@ -10,14 +10,12 @@ for the same methods, and two PNG plots (validation accuracy of the light net
 per epoch; test accuracy vs training time).
 """
 
-import collections
-import csv
 import glob
-import json
 import os
 import statistics
 
 from absl import app, flags
+from result_files import load_runs, mean_std, total_seconds
 
 flags.DEFINE_string("results_dir", "results", "Root of the result tree.")
 FLAGS = flags.FLAGS
@@ -37,34 +35,6 @@ PAPER_CIFAR10_ERROR = {
 }
 
 
-def load_runs(pair_dir):
-    runs = collections.defaultdict(list)
-    for path in sorted(glob.glob(os.path.join(pair_dir, "*-seed*", "results.json"))):
-        method = os.path.basename(os.path.dirname(path)).rsplit("-seed", 1)[0]
-        with open(path) as f:
-            result = json.load(f)
-        history_path = os.path.join(os.path.dirname(path), "history.csv")
-        history = []
-        if os.path.exists(history_path):
-            with open(history_path) as f:
-                history = list(csv.DictReader(f))
-        runs[method].append((result, history))
-    return runs
-
-
-def mean_std(values):
-    if not values:
-        return "-"
-    if len(values) == 1:
-        return f"{100 * values[0]:.2f}"  # one seed: no spread to show
-    spread = statistics.stdev(values) if len(values) > 1 else 0.0
-    return f"{100 * statistics.mean(values):.2f} ± {100 * spread:.2f}"
-
-
-def total_seconds(result):
-    return result["train_seconds"] + result.get("teacher_train_seconds", 0.0)
-
-
 def val_light_accuracy(row):
     for key in ("val_light_accuracy", "val_accuracy"):
         if key in row:
@@ -80,14 +50,14 @@ def plots(pair_dir, runs):
 
     figure, (per_epoch, vs_time) = plt.subplots(1, 2, figsize=(11, 4))
     for method, items in sorted(runs.items()):
-        curves = [[val_light_accuracy(r) for r in history] for _, history in items if history]
+        curves = [[val_light_accuracy(r) for r in history] for _, history, _ in items if history]
         curves = [c for c in curves if c and None not in c]
         if curves and method != "booster":
             length = min(map(len, curves))
             mean = [statistics.mean(c[i] for c in curves) for i in range(length)]
             per_epoch.plot(range(1, length + 1), mean, marker="o", label=method)
         key = "booster_test_accuracy" if method == "booster" else "light_test_accuracy"
-        points = [(total_seconds(r), r[key]) for r, _ in items if key in r]
+        points = [(total_seconds(r), r[key]) for r, _, _ in items if key in r]
         if points:
             vs_time.scatter(*zip(*points), label=method)
     per_epoch.set(xlabel="epoch", ylabel="validation accuracy (light net)", title="Light net per epoch (mean over seeds)")
@@ -114,7 +84,7 @@ def section(pair_dir):
         "| --- | --- | --- | --- | --- | --- | --- |",
     ]
     for method, items in sorted(runs.items()):
-        results = [r for r, _ in items]
+        results = [r for r, _, _ in items]
         paper = PAPER_CIFAR10_ERROR.get(method)
         lines.append(
             f"| {method} | {','.join(str(r['seed']) for r in results)} "

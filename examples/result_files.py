@@ -1,0 +1,45 @@
+"""Reading the committed result tree, shared by report.py and model_cards.py.
+
+Runs live in ``results/<dataset>/<pair>/<method>-seed<k>/`` with a
+``results.json`` and the Keras ``history.csv``. The method is the directory
+name's prefix (``rocket_no_sharing``, ``rocket_kd``, ...), not train.py's
+``--method`` (``rocket`` for every rocket variant).
+"""
+
+import collections
+import csv
+import glob
+import json
+import os
+import statistics
+
+
+def load_runs(pair_dir):
+    """``{method: [(result dict, history rows, run directory), ...]}``, seeds in order."""
+    runs = collections.defaultdict(list)
+    for path in sorted(glob.glob(os.path.join(pair_dir, "*-seed*", "results.json"))):
+        directory = os.path.dirname(path)
+        method = os.path.basename(directory).rsplit("-seed", 1)[0]
+        with open(path) as f:
+            result = json.load(f)
+        history_path = os.path.join(directory, "history.csv")
+        history = []
+        if os.path.exists(history_path):
+            with open(history_path) as f:
+                history = list(csv.DictReader(f))
+        runs[method].append((result, history, directory))
+    return dict(runs)
+
+
+def mean_std(values, empty="-"):
+    """Accuracies (fractions) as percent: ``"85.46 ± 0.43"``; one value alone, no spread."""
+    if not values:
+        return empty
+    if len(values) == 1:
+        return f"{100 * values[0]:.2f}"
+    return f"{100 * statistics.mean(values):.2f} ± {100 * statistics.stdev(values):.2f}"
+
+
+def total_seconds(result):
+    """Training time charged to a run, its teacher's included (two-stage methods)."""
+    return result["train_seconds"] + result.get("teacher_train_seconds", 0.0)
