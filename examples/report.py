@@ -72,6 +72,40 @@ def plots(pair_dir, runs):
     return path
 
 
+def light_accuracies(runs, method):
+    return [r["light_test_accuracy"] for r, _, _ in runs.get(method, []) if "light_test_accuracy" in r]
+
+
+def target_lines(runs):
+    """The issue's targets, checked on the means over seeds: met or missed."""
+    lines = []
+
+    def verdict(ok):
+        return "**met**" if ok else "**missed**"
+
+    for rocket in ("rocket", "rocket_kd"):
+        ours = light_accuracies(runs, rocket)
+        if not ours:
+            continue
+        for other, relation in (("light", "more accurate than"), ("kd", "at least as accurate as")):
+            theirs = light_accuracies(runs, other)
+            if theirs:
+                a, b = statistics.mean(ours), statistics.mean(theirs)
+                ok = a > b if other == "light" else a >= b
+                lines.append(
+                    f"- {rocket} light net {relation} {other}: {verdict(ok)} "
+                    f"({100 * a:.2f} vs {100 * b:.2f}, n={len(ours)} and {len(theirs)})"
+                )
+        if runs.get("kd"):
+            ours_s = statistics.mean(r["train_seconds"] for r, _, _ in runs[rocket])
+            theirs_s = statistics.mean(total_seconds(r) for r, _, _ in runs["kd"])
+            lines.append(
+                f"- {rocket} training time below booster + KD student: {verdict(ours_s < theirs_s)} "
+                f"({ours_s:.0f} s vs {theirs_s:.0f} s)"
+            )
+    return lines
+
+
 def section(pair_dir):
     runs = load_runs(pair_dir)
     if not runs:
@@ -94,6 +128,9 @@ def section(pair_dir):
             f"| {results[0]['epochs']} "
             f"| {'-' if paper is None else f'{100 - paper:.2f}'} |"
         )
+    targets = target_lines(runs)
+    if targets:
+        lines += ["", "Targets (means over seeds; times from this table):", "", *targets]
     image = os.path.relpath(plots(pair_dir, runs), FLAGS.results_dir)
     first = next(iter(runs.values()))[0][0]
     lines += ["", f"![accuracy]({image})", "", f"Example command (first run): `{first['command']}`", ""]
