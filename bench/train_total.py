@@ -23,6 +23,7 @@ flags.DEFINE_string("data_dir", None, "cifar10: TFRecord directory.")
 flags.DEFINE_integer("epochs", 1, "Epochs of each stage.")
 flags.DEFINE_integer("train_size", 5000, "Training examples.")
 flags.DEFINE_integer("batch_size", 128, "Batch size.")
+flags.DEFINE_enum("share", None, ["bottom", "interval", "none"], "Sharing layout of the rocket run; default: the pair's own.")
 flags.DEFINE_string("output_dir", "bench/results", "Where the JSON goes.")
 FLAGS = flags.FLAGS
 
@@ -49,7 +50,7 @@ def main(argv):
     optimizer = lambda: keras.optimizers.SGD(0.05, momentum=0.9)  # noqa: E731
     shape = {"input_shape": splits.input_shape, "num_classes": splits.num_classes}
 
-    rocket = get_model(FLAGS.model, **shape)
+    rocket = get_model(FLAGS.model, **shape, **({"share": FLAGS.share} if FLAGS.share else {}))
     rocket.compile(optimizer=optimizer(), metrics=["accuracy"])
     rocket_s = timed_fit(rocket, train)
 
@@ -60,6 +61,7 @@ def main(argv):
 
     results = {
         "model": FLAGS.model,
+        "share": FLAGS.share or "the pair's default",
         "dataset": FLAGS.dataset,
         "epochs": FLAGS.epochs,
         "train_size": splits.train_size,
@@ -76,7 +78,8 @@ def main(argv):
         ("rocket / (booster + student)", f"{results['ratio_rocket_to_two_stage']:.2f}"),
     ]))
     os.makedirs(FLAGS.output_dir, exist_ok=True)
-    path = os.path.join(FLAGS.output_dir, f"train_total-{FLAGS.model}.json")
+    suffix = f"-{FLAGS.share}" if FLAGS.share else ""
+    path = os.path.join(FLAGS.output_dir, f"train_total-{FLAGS.model}{suffix}.json")
     with open(path, "w") as f:
         json.dump(results, f, indent=2)
     print("wrote", path)
