@@ -6,6 +6,11 @@ values (label range, finite inputs) by assertions inside the step (an
 the inputs depend on those assertions, so the forward pass, which already
 updates BatchNorm statistics, cannot run before them. Without them, labels out of
 range give NaN losses on GPUs and silently wrong models.
+
+XLA drops TensorFlow assertions: with ``compile(jit_compile=True)`` (or
+Keras' default ``"auto"``, which picks XLA on a GPU) the value checks do not
+run. Compile with ``jit_compile=False`` to keep them there; on CPU Keras does
+not use XLA by default and the checks always run.
 """
 
 import keras
@@ -46,6 +51,8 @@ def check_inputs_finite(x):
     """Inputs must not hold NaN or Inf: they would poison both heads."""
     if keras.backend.backend() != "tensorflow":
         return x
+    if not keras.backend.is_float_dtype(keras.backend.standardize_dtype(x.dtype)):
+        return x  # integer images (uint8 pixels) cannot be NaN or Inf
     import tensorflow as tf
 
     return tf.debugging.assert_all_finite(x, "Inputs contain NaN or Inf. Received: a non-finite input value.")

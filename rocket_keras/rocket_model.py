@@ -116,7 +116,8 @@ class RocketModel(keras.Model):
             hint: ``"logits_mse"`` (the paper's default), ``"softmax_mse"``
                 or ``"kd"`` (Hinton distillation with ``temperature``).
             hint_weight: lambda, the weight of the hint term.
-            temperature: softening temperature T of the ``"kd"`` hint.
+            temperature: softening temperature T of the ``"kd"`` hint and
+                of the ``kd_weight`` term.
             gradient_block: treat the booster logits as a constant in the
                 hint, so the hint never updates booster-only weights.
             booster_loss_weight: weight of the booster's cross-entropy.
@@ -131,11 +132,12 @@ class RocketModel(keras.Model):
                 fixed by the arguments above.
         """
         for name in ("loss", "loss_weights"):
-            if kwargs.pop(name, None) is not None:
+            kwargs_value = kwargs.pop(name, None)
+            if kwargs_value is not None:
                 raise ValueError(
                     f"RocketModel computes its own loss; do not pass `{name}`. "
                     "Use `hint`, `hint_weight`, `booster_loss_weight` and "
-                    f"`light_loss_weight` instead. Received: {name}=..."
+                    f"`light_loss_weight` (and `kd_weight`) instead. Received: {name}={kwargs_value!r}"
                 )
         losses.get_hint(hint)
         _check_non_negative(
@@ -160,7 +162,9 @@ class RocketModel(keras.Model):
                 "light": [_copy_metric(m) for m in metrics],
             }
         super().compile(optimizer=optimizer, metrics=head_metrics, **kwargs)
-        self._head_metrics = list(metrics) if metrics else None
+        # Kept serialized: a list of Metric objects on the model would be
+        # tracked by Keras and logged a third time, without a head prefix.
+        self._head_metrics = keras.saving.serialize_keras_object(list(metrics)) if metrics else None
         self._rocket_settings = {
             "hint": hint,
             "hint_weight": float(hint_weight),
@@ -192,7 +196,7 @@ class RocketModel(keras.Model):
             return {}
         return {
             "optimizer": keras.saving.serialize_keras_object(self.optimizer),
-            "metrics": keras.saving.serialize_keras_object(self._head_metrics),
+            "metrics": self._head_metrics,
             **self._rocket_settings,
             **self._passthrough_compile_args,
         }

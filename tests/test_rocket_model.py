@@ -46,6 +46,23 @@ def test_rocket_plus_kd_adds_and_logs_the_kd_term():
     np.testing.assert_allclose(logs["loss"], total, rtol=1e-5)
 
 
+def test_metric_objects_are_logged_once_per_head():
+    model = tiny_resnet()
+    model.compile(optimizer="sgd", metrics=[keras.metrics.SparseCategoricalAccuracy(name="acc")])
+    x, y = tiny_batch(SHAPE)
+    logs = model.evaluate(x, y, return_dict=True, verbose=0)
+    assert set(logs) == {"loss", "booster_loss", "light_loss", "hint_loss", "booster_acc", "light_acc"}
+
+
+def test_uint8_images_train_like_floats():
+    model = tiny_resnet()
+    model.compile(optimizer="sgd", metrics=["accuracy"])
+    x, y = tiny_batch(SHAPE)
+    pixels = np.round(x * 255).astype("uint8")
+    logs = model.fit(pixels, y, epochs=1, batch_size=4, verbose=0).history
+    assert np.isfinite(logs["loss"][0])
+
+
 def test_outputs_are_logits_of_both_heads():
     model = tiny_resnet()
     x, _ = tiny_batch(SHAPE)
