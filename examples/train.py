@@ -47,7 +47,8 @@ flags.DEFINE_integer("epochs", 3, "Training epochs.")
 flags.DEFINE_integer("batch_size", 128, "Global batch size.")
 flags.DEFINE_float("learning_rate", 0.1, "Initial SGD learning rate.")
 flags.DEFINE_float("momentum", 0.9, "SGD momentum.")
-flags.DEFINE_float("weight_decay", 5e-4, "Decoupled weight decay (kernels only; not BN or biases).")
+flags.DEFINE_float("weight_decay", 5e-4, "Decoupled weight decay of keras.optimizers.SGD (kernels only; not BN or biases); "
+                   "not the same as an L2 loss of that value.")
 flags.DEFINE_list("lr_decay_at", ["0.5", "0.75"], "Fractions of training where the learning rate drops.")
 flags.DEFINE_float("lr_decay_factor", 0.1, "Learning-rate multiplier at each drop.")
 flags.DEFINE_enum("hint", "logits_mse", ["logits_mse", "softmax_mse", "kd"], "Hint loss.")
@@ -150,7 +151,7 @@ def build_and_compile(splits, replicas=1):
     return baselines.single_net(single, optimizer), rocket
 
 
-def callbacks(output_dir):
+def callbacks(output_dir, resuming, clock):
     import keras
 
     from rocket_keras.callbacks import StopOnNonFiniteLoss, StudentCheckpoint
@@ -160,18 +161,44 @@ def callbacks(output_dir):
         # First, so that a non-finite batch stops training before any other
         # callback sees the broken epoch.
         StopOnNonFiniteLoss(monitor=("loss", "student_loss", "distillation_loss") if distilling else None),
+        # Before the backup, so a resumed run knows the time already spent.
+        keras.callbacks.LambdaCallback(on_epoch_end=lambda epoch, logs: clock.save()),
         keras.callbacks.BackupAndRestore(os.path.join(output_dir, "backup")),
-        keras.callbacks.CSVLogger(os.path.join(output_dir, "history.csv"), append=FLAGS.resume),
+        # A resumed run continues its history; a fresh one starts a new file.
+        keras.callbacks.CSVLogger(os.path.join(output_dir, "history.csv"), append=resuming),
         keras.callbacks.TensorBoard(os.path.join(output_dir, "logs")),
         # A distiller is saved as its student, the light net.
         (StudentCheckpoint if distilling else keras.callbacks.ModelCheckpoint)(os.path.join(output_dir, "model.keras")),
     ]
 
 
+class TrainingClock:
+    """Wall-clock training time that survives a crash and ``--resume``.
+
+    Saved to ``<output_dir>/train_seconds.json`` at every epoch end; a resumed
+    run starts from the saved total instead of zero.
+    """
+
+    def __init__(self, output_dir, resuming):
+        self.path = os.path.join(output_dir, "train_seconds.json")
+        self.before = 0.0
+        if resuming and os.path.exists(self.path):
+            with open(self.path) as f:
+                self.before = json.load(f)["train_seconds"]
+        self.start = time.time()
+
+    def total(self):
+        return self.before + time.time() - self.start
+
+    def save(self):
+        with open(self.path, "w") as f:
+            json.dump({"train_seconds": self.total()}, f)
+
+
 def export_and_measure(rocket, splits, output_dir, results):
     from rocket_keras.export import export_light, exported_accuracy
 
-    calibration = splits.train.take(4)  # 512 training images
+    calibration = splits.train.take(4)  # 4 training batches; export_light calibrates on up to 200 images
     for quantization in (None, "int8"):
         path = os.path.join(output_dir, f"light_{quantization or 'float32'}.tflite")
         report = export_light(rocket, path, quantization=quantization, representative_data=calibration)
@@ -206,6 +233,9 @@ def main(argv):
         import shutil
 
         shutil.rmtree(backup)
+    # BackupAndRestore removes its backup when training ends: one left
+    # behind means an interrupted run that this one continues.
+    resuming = os.path.exists(backup)
     splits = data.load(
         FLAGS.dataset,
         batch_size=FLAGS.batch_size,
@@ -218,19 +248,19 @@ def main(argv):
     strategy = make_strategy()
     with strategy.scope():
         model, rocket = build_and_compile(splits, strategy.num_replicas_in_sync)
-    start = time.time()
+    clock = TrainingClock(FLAGS.output_dir, resuming)
     try:
         model.fit(
             splits.train,
             validation_data=splits.validation,
             epochs=FLAGS.epochs,
-            callbacks=callbacks(FLAGS.output_dir),
+            callbacks=callbacks(FLAGS.output_dir, resuming, clock),
             shuffle=False,  # The tf.data pipeline shuffles.
             verbose=FLAGS.verbose,
         )
     except NonFiniteLossError as error:
         sys.exit(f"{error}\nThe last good model is {os.path.join(FLAGS.output_dir, 'model.keras')} (if an epoch finished).")
-    train_seconds = time.time() - start
+    train_seconds = clock.total()
     test = model.evaluate(splits.test, return_dict=True, verbose=0)
     results = {
         "model": FLAGS.model,
@@ -240,6 +270,7 @@ def main(argv):
         "seed": FLAGS.seed,
         "train_size": splits.train_size,
         "train_seconds": round(train_seconds, 1),
+        "resumed": resuming,
         "command": " ".join(sys.argv),
         "light_parameters": rocket.light_model().count_params(),
         "booster_parameters": rocket.booster_model().count_params(),

@@ -1,9 +1,9 @@
 """The Rocket Launching loss, as pure functions of tensors.
 
 Every function returns one value per example (shape ``(batch,)``); the
-model reduces them over the batch. Nothing here knows about templates or
-about which logits are gradient-blocked: the caller passes booster logits
-already wrapped in ``stop_gradient`` when the gradient block is on.
+model reduces them over the batch. The hint functions know nothing about the
+gradient block: ``rocket_loss_terms`` wraps the booster logits in
+``stop_gradient`` before calling them when the block is on.
 """
 
 from keras import ops
@@ -28,7 +28,12 @@ def kd(light_logits, booster_logits, temperature=4.0):
     """Hinton distillation: T^2 * H(softmax(z/T), softmax(l/T)).
 
     The T^2 factor keeps the gradient scale of the soft targets independent
-    of the temperature (Hinton et al. 2015).
+    of the temperature (Hinton et al. 2015). This is a cross-entropy, as the
+    paper and Hinton et al. write it, so its value includes T^2 times the
+    entropy of the soft targets and does not go to 0 when the heads agree
+    (a logged ``kd_loss`` of about 30 at T = 4 is normal); under the gradient
+    block that entropy is a constant and its gradients equal the KL
+    divergence's.
     """
     soft_targets = ops.softmax(booster_logits / temperature)
     log_probs = ops.log_softmax(light_logits / temperature)
