@@ -133,6 +133,7 @@ def test_sigkill_mid_run_then_resume_finishes_like_an_uninterrupted_run(tmp_path
     process.send_signal(signal.SIGKILL)
     process.wait()
     assert len(final_history(interrupted)) < 4
+    seconds_before_kill = json.loads((interrupted / "train_seconds.json").read_text())["train_seconds"]
     subprocess.run(train_command(interrupted), env=ENV, check=True, capture_output=True)
     reference = reference_run
 
@@ -141,6 +142,9 @@ def test_sigkill_mid_run_then_resume_finishes_like_an_uninterrupted_run(tmp_path
     resumed = json.loads((interrupted / "results.json").read_text())
     expected = json.loads((reference / "results.json").read_text())
     assert resumed["epochs"] == expected["epochs"] == 4
+    assert resumed["resumed"] and not expected["resumed"]
+    # The reported training time counts the epochs run before the kill.
+    assert resumed["train_seconds"] > seconds_before_kill > 0
     np.testing.assert_allclose(float(resumed_rows[-1]["loss"]), float(reference_rows[-1]["loss"]), rtol=0.05)
 
 
