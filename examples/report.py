@@ -128,6 +128,10 @@ def section(pair_dir):
             f"| {results[0]['epochs']} "
             f"| {'-' if paper is None else f'{100 - paper:.2f}'} |"
         )
+    notes = os.path.join(pair_dir, "NOTES.md")
+    if os.path.exists(notes):  # hand-written context: recipe, caveats
+        with open(notes) as f:
+            lines += ["", f.read().strip()]
     targets = target_lines(runs)
     if targets:
         lines += ["", "Targets (means over seeds; times from this table):", "", *targets]
