@@ -75,8 +75,6 @@ def run(method, seed):
     # Keep the result files; the backup and TensorBoard logs stay local.
     for transient in ("backup", "logs"):
         shutil.rmtree(os.path.join(out, transient), ignore_errors=True)
-    if os.path.exists(os.path.join(out, "train_seconds.json")):
-        os.remove(os.path.join(out, "train_seconds.json"))
 
 
 def main(argv):

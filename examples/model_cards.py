@@ -14,7 +14,7 @@ import os
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 from absl import app, flags, logging  # noqa: E402
-from result_files import load_runs, mean_std  # noqa: E402
+from result_files import accuracies, load_runs, mean_std  # noqa: E402
 
 flags.DEFINE_string("zoo_dir", "zoo", "Where the model cards go.")
 flags.DEFINE_string("results_dir", "results", "Where the result files are.")
@@ -48,11 +48,10 @@ def measured_section(runs_by_dataset):
         sizes = []
         for method, items in sorted(runs.items()):
             results = [r for r, _, _ in items]
-            light = [r["light_test_accuracy"] for r in results if "light_test_accuracy" in r]
-            booster = [r["booster_test_accuracy"] for r in results if "booster_test_accuracy" in r]
             lines.append(
                 f"| {method} | {','.join(str(r['seed']) for r in results)} "
-                f"| {mean_std(light, NOT_MEASURED)} | {mean_std(booster, NOT_MEASURED)} "
+                f"| {mean_std(accuracies(results, 'light'), NOT_MEASURED)} "
+                f"| {mean_std(accuracies(results, 'booster'), NOT_MEASURED)} "
                 f"| {results[0]['epochs']} | {results[0]['train_size']} | `{results[0]['command']}` |"
             )
             first, _, directory = items[0]

@@ -15,7 +15,7 @@ import os
 import statistics
 
 from absl import app, flags
-from result_files import load_runs, mean_std, total_seconds
+from result_files import accuracies, load_runs, mean_std, total_seconds
 
 flags.DEFINE_string("results_dir", "results", "Root of the result tree.")
 FLAGS = flags.FLAGS
@@ -73,7 +73,7 @@ def plots(pair_dir, runs):
 
 
 def light_accuracies(runs, method):
-    return [r["light_test_accuracy"] for r, _, _ in runs.get(method, []) if "light_test_accuracy" in r]
+    return accuracies([r for r, _, _ in runs.get(method, [])], "light")
 
 
 def target_lines(runs):
@@ -122,8 +122,8 @@ def section(pair_dir):
         paper = PAPER_CIFAR10_ERROR.get(method)
         lines.append(
             f"| {method} | {','.join(str(r['seed']) for r in results)} "
-            f"| {mean_std([r['light_test_accuracy'] for r in results if 'light_test_accuracy' in r])} "
-            f"| {mean_std([r['booster_test_accuracy'] for r in results if 'booster_test_accuracy' in r])} "
+            f"| {mean_std(accuracies(results, 'light'))} "
+            f"| {mean_std(accuracies(results, 'booster'))} "
             f"| {statistics.mean(total_seconds(r) for r in results):.0f} "
             f"| {results[0]['epochs']} "
             f"| {'-' if paper is None else f'{100 - paper:.2f}'} |"

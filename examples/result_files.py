@@ -31,6 +31,11 @@ def load_runs(pair_dir):
     return dict(runs)
 
 
+def accuracies(results, head):
+    """Test accuracies of ``head`` ("light" or "booster") over the runs that measured it."""
+    return [r[f"{head}_test_accuracy"] for r in results if f"{head}_test_accuracy" in r]
+
+
 def mean_std(values, empty="-"):
     """Accuracies (fractions) as percent: ``"85.46 ± 0.43"``; one value alone, no spread."""
     if not values:

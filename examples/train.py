@@ -194,6 +194,12 @@ class TrainingClock:
         with open(self.path, "w") as f:
             json.dump({"train_seconds": self.total()}, f)
 
+    def finish(self):
+        """The total; the saved file goes, like BackupAndRestore's backup."""
+        if os.path.exists(self.path):
+            os.remove(self.path)
+        return self.total()
+
 
 def export_and_measure(rocket, splits, output_dir, results):
     from rocket_keras.export import export_light, exported_accuracy
@@ -260,7 +266,7 @@ def main(argv):
         )
     except NonFiniteLossError as error:
         sys.exit(f"{error}\nThe last good model is {os.path.join(FLAGS.output_dir, 'model.keras')} (if an epoch finished).")
-    train_seconds = clock.total()
+    train_seconds = clock.finish()
     test = model.evaluate(splits.test, return_dict=True, verbose=0)
     results = {
         "model": FLAGS.model,
