@@ -20,7 +20,7 @@ from rocket_keras import input_checks, losses
 HEADS = ("booster", "light")
 
 # Arguments of keras.Model.compile that are kept in the saved compile config.
-_PASSTHROUGH_COMPILE_ARGS = ("run_eagerly", "steps_per_execution", "jit_compile")
+_PASSTHROUGH_COMPILE_ARGS = ("run_eagerly", "steps_per_execution", "jit_compile", "auto_scale_loss")
 
 
 def _check_non_negative(**values):
@@ -36,6 +36,17 @@ def _copy_metric(metric):
     if isinstance(metric, keras.metrics.Metric):
         return metric.__class__.from_config(metric.get_config())
     return metric
+
+
+def _per_head(metrics):
+    """``{"booster": metrics, "light": copies}``, or None for no metrics."""
+    if not metrics:
+        return None
+    return {"booster": list(metrics), "light": [_copy_metric(m) for m in metrics]}
+
+
+def _serialized(metrics):
+    return keras.saving.serialize_keras_object(list(metrics)) if metrics else None
 
 
 def _batch_mean(values, sample_weight):
@@ -93,11 +104,13 @@ class RocketModel(keras.Model):
         self.kd_loss_tracker = keras.metrics.Mean(name="kd_loss")
         self._rocket_settings = None
         self._head_metrics = None
+        self._head_weighted_metrics = None
 
     def compile(
         self,
         optimizer="rmsprop",
         metrics=None,
+        weighted_metrics=None,
         hint="logits_mse",
         hint_weight=0.03,
         temperature=4.0,
@@ -113,6 +126,8 @@ class RocketModel(keras.Model):
             optimizer: a Keras optimizer or its name.
             metrics: metrics computed for each head, e.g. ``["accuracy"]``,
                 logged as ``booster_accuracy`` and ``light_accuracy``.
+            weighted_metrics: like ``metrics``, weighted by the
+                ``sample_weight`` given to ``fit``/``evaluate``.
             hint: ``"logits_mse"`` (the paper's default), ``"softmax_mse"``
                 or ``"kd"`` (Hinton distillation with ``temperature``).
             hint_weight: lambda, the weight of the hint term.
@@ -150,21 +165,22 @@ class RocketModel(keras.Model):
             raise ValueError(
                 f"`temperature` must be a positive number. Received: temperature={temperature!r}"
             )
-        if metrics is not None and not isinstance(metrics, (list, tuple)):
-            raise ValueError(
-                "`metrics` must be a list applied to both heads, e.g. "
-                f"['accuracy']. Received: metrics={metrics!r}"
-            )
-        head_metrics = None
-        if metrics:
-            head_metrics = {
-                "booster": list(metrics),
-                "light": [_copy_metric(m) for m in metrics],
-            }
-        super().compile(optimizer=optimizer, metrics=head_metrics, **kwargs)
+        for name, value in (("metrics", metrics), ("weighted_metrics", weighted_metrics)):
+            if value is not None and not isinstance(value, (list, tuple)):
+                raise ValueError(
+                    f"`{name}` must be a list applied to both heads, e.g. "
+                    f"['accuracy']. Received: {name}={value!r}"
+                )
+        super().compile(
+            optimizer=optimizer,
+            metrics=_per_head(metrics),
+            weighted_metrics=_per_head(weighted_metrics),
+            **kwargs,
+        )
         # Kept serialized: a list of Metric objects on the model would be
         # tracked by Keras and logged a third time, without a head prefix.
-        self._head_metrics = keras.saving.serialize_keras_object(list(metrics)) if metrics else None
+        self._head_metrics = _serialized(metrics)
+        self._head_weighted_metrics = _serialized(weighted_metrics)
         self._rocket_settings = {
             "hint": hint,
             "hint_weight": float(hint_weight),
@@ -197,6 +213,7 @@ class RocketModel(keras.Model):
         return {
             "optimizer": keras.saving.serialize_keras_object(self.optimizer),
             "metrics": self._head_metrics,
+            "weighted_metrics": self._head_weighted_metrics,
             **self._rocket_settings,
             **self._passthrough_compile_args,
         }
@@ -204,7 +221,8 @@ class RocketModel(keras.Model):
     def compile_from_config(self, config):
         config = dict(config)
         config["optimizer"] = keras.saving.deserialize_keras_object(config["optimizer"])
-        config["metrics"] = keras.saving.deserialize_keras_object(config["metrics"])
+        for name in ("metrics", "weighted_metrics"):
+            config[name] = keras.saving.deserialize_keras_object(config.get(name))
         self.compile(**config)
         if self.built:
             # Create the optimizer's variables now, so that the saved ones

@@ -54,6 +54,30 @@ def test_metric_objects_are_logged_once_per_head():
     assert set(logs) == {"loss", "booster_loss", "light_loss", "hint_loss", "booster_acc", "light_acc"}
 
 
+def test_weighted_metrics_use_sample_weights_per_head_and_survive_saving(tmp_path):
+    model = tiny_resnet()
+    model.compile(
+        optimizer="sgd",
+        weighted_metrics=[keras.metrics.SparseCategoricalAccuracy(name="wacc")],
+        auto_scale_loss=False,
+    )
+    x, _ = tiny_batch(SHAPE)
+    predicted = np.argmax(model.predict(x, verbose=0)["light"], axis=-1)
+    # Labels the light head gets right on the first half only, weight 1 there
+    # and 0 elsewhere: plain accuracy 0.5, weighted accuracy 1.
+    half = len(x) // 2
+    y = np.concatenate([predicted[:half], (predicted[half:] + 1) % 10])
+    weights = np.concatenate([np.ones(half), np.zeros(len(x) - half)]).astype("float32")
+    logs = model.evaluate(x, y, sample_weight=weights, return_dict=True, verbose=0)
+    assert {"booster_wacc", "light_wacc"} <= set(logs)
+    assert logs["light_wacc"] == pytest.approx(1.0)
+    path = tmp_path / "m.keras"
+    model.save(path)
+    config = keras.models.load_model(path).get_compile_config()
+    assert config["weighted_metrics"] == model.get_compile_config()["weighted_metrics"] is not None
+    assert config["auto_scale_loss"] is False
+
+
 def test_uint8_images_train_like_floats():
     model = tiny_resnet()
     model.compile(optimizer="sgd", metrics=["accuracy"])
@@ -170,6 +194,7 @@ def test_keras_file_round_trip_keeps_weights_settings_and_optimizer(tmp_path):
         ({"kd_weight": -1.0}, "kd_weight"),
         ({"loss": "mse"}, "computes its own loss"),
         ({"metrics": "accuracy"}, "must be a list"),
+        ({"weighted_metrics": "accuracy"}, "weighted_metrics"),
     ],
 )
 def test_compile_rejects_bad_arguments(kwargs, match):
