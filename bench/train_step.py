@@ -23,7 +23,11 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 from absl import app, flags, logging  # noqa: E402
 
+CONFIGS = ("light_alone", "booster_alone", "rocket_bottom", "rocket_interval", "rocket_none", "kd_student")
+
 flags.DEFINE_list("models", ["resnet14-resnet8_fmnist"], "Registered pairs to measure.")
+flags.DEFINE_list("configs", list(CONFIGS), "Configurations to measure (booster_alone is needed for the ratios).")
+flags.DEFINE_bool("deterministic", False, "Enable TensorFlow op determinism first (train.py's default).")
 flags.DEFINE_integer("batch_size", 128, "Batch size of the timed step.")
 flags.DEFINE_integer("steps", 20, "Timed steps per configuration (median reported).")
 flags.DEFINE_integer("warmup", 3, "Untimed steps first (tracing happens here).")
@@ -32,8 +36,6 @@ flags.DEFINE_bool("timing", True, "Time the steps (--notiming: memory only).")
 flags.DEFINE_string("only", None, "Internal: run one model:config and print its peak memory.")
 flags.DEFINE_string("output_dir", "bench/results", "Where the JSON goes.")
 FLAGS = flags.FLAGS
-
-CONFIGS = ("light_alone", "booster_alone", "rocket_bottom", "rocket_interval", "rocket_none", "kd_student")
 
 
 def build(name, config):
@@ -99,7 +101,7 @@ def peak_rss_of_this_process_mib():
 def peak_memory_mib(name, config):
     result = subprocess.run(
         [sys.executable, __file__, f"--only={name}:{config}", f"--batch_size={FLAGS.batch_size}",
-         "--steps=2", "--warmup=1"],
+         "--steps=2", "--warmup=1", f"--deterministic={FLAGS.deterministic}"],
         capture_output=True, text=True, check=True,
     )
     return float(result.stdout.strip().splitlines()[-1])
@@ -108,6 +110,13 @@ def peak_memory_mib(name, config):
 def main(argv):
     del argv
     logging.set_verbosity(logging.WARNING)
+    unknown = sorted(set(FLAGS.configs) - set(CONFIGS))
+    if unknown or "booster_alone" not in FLAGS.configs:
+        raise app.UsageError(f"--configs must include booster_alone and come from {CONFIGS}. Received: {FLAGS.configs}")
+    if FLAGS.deterministic:
+        import tensorflow as tf
+
+        tf.config.experimental.enable_op_determinism()
     if FLAGS.only:
         name, config = FLAGS.only.split(":")
         median_step_seconds({config: build(name, config)})
@@ -115,9 +124,10 @@ def main(argv):
         return
     from rocket_keras.export import format_table
 
-    results = {"batch_size": FLAGS.batch_size, "steps": FLAGS.steps, "models": {}}
+    results = {"batch_size": FLAGS.batch_size, "steps": FLAGS.steps, "deterministic": FLAGS.deterministic,
+               "models": {}}
     for name in FLAGS.models:
-        models = {config: build(name, config) for config in CONFIGS}
+        models = {config: build(name, config) for config in FLAGS.configs}
         models = {c: m for c, m in models.items() if m is not None}
         if FLAGS.timing:
             entry = {config: {"median_step_s": s} for config, s in median_step_seconds(models).items()}
@@ -139,7 +149,8 @@ def main(argv):
             rows.append((config, f"{timing} | {memory}"))
         print(format_table(rows), "\n")
     os.makedirs(FLAGS.output_dir, exist_ok=True)
-    path = os.path.join(FLAGS.output_dir, "train_step.json" if FLAGS.timing else "train_step_memory.json")
+    stem = "train_step" if FLAGS.timing else "train_step_memory"
+    path = os.path.join(FLAGS.output_dir, stem + ("_deterministic" if FLAGS.deterministic else "") + ".json")
     with open(path, "w") as f:
         json.dump(results, f, indent=2)
     print("wrote", path)
