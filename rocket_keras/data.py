@@ -77,11 +77,19 @@ def pad_crop_flip(image, flip=True, pad=4):
     return image
 
 
-def batch_pipeline(dataset, batch_size, training, augment=False, flip=True, seed=None):
-    """Scales, shuffles, augments, batches and prefetches ``(image, label)`` pairs."""
+def batch_pipeline(dataset, batch_size, training, augment=False, flip=True, seed=None, shuffle_buffer=None):
+    """Scales, shuffles, augments, batches and prefetches ``(image, label)`` pairs.
+
+    ``shuffle_buffer`` defaults to the dataset's size when it is known (a
+    full shuffle each epoch; the cache already holds every image), else
+    20,000 examples.
+    """
     dataset = dataset.map(_scale, num_parallel_calls=tf.data.AUTOTUNE).cache()
     if training:
-        dataset = dataset.shuffle(20000, seed=seed, reshuffle_each_iteration=True)
+        if shuffle_buffer is None:
+            size = int(dataset.cardinality())
+            shuffle_buffer = size if size > 0 else 20000
+        dataset = dataset.shuffle(shuffle_buffer, seed=seed, reshuffle_each_iteration=True)
         if augment:
             dataset = dataset.map(
                 lambda x, y: (pad_crop_flip(x, flip=flip), y),
