@@ -10,15 +10,21 @@ from keras import ops
 
 
 def logits_mse(light_logits, booster_logits, temperature=None):
-    """Mean squared error between the two heads' logits (the paper's hint)."""
+    """Squared L2 distance ``||l - z||^2`` between the heads' logits (the paper's hint).
+
+    Summed over the classes, as in the paper's loss and the authors' code
+    (``((z - l)**2).sum() / batch_size``), so the paper's lambda = 0.03
+    applies as is. A per-class *mean* would weaken the hint by the number of
+    classes.
+    """
     del temperature
-    return ops.mean(ops.square(light_logits - booster_logits), axis=-1)
+    return ops.sum(ops.square(light_logits - booster_logits), axis=-1)
 
 
 def softmax_mse(light_logits, booster_logits, temperature=None):
-    """Mean squared error between the two heads' class probabilities."""
+    """Squared L2 distance between the heads' class probabilities (summed over classes)."""
     del temperature
-    return ops.mean(
+    return ops.sum(
         ops.square(ops.softmax(light_logits) - ops.softmax(booster_logits)),
         axis=-1,
     )

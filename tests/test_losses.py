@@ -15,13 +15,15 @@ def softmax(a):
     return e / e.sum(-1, keepdims=True)
 
 
-def test_logits_mse():
-    expected = ((L - Z) ** 2).mean(-1)
+def test_logits_mse_is_the_squared_l2_distance_summed_over_classes():
+    # The paper's ||l - z||^2: a sum over classes, not a mean (which would
+    # make lambda = 0.03 ten times weaker on 10 classes).
+    expected = ((L - Z) ** 2).sum(-1)
     np.testing.assert_allclose(ops.convert_to_numpy(losses.logits_mse(L, Z)), expected, rtol=1e-6)
 
 
 def test_softmax_mse():
-    expected = ((softmax(L) - softmax(Z)) ** 2).mean(-1)
+    expected = ((softmax(L) - softmax(Z)) ** 2).sum(-1)
     np.testing.assert_allclose(ops.convert_to_numpy(losses.softmax_mse(L, Z)), expected, rtol=1e-5)
 
 
@@ -49,7 +51,7 @@ def test_rocket_loss_terms():
     np.testing.assert_allclose(
         ops.convert_to_numpy(terms["light_loss"]), -np.log(softmax(L)[np.arange(2), y]), rtol=1e-5
     )
-    np.testing.assert_allclose(ops.convert_to_numpy(terms["hint_loss"]), ((L - Z) ** 2).mean(-1), rtol=1e-6)
+    np.testing.assert_allclose(ops.convert_to_numpy(terms["hint_loss"]), ((L - Z) ** 2).sum(-1), rtol=1e-6)
 
 
 def test_unknown_hint_lists_valid_ones():
