@@ -18,6 +18,11 @@ import keras
 
 def check_labels(labels, num_classes):
     """Labels: class ids of shape (batch,) or (batch, 1), or one-hot (batch, num_classes)."""
+    if not hasattr(labels, "dtype"):
+        raise ValueError(
+            "RocketModel trains both heads on one label array (class ids or one-hot), "
+            f"not one per head. Received: labels of type {type(labels).__name__}"
+        )
     dtype = keras.backend.standardize_dtype(labels.dtype)
     if not (dtype.startswith(("int", "uint", "float", "bfloat"))):
         raise ValueError(
@@ -66,5 +71,6 @@ def checked_inputs(x, y, num_classes):
     import tensorflow as tf
 
     # Assertions return None when running eagerly: they have already run.
+    # ``x`` may be a dict or list of arrays (e.g. ``{"image": images}``).
     with tf.control_dependencies([a for a in assertions if a is not None]):
-        return tf.identity(check_inputs_finite(x))
+        return keras.tree.map_structure(lambda t: tf.identity(check_inputs_finite(t)), x)

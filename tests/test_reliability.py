@@ -62,6 +62,24 @@ def test_wrong_input_shape_is_a_clear_error():
         model.fit(x, y, batch_size=8, epochs=1, verbose=0)
 
 
+def test_inputs_given_as_a_dict_or_list_train_like_an_array():
+    x, y = tiny_batch(SHAPE)
+    losses = []
+    for inputs in (x, {"image": x}, [x]):
+        keras.utils.set_random_seed(0)
+        model = compiled_model()
+        losses.append(model.fit(inputs, y, batch_size=8, epochs=1, verbose=0, shuffle=False).history["loss"])
+    np.testing.assert_allclose(losses[1], losses[0], rtol=1e-5)
+    np.testing.assert_allclose(losses[2], losses[0], rtol=1e-5)
+
+
+def test_labels_per_head_are_a_clear_error():
+    model = compiled_model()
+    x, y = tiny_batch(SHAPE)
+    with pytest.raises(ValueError, match="one label array.*Received: labels of type dict"):
+        model.fit(x, {"booster": y, "light": y}, batch_size=8, epochs=1, verbose=0)
+
+
 def test_non_finite_inputs_stop_training_and_keep_weights():
     model = compiled_model()
     x, y = tiny_batch(SHAPE)
