@@ -12,7 +12,8 @@ accuracies, parameters, epochs, wall-clock time and the exact command;
 ``history.csv``, the Keras CSV history). A run whose ``results.json`` exists
 is skipped (``--resume``, on by default), so a long comparison can be run in
 pieces. ``kd`` and ``mimic`` distil the ``booster`` run of the same seed,
-which runs first.
+which runs first (once per call, and again when its ``model.keras``, which
+git does not keep, is missing).
 """
 
 import os
@@ -55,9 +56,17 @@ def run_dir(method, seed):
     return os.path.join(FLAGS.results_dir, FLAGS.dataset, FLAGS.model, f"{method}-seed{seed}")
 
 
-def run(method, seed):
+def run(method, seed, done):
+    """Runs ``method`` for ``seed`` unless it is finished; ``done`` holds runs made by this call."""
     out = run_dir(method, seed)
-    if FLAGS.resume and os.path.exists(os.path.join(out, "results.json")):
+    if out in done:
+        return
+    finished = os.path.exists(os.path.join(out, "results.json"))
+    if method in TEACHER_OF.values():
+        # A teacher is only usable with its model file, which git does not
+        # keep (results/**/*.keras): a fresh clone has results but no model.
+        finished = finished and os.path.exists(os.path.join(out, "model.keras"))
+    if FLAGS.resume and finished:
         print(f"skip {out} (done)")
         return
     command = [sys.executable, "examples/train.py"]
@@ -66,12 +75,15 @@ def run(method, seed):
     # After the recipe, so that these win over its --model and --dataset.
     command += [f"--model={FLAGS.model}", f"--dataset={FLAGS.dataset}"]
     command += METHODS[method] + list(FLAGS.extra) + [f"--seed={seed}", f"--output_dir={out}", "--verbose=2"]
+    if not FLAGS.resume:
+        command.append("--noresume")  # start afresh, even from a leftover backup
     if method in TEACHER_OF:
         teacher = run_dir(TEACHER_OF[method], seed)
-        run(TEACHER_OF[method], seed)
+        run(TEACHER_OF[method], seed, done)
         command.append(f"--teacher={os.path.join(teacher, 'model.keras')}")
     print("+", " ".join(command), flush=True)
     subprocess.run(command, check=True)
+    done.add(out)
     # Keep the result files; the backup and TensorBoard logs stay local.
     for transient in ("backup", "logs"):
         shutil.rmtree(os.path.join(out, transient), ignore_errors=True)
@@ -82,9 +94,10 @@ def main(argv):
     unknown = sorted(set(FLAGS.methods) - set(METHODS))
     if unknown:
         raise app.UsageError(f"Unknown methods {unknown}. Valid: {sorted(METHODS)}")
+    done = set()
     for seed in FLAGS.seeds:
         for method in FLAGS.methods:
-            run(method, seed)
+            run(method, seed, done)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,57 @@
+"""examples/compare.py: which train.py runs it starts (train.py replaced by a recorder)."""
+
+import json
+import pathlib
+import shutil
+import subprocess
+import sys
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+
+FAKE_TRAIN = '''
+import json, os, sys
+out = [a.split("=", 1)[1] for a in sys.argv if a.startswith("--output_dir=")][0]
+os.makedirs(out, exist_ok=True)
+open(os.path.join(out, "results.json"), "w").write("{}")
+open(os.path.join(out, "model.keras"), "w").write("")
+with open("calls.jsonl", "a") as f:
+    f.write(json.dumps(sys.argv[1:]) + "\\n")
+'''
+
+
+def run_compare(tmp_path, *args):
+    (tmp_path / "examples").mkdir(exist_ok=True)
+    shutil.copy(ROOT / "examples" / "compare.py", tmp_path / "examples" / "compare.py")
+    (tmp_path / "examples" / "train.py").write_text(FAKE_TRAIN)
+    subprocess.run([sys.executable, "examples/compare.py", *args], cwd=tmp_path, check=True, capture_output=True)
+    calls = tmp_path / "calls.jsonl"
+    return [json.loads(line) for line in calls.read_text().splitlines()] if calls.exists() else []
+
+
+def methods(calls):
+    return [next(a for a in call if a.startswith("--method=")) for call in calls]
+
+
+def test_a_teacher_without_its_model_file_is_trained_again(tmp_path):
+    # As in a fresh clone: git keeps results.json but not model.keras.
+    booster = tmp_path / "results" / "fashion_mnist" / "resnet14-resnet8_fmnist" / "booster-seed0"
+    booster.mkdir(parents=True)
+    (booster / "results.json").write_text("{}")
+    calls = run_compare(tmp_path, "--methods=kd", "--seeds=0")
+    assert methods(calls) == ["--method=booster", "--method=kd"]
+    assert any(a.endswith("booster-seed0/model.keras") for a in calls[1])
+
+
+def test_finished_runs_are_skipped_and_a_teacher_trains_once(tmp_path):
+    first = run_compare(tmp_path, "--methods=kd,mimic,light", "--seeds=0")
+    assert methods(first) == ["--method=booster", "--method=kd", "--method=mimic", "--method=light"]
+    (tmp_path / "calls.jsonl").unlink()
+    assert run_compare(tmp_path, "--methods=kd,mimic,light", "--seeds=0") == []
+
+
+def test_noresume_reruns_everything_once_and_tells_train_py(tmp_path):
+    run_compare(tmp_path, "--methods=kd,mimic", "--seeds=0")
+    (tmp_path / "calls.jsonl").unlink()
+    calls = run_compare(tmp_path, "--methods=kd,mimic", "--seeds=0", "--noresume")
+    assert methods(calls) == ["--method=booster", "--method=kd", "--method=mimic"]
+    assert all("--noresume" in call for call in calls)
