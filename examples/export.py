@@ -1,9 +1,12 @@
-r"""Exports the light net of a saved rocket model and prints the check report.
+r"""Exports the light net of a saved model and prints the check report.
 
     python examples/export.py --model=runs/demo/model.keras --format=litert \
         --quantization=int8 --dataset=fashion_mnist --output=light_int8.tflite
 
-``--dataset`` supplies calibration inputs (training split) and, with
+``--model`` is a ``RocketModel`` (its light net is exported) or a plain
+classifier of logits, such as the ``model.keras`` that ``train.py`` writes for
+``--method=light``, ``kd`` or ``mimic``. ``--dataset`` supplies calibration
+inputs (training split) and, with
 ``--evaluate``, the test split on which the exported file's accuracy is
 measured through its runtime, next to the Keras light net's.
 """
@@ -17,12 +20,13 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from absl import app, flags, logging  # noqa: E402
 
-flags.DEFINE_string("model", None, "Path of a .keras file of a RocketModel.", required=True)
+flags.DEFINE_string("model", None, "Path of a .keras file: a RocketModel or a plain classifier of logits.",
+                    required=True)
 flags.DEFINE_enum("format", "litert", ["litert", "tflite", "tf_saved_model", "onnx"], "Export format.")
 flags.DEFINE_enum("quantization", None, ["float16", "dynamic", "int8"], "TFLite quantization (default float32).")
 flags.DEFINE_string("dataset", None, "Dataset for calibration and evaluation (fashion_mnist, cifar10, ...).")
 flags.DEFINE_string("data_dir", None, "cifar10: TFRecord directory; others: tfds data_dir.")
-flags.DEFINE_integer("calibration_batches", 4, "Training batches of 128 used to calibrate int8.")
+flags.DEFINE_integer("calibration_examples", 200, "Training images that calibrate int8.")
 flags.DEFINE_string("output", None, "Output file (.tflite, .onnx) or SavedModel directory.", required=True)
 flags.DEFINE_bool("probabilities", True, "Append a softmax (False: output logits).")
 flags.DEFINE_bool("int8_io", False, "With int8: int8 input and output tensors too.")
@@ -37,27 +41,31 @@ def main(argv):
     logging.set_verbosity(logging.WARNING)
     import keras
 
-    import rocket_keras  # noqa: F401  (registers RocketModel for load_model)
+    import rocket_keras  # registers RocketModel for load_model
     from rocket_keras import data
-    from rocket_keras.export import export_light, exported_accuracy, format_table
+    from rocket_keras.export import export_model, exported_accuracy, format_table
 
+    if FLAGS.quantization == "int8" and not FLAGS.dataset:
+        raise app.UsageError("--quantization=int8 calibrates on training images: pass --dataset too.")
     model = keras.models.load_model(FLAGS.model)
+    # A rocket model ships its light net; a baseline's file is the net itself.
+    light = model.light_model() if isinstance(model, rocket_keras.RocketModel) else model
     splits = None
     if FLAGS.dataset:
         splits = data.load(FLAGS.dataset, batch_size=128, data_dir=FLAGS.data_dir)
-    report = export_light(
-        model,
+    report = export_model(
+        light,
         FLAGS.output,
         format=FLAGS.format,
         quantization=FLAGS.quantization,
-        representative_data=splits.train.take(FLAGS.calibration_batches) if splits else None,
+        representative_data=splits.train if splits else None,
         probabilities=FLAGS.probabilities,
         int8_io=FLAGS.int8_io,
+        calibration_examples=FLAGS.calibration_examples,
     )
     rows = report.rows()
     record = dataclasses.asdict(report)
     if splits and FLAGS.evaluate:
-        light = model.light_model()
         light.compile(metrics=["accuracy"], loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
         record["keras_test_accuracy"] = light.evaluate(splits.test, return_dict=True, verbose=0)["accuracy"]
         record["exported_test_accuracy"] = exported_accuracy(report.path, splits.test, report.format)

@@ -271,6 +271,7 @@ def export_light(
     verify=True,
     probabilities=True,
     int8_io=False,
+    calibration_examples=CALIBRATION_EXAMPLES,
 ):
     """Writes the light net alone as SavedModel, TFLite or ONNX.
 
@@ -283,7 +284,11 @@ def export_light(
             activations, calibrated on ``representative_data``).
         representative_data: inputs for calibration and verification: an
             array, or a dataset yielding batches (``x`` or ``(x, y)``).
-            Required for ``"int8"``.
+            Required for ``"int8"``. Only its first ``calibration_examples``
+            inputs are read.
+        calibration_examples: how many inputs of ``representative_data``
+            calibrate ``"int8"`` (default 200; more gives steadier ranges and
+            a slower conversion).
         verify: run the file through its runtime and compare with Keras on
             ``representative_data`` (or random inputs when there is none).
         probabilities: append a softmax, so the file outputs probabilities;
@@ -300,14 +305,15 @@ def export_light(
 
     ```python
     report = export_light(model, "light_int8.tflite", quantization="int8",
-                          representative_data=x_train[:500])
+                          representative_data=x_train[:200])
     print(report)
     ```
     """
     _check_options(format, quantization, representative_data)
     _check_path(filepath, FORMATS[format])
     return export_model(
-        _light_of(model), filepath, format, quantization, representative_data, verify, probabilities, int8_io
+        _light_of(model), filepath, format, quantization, representative_data, verify, probabilities, int8_io,
+        calibration_examples,
     )
 
 
@@ -339,6 +345,7 @@ def export_model(
     verify=True,
     probabilities=True,
     int8_io=False,
+    calibration_examples=CALIBRATION_EXAMPLES,
 ):
     """``export_light`` for any single-input classifier ``keras.Model`` of logits.
 
@@ -354,7 +361,11 @@ def export_model(
 
     calibration = None
     if representative_data is not None:
-        calibration = _first_inputs(representative_data, CALIBRATION_EXAMPLES)
+        if not isinstance(calibration_examples, int) or calibration_examples < 1:
+            raise ValueError(
+                f"`calibration_examples` must be a positive integer. Received: calibration_examples={calibration_examples!r}"
+            )
+        calibration = _first_inputs(representative_data, calibration_examples)
         expected = tuple(model.input.shape[1:])
         if tuple(calibration.shape[1:]) != expected:
             raise ValueError(

@@ -142,3 +142,38 @@ def test_export_errors_name_the_problem(kwargs, match, tmp_path):
 def test_export_rejects_a_plain_model(tmp_path):
     with pytest.raises(ValueError, match="RocketModel"):
         export_light(keras.Sequential([keras.Input((2,)), keras.layers.Dense(2)]), tmp_path / "x.tflite")
+
+
+def run_export_cli(*args):
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    return subprocess.run(
+        [sys.executable, os.path.join(root, "examples", "export.py"), *args],
+        cwd=root, capture_output=True, text=True, env=env, timeout=600,
+    )
+
+
+def test_export_cli_takes_a_baseline_model_file(tmp_path):
+    # train.py saves the light net itself (not a RocketModel) for light/kd/mimic.
+    light = rocket_resnet(input_shape=(28, 28, 1), booster_depth=8, light_depth=8).light_model()
+    light.compile(optimizer="sgd", loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    light.save(tmp_path / "light.keras")
+    result = run_export_cli(
+        f"--model={tmp_path / 'light.keras'}", "--format=litert", "--quantization=int8", "--dataset=synthetic",
+        "--calibration_examples=32", f"--output={tmp_path / 'l.tflite'}", f"--json_out={tmp_path / 'r.json'}",
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    record = json.loads((tmp_path / "r.json").read_text())
+    assert record["quantization"] == "int8" and record["size_bytes"] > 0
+    assert 0.0 <= record["exported_test_accuracy"] <= 1.0
+
+
+def test_export_cli_int8_without_dataset_names_the_flag(tmp_path):
+    result = run_export_cli(f"--model={tmp_path / 'm.keras'}", "--quantization=int8", f"--output={tmp_path / 'l.tflite'}")
+    assert result.returncode != 0 and "--dataset" in result.stderr
+
+
+def test_calibration_examples_must_be_positive(tmp_path):
+    with pytest.raises(ValueError, match="calibration_examples"):
+        export_light(TEMPLATES["resnet-interval"](), tmp_path / "l.tflite", quantization="int8",
+                     representative_data=calibration_data(), calibration_examples=0)
