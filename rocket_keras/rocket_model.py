@@ -12,6 +12,8 @@ so the standard Keras ``train_step`` (gradient tape, loss scaling for mixed
 precision, ``tf.distribute``) does the rest.
 """
 
+import numbers
+
 import keras
 from keras import ops
 
@@ -23,9 +25,14 @@ HEADS = ("booster", "light")
 _PASSTHROUGH_COMPILE_ARGS = ("run_eagerly", "steps_per_execution", "jit_compile", "auto_scale_loss")
 
 
+def _is_number(value):
+    """A real number (numpy scalars included), but not a bool."""
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
 def _check_non_negative(**values):
     for name, value in values.items():
-        if not isinstance(value, (int, float)) or isinstance(value, bool) or value < 0:
+        if not _is_number(value) or value < 0:
             raise ValueError(
                 f"`{name}` must be a non-negative number. Received: {name}={value!r}"
             )
@@ -161,7 +168,7 @@ class RocketModel(keras.Model):
             light_loss_weight=light_loss_weight,
             kd_weight=kd_weight,
         )
-        if not isinstance(temperature, (int, float)) or temperature <= 0:
+        if not _is_number(temperature) or temperature <= 0:
             raise ValueError(
                 f"`temperature` must be a positive number. Received: temperature={temperature!r}"
             )

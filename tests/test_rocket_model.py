@@ -184,12 +184,20 @@ def test_keras_file_round_trip_keeps_weights_settings_and_optimizer(tmp_path):
     assert set(loaded.evaluate(x, y, return_dict=True, verbose=0)) >= {"light_accuracy", "hint_loss", "kd_loss"}
 
 
+def test_compile_accepts_numpy_numbers():
+    model = tiny_resnet()
+    model.compile(optimizer="sgd", hint_weight=np.float32(0.05), temperature=np.float64(2.0), kd_weight=np.int64(1))
+    assert model.rocket_settings["hint_weight"] == pytest.approx(0.05)
+
+
 @pytest.mark.parametrize(
     "kwargs, match",
     [
         ({"hint": "l2"}, "Valid hints are"),
         ({"hint_weight": -1.0}, "hint_weight"),
         ({"temperature": 0.0}, "temperature"),
+        ({"temperature": True}, "temperature"),
+        ({"hint_weight": "0.03"}, "hint_weight"),
         ({"booster_loss_weight": -0.1}, "booster_loss_weight"),
         ({"kd_weight": -1.0}, "kd_weight"),
         ({"loss": "mse"}, "computes its own loss"),
