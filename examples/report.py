@@ -83,7 +83,10 @@ def target_lines(runs):
     def verdict(ok):
         return "**met**" if ok else "**missed**"
 
-    for rocket in ("rocket", "rocket_kd"):
+    # The paper's rocket, rocket + KD, and rocket with a lambda chosen on the
+    # validation split (methods named rocket_lambda<value>).
+    candidates = ["rocket", "rocket_kd"] + sorted(m for m in runs if m.startswith("rocket_lambda"))
+    for rocket in candidates:
         ours = light_accuracies(runs, rocket)
         if not ours:
             continue
