@@ -292,9 +292,15 @@ def main(argv):
         with open(teacher_results) as f:
             # Two-stage methods cost the teacher's training too.
             results["teacher_train_seconds"] = json.load(f)["train_seconds"]
+    results_path = os.path.join(FLAGS.output_dir, "results.json")
+    export_error = None
     if FLAGS.export and FLAGS.method != "booster":
-        export_and_measure(rocket, splits, FLAGS.output_dir, results)
-    with open(os.path.join(FLAGS.output_dir, "results.json"), "w") as f:
+        try:
+            export_and_measure(rocket, splits, FLAGS.output_dir, results)
+        except Exception as error:  # keep the trained model's results; report the export's failure
+            export_error = f"{type(error).__name__}: {error}"
+            results["export_error"] = export_error
+    with open(results_path, "w") as f:
         json.dump(results, f, indent=2)
     print("\nTest accuracy")
     for key, value in results.items():
@@ -302,6 +308,8 @@ def main(argv):
             print(f"  {key[:-len('_test_accuracy')]:<10} {value:.4f}")
         elif key.startswith("tflite_"):
             print(f"  {key:<10} {value['test_accuracy']:.4f}  ({value['size_bytes']:,} bytes)")
+    if export_error:
+        sys.exit(f"Training finished (results in {results_path}) but the TFLite export failed: {export_error}")
 
 
 if __name__ == "__main__":
