@@ -204,3 +204,24 @@ def test_a_tfrecord_in_the_wrong_format_is_a_clear_error(tmp_path):
         read_image_tfrecord(str(not_a_record))
     with pytest.raises(ValueError, match="not found"):
         read_image_tfrecord(str(tmp_path / "missing.tfrecord"))
+
+
+def test_a_failed_export_keeps_the_training_results(tmp_path):
+    # The export is made to fail after training; results.json must still be
+    # written, name the error, and the command must exit non-zero.
+    command = [a for a in train_command(tmp_path, epochs=1) if a != "--noexport"]
+    script = (
+        "import runpy, sys\n"
+        "import rocket_keras.export as export\n"
+        "def fail(*args, **kwargs):\n"
+        "    raise RuntimeError('XNNPACK failed to prepare')\n"
+        "export.export_light = fail\n"
+        f"sys.argv = {command[1:]!r}\n"
+        "runpy.run_path(sys.argv[0], run_name='__main__')\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], env=ENV, capture_output=True, text=True, cwd=ROOT)
+    assert result.returncode != 0
+    assert "the TFLite export failed: RuntimeError: XNNPACK failed to prepare" in result.stderr
+    results = json.loads((tmp_path / "results.json").read_text())
+    assert results["export_error"] == "RuntimeError: XNNPACK failed to prepare"
+    assert 0.0 <= results["light_test_accuracy"] <= 1.0
