@@ -10,6 +10,7 @@ Keras light model.
 
 import collections
 import dataclasses
+import numbers
 import os
 
 import keras
@@ -309,15 +310,17 @@ def export_light(
     print(report)
     ```
     """
-    _check_options(format, quantization, representative_data)
-    _check_path(filepath, FORMATS[format])
-    return export_model(
-        _light_of(model), filepath, format, quantization, representative_data, verify, probabilities, int8_io,
-        calibration_examples,
+    # Checked before `_light_of`, which may load a `.keras` file: bad
+    # arguments fail at once.
+    filepath = _check_arguments(filepath, format, quantization, representative_data, calibration_examples)
+    return _export(
+        _light_of(model), filepath, FORMATS[format], quantization, representative_data, verify, probabilities,
+        int8_io, calibration_examples,
     )
 
 
-def _check_options(format, quantization, representative_data):
+def _check_arguments(filepath, format, quantization, representative_data, calibration_examples):
+    """Validates the export arguments; returns ``filepath`` as a string."""
     fmt = _format(format)
     if quantization not in QUANTIZATIONS:
         raise ValueError(
@@ -334,6 +337,13 @@ def _check_options(format, quantization, representative_data):
             "`representative_data` (a few hundred training inputs). Received: "
             "representative_data=None"
         )
+    if isinstance(calibration_examples, bool) or not isinstance(calibration_examples, numbers.Integral) or (
+        calibration_examples < 1
+    ):
+        raise ValueError(
+            f"`calibration_examples` must be a positive integer. Received: calibration_examples={calibration_examples!r}"
+        )
+    return _check_path(filepath, fmt)
 
 
 def export_model(
@@ -352,20 +362,23 @@ def export_model(
     Used to export ``RocketModel.booster_model()`` for comparisons; the
     arguments and the report are those of ``export_light``.
     """
-    _check_options(format, quantization, representative_data)
-    fmt = FORMATS[format]
-    filepath = _check_path(filepath, fmt)
+    filepath = _check_arguments(filepath, format, quantization, representative_data, calibration_examples)
+    return _export(
+        model, filepath, FORMATS[format], quantization, representative_data, verify, probabilities, int8_io,
+        calibration_examples,
+    )
+
+
+def _export(model, filepath, fmt, quantization, representative_data, verify, probabilities, int8_io,
+            calibration_examples):
+    """Converts, writes and (with ``verify``) checks ``model``; arguments already checked."""
     model = _float32(model)
     if probabilities:
         model = _with_probabilities(model)
 
     calibration = None
     if representative_data is not None:
-        if not isinstance(calibration_examples, int) or calibration_examples < 1:
-            raise ValueError(
-                f"`calibration_examples` must be a positive integer. Received: calibration_examples={calibration_examples!r}"
-            )
-        calibration = _first_inputs(representative_data, calibration_examples)
+        calibration = _first_inputs(representative_data, int(calibration_examples))
         expected = tuple(model.input.shape[1:])
         if tuple(calibration.shape[1:]) != expected:
             raise ValueError(

@@ -173,7 +173,9 @@ def test_export_cli_int8_without_dataset_names_the_flag(tmp_path):
     assert result.returncode != 0 and "--dataset" in result.stderr
 
 
-def test_calibration_examples_must_be_positive(tmp_path):
+@pytest.mark.parametrize("count", [0, -5, 2.5, True, "200"])
+def test_calibration_examples_must_be_a_positive_integer(tmp_path, count):
     with pytest.raises(ValueError, match="calibration_examples"):
         export_light(TEMPLATES["resnet-interval"](), tmp_path / "l.tflite", quantization="int8",
-                     representative_data=calibration_data(), calibration_examples=0)
+                     representative_data=calibration_data(), calibration_examples=count)
+    assert not (tmp_path / "l.tflite").exists()
