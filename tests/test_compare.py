@@ -55,3 +55,13 @@ def test_noresume_reruns_everything_once_and_tells_train_py(tmp_path):
     calls = run_compare(tmp_path, "--methods=kd,mimic", "--seeds=0", "--noresume")
     assert methods(calls) == ["--method=booster", "--method=kd", "--method=mimic"]
     assert all("--noresume" in call for call in calls)
+
+
+def test_a_method_variant_overrides_the_recipe_and_shares_the_teacher(tmp_path):
+    (tmp_path / "recipe.txt").write_text("--learning_rate=0.1\n")
+    calls = run_compare(tmp_path, "--recipe=recipe.txt", "--methods=mimic,mimic_lr0.01", "--seeds=0")
+    assert methods(calls) == ["--method=booster", "--method=mimic", "--method=mimic"]
+    variant = calls[2]
+    # absl reads flags in order: the variant's learning rate comes after the recipe, so it wins.
+    assert variant.index("--learning_rate=0.01") > variant.index("--flagfile=recipe.txt")
+    assert any(a.endswith("booster-seed0/model.keras") for a in variant)
