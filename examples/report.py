@@ -12,6 +12,7 @@ per epoch; test accuracy vs training time).
 
 import glob
 import os
+import re
 import statistics
 
 from absl import app, flags
@@ -33,6 +34,21 @@ PAPER_CIFAR10_ERROR = {
     "rocket_no_gradient_block": 8.50,
     "rocket_no_sharing": 8.06,
 }
+
+
+_LINK = re.compile(r"\]\(([^)\s]+)\)")
+
+
+def relink(markdown, from_dir, to_dir):
+    """Rewrites the relative links of ``markdown`` written in ``from_dir`` for a file in ``to_dir``."""
+
+    def rewrite(match):
+        target = match.group(1)
+        if re.match(r"^([a-z]+:|#|/)", target):  # URL, anchor or absolute path: as is
+            return match.group(0)
+        return f"]({os.path.relpath(os.path.join(from_dir, target), to_dir)})"
+
+    return _LINK.sub(rewrite, markdown)
 
 
 def val_light_accuracy(row):
@@ -134,7 +150,8 @@ def section(pair_dir):
     notes = os.path.join(pair_dir, "NOTES.md")
     if os.path.exists(notes):  # hand-written context: recipe, caveats
         with open(notes) as f:
-            lines += ["", f.read().strip()]
+            # Links in NOTES.md point from its own directory.
+            lines += ["", relink(f.read().strip(), pair_dir, FLAGS.results_dir)]
     targets = target_lines(runs)
     if targets:
         lines += ["", "Targets (means over seeds; times from this table):", "", *targets]

@@ -1,0 +1,43 @@
+"""examples/report.py on a small made-up result tree."""
+
+import json
+import pathlib
+import subprocess
+import sys
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+
+
+def write_run(pair, method, seed, light, seconds, command="examples/train.py ..."):
+    run = pair / f"{method}-seed{seed}"
+    run.mkdir(parents=True)
+    result = {"seed": seed, "epochs": 2, "light_test_accuracy": light, "train_seconds": seconds, "command": command}
+    (run / "results.json").write_text(json.dumps(result))
+    (run / "history.csv").write_text("epoch,val_accuracy\n0,0.5\n1,0.6\n")
+
+
+def test_report_writes_the_table_targets_and_notes_with_working_links(tmp_path):
+    pair = tmp_path / "results" / "fashion_mnist" / "pair"
+    for seed, (light, rocket) in enumerate([(0.80, 0.82), (0.82, 0.84)]):
+        write_run(pair, "light", seed, light, 100.0)
+        write_run(pair, "rocket", seed, rocket, 150.0)
+    (tmp_path / "zoo").mkdir()
+    (tmp_path / "zoo" / "flags.txt").write_text("--epochs=2\n")
+    # Links in NOTES.md are relative to the NOTES file itself.
+    (pair / "NOTES.md").write_text(
+        "Recipe: [flags](../../../zoo/flags.txt); history: [h](rocket-seed0/history.csv); "
+        "paper: [p](https://arxiv.org/abs/1708.04106)."
+    )
+    subprocess.run(
+        [sys.executable, str(ROOT / "examples" / "report.py"), f"--results_dir={tmp_path / 'results'}"],
+        check=True, capture_output=True, cwd=ROOT / "examples",
+    )
+    readme = (tmp_path / "results" / "README.md").read_text()
+    assert "| light | 0,1 | 81.00 ± 1.41 |" in readme
+    assert "| rocket | 0,1 | 83.00 ± 1.41 |" in readme
+    assert "rocket light net more accurate than light: **met** (83.00 vs 81.00" in readme
+    # The links now point from results/, where README.md is, to the same files.
+    assert "[flags](../zoo/flags.txt)" in readme
+    assert "[h](fashion_mnist/pair/rocket-seed0/history.csv)" in readme
+    assert "[p](https://arxiv.org/abs/1708.04106)" in readme
+    assert (pair / "accuracy.png").stat().st_size > 0
