@@ -47,7 +47,13 @@ METHODS = {
     "rocket_no_sharing": ["--method=rocket", "--share=none"],
     "rocket_bottom": ["--method=rocket", "--share=bottom"],
 }
-TEACHER_OF = {"kd": "booster", "mimic": "booster", "mimic_lr0.01": "booster"}
+TEACHER = "booster"  # what two-stage methods distil: the booster alone, same seed
+
+
+def needs_teacher(method):
+    """Two-stage methods (every kd or mimic variant) train from the booster alone."""
+    return METHODS[method][0] in ("--method=kd", "--method=mimic")
+
 
 flags.DEFINE_string("model", "resnet14-resnet8_fmnist", "Registered pair.")
 flags.DEFINE_string("dataset", "fashion_mnist", "Dataset name.")
@@ -70,7 +76,7 @@ def run(method, seed, done):
     if out in done:
         return
     finished = os.path.exists(os.path.join(out, "results.json"))
-    if method in TEACHER_OF.values():
+    if method == TEACHER:
         # A teacher is only usable with its model file, which git does not
         # keep (results/**/*.keras): a fresh clone has results but no model.
         finished = finished and os.path.exists(os.path.join(out, "model.keras"))
@@ -85,9 +91,9 @@ def run(method, seed, done):
     command += METHODS[method] + list(FLAGS.extra) + [f"--seed={seed}", f"--output_dir={out}", "--verbose=2"]
     if not FLAGS.resume:
         command.append("--noresume")  # start afresh, even from a leftover backup
-    if method in TEACHER_OF:
-        teacher = run_dir(TEACHER_OF[method], seed)
-        run(TEACHER_OF[method], seed, done)
+    if needs_teacher(method):
+        teacher = run_dir(TEACHER, seed)
+        run(TEACHER, seed, done)
         command.append(f"--teacher={os.path.join(teacher, 'model.keras')}")
     print("+", " ".join(command), flush=True)
     subprocess.run(command, check=True)
