@@ -14,7 +14,7 @@ import os
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 from absl import app, flags, logging  # noqa: E402
-from result_files import accuracies, load_runs, mean_std  # noqa: E402
+from result_files import accuracy_cell, load_runs, seed_list  # noqa: E402
 
 flags.DEFINE_string("zoo_dir", "zoo", "Where the model cards go.")
 flags.DEFINE_string("results_dir", "results", "Where the result files are.")
@@ -49,9 +49,9 @@ def measured_section(runs_by_dataset):
         for method, items in sorted(runs.items()):
             results = [r for r, _, _ in items]
             lines.append(
-                f"| {method} | {','.join(str(r['seed']) for r in results)} "
-                f"| {mean_std(accuracies(results, 'light'), NOT_MEASURED)} "
-                f"| {mean_std(accuracies(results, 'booster'), NOT_MEASURED)} "
+                f"| {method} | {seed_list(results)} "
+                f"| {accuracy_cell(results, 'light', NOT_MEASURED)} "
+                f"| {accuracy_cell(results, 'booster', NOT_MEASURED)} "
                 f"| {results[0]['epochs']} | {results[0]['train_size']} | `{results[0]['command']}` |"
             )
             first, _, directory = items[0]

@@ -16,7 +16,7 @@ import re
 import statistics
 
 from absl import app, flags
-from result_files import accuracies, load_runs, mean_std, total_seconds
+from result_files import accuracies, accuracy_cell, diverged, load_runs, seed_list, total_seconds
 
 flags.DEFINE_string("results_dir", "results", "Root of the result tree.")
 FLAGS = flags.FLAGS
@@ -99,9 +99,9 @@ def target_lines(runs):
     def verdict(ok):
         return "**met**" if ok else "**missed**"
 
-    # The paper's rocket, rocket + KD, and rocket with a lambda chosen on the
-    # validation split (methods named rocket_lambda<value>).
-    candidates = ["rocket", "rocket_kd"] + sorted(m for m in runs if m.startswith("rocket_lambda"))
+    # The paper's rocket, rocket + KD, and both with a lambda chosen on the
+    # validation split (methods named rocket_lambda<value>, rocket_kd_lambda<value>).
+    candidates = ["rocket", "rocket_kd"] + sorted(m for m in runs if m.startswith(("rocket_lambda", "rocket_kd_lambda")))
     for rocket in candidates:
         ours = light_accuracies(runs, rocket)
         if not ours:
@@ -115,9 +115,10 @@ def target_lines(runs):
                     f"- {rocket} light net {relation} {other}: {verdict(ok)} "
                     f"({100 * a:.2f} vs {100 * b:.2f}, n={len(ours)} and {len(theirs)})"
                 )
-        if runs.get("kd"):
-            ours_s = statistics.mean(r["train_seconds"] for r, _, _ in runs[rocket])
-            theirs_s = statistics.mean(total_seconds(r) for r, _, _ in runs["kd"])
+        theirs_runs = [r for r, _, _ in runs.get("kd", []) if not diverged(r)]
+        if theirs_runs:
+            ours_s = statistics.mean(r["train_seconds"] for r, _, _ in runs[rocket] if not diverged(r))
+            theirs_s = statistics.mean(total_seconds(r) for r in theirs_runs)
             lines.append(
                 f"- {rocket} training time below booster + KD student: {verdict(ours_s < theirs_s)} "
                 f"({ours_s:.0f} s vs {theirs_s:.0f} s)"
@@ -139,11 +140,13 @@ def section(pair_dir):
     for method, items in sorted(runs.items()):
         results = [r for r, _, _ in items]
         paper = PAPER_CIFAR10_ERROR.get(method)
+        # A diverged run stopped early: its time is not a training time.
+        seconds = [total_seconds(r) for r in results if not diverged(r)]
         lines.append(
-            f"| {method} | {','.join(str(r['seed']) for r in results)} "
-            f"| {mean_std(accuracies(results, 'light'))} "
-            f"| {mean_std(accuracies(results, 'booster'))} "
-            f"| {statistics.mean(total_seconds(r) for r in results):.0f} "
+            f"| {method} | {seed_list(results)} "
+            f"| {accuracy_cell(results, 'light')} "
+            f"| {accuracy_cell(results, 'booster')} "
+            f"| {f'{statistics.mean(seconds):.0f}' if seconds else '-'} "
             f"| {results[0]['epochs']} "
             f"| {'-' if paper is None else f'{100 - paper:.2f}'} |"
         )

@@ -3,7 +3,9 @@
 Runs live in ``results/<dataset>/<pair>/<method>-seed<k>/`` with a
 ``results.json`` and the Keras ``history.csv``. The method is the directory
 name's prefix (``rocket_no_sharing``, ``rocket_kd``, ...), not train.py's
-``--method`` (``rocket`` for every rocket variant).
+``--method`` (``rocket`` for every rocket variant). A run stopped by a
+non-finite loss has ``training_error`` in its ``results.json`` and no test
+accuracy: it is listed as diverged, not averaged.
 """
 
 import collections
@@ -48,3 +50,19 @@ def mean_std(values, empty="-"):
 def total_seconds(result):
     """Training time charged to a run, its teacher's included (two-stage methods)."""
     return result["train_seconds"] + result.get("teacher_train_seconds", 0.0)
+
+
+def diverged(result):
+    return "training_error" in result
+
+
+def seed_list(results):
+    """``"0,1 (diverged),2"``: the seeds of the runs, diverged ones marked."""
+    return ",".join(f"{r['seed']}{' (diverged)' if diverged(r) else ''}" for r in results)
+
+
+def accuracy_cell(results, head, empty="-"):
+    """``mean_std`` of ``head``'s accuracies; ``"diverged"`` when every run diverged."""
+    if results and all(diverged(r) for r in results):
+        return "diverged"
+    return mean_std(accuracies(results, head), empty)

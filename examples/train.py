@@ -10,7 +10,9 @@ not chosen: the last epoch is kept, so no choice depends on data), a CSV
 history, a TensorBoard log, a BackupAndRestore directory (``--resume``
 continues from it), ``light_float32.tflite`` and ``light_int8.tflite`` and
 ``results.json`` with test accuracies, each TFLite file measured through the
-LiteRT interpreter on the whole test set.
+LiteRT interpreter on the whole test set. A run stopped by a non-finite
+loss still writes ``results.json``, with ``training_error`` and no test
+accuracy, and exits non-zero.
 
 ``--method=light`` / ``--method=booster`` train the same light or booster
 network alone with cross-entropy: the baselines rocket training must beat.
@@ -215,6 +217,30 @@ def export_and_measure(rocket, splits, output_dir, results):
         }
 
 
+def run_record(splits, rocket, resuming, train_seconds):
+    """What every results.json holds: the run's settings, size and training time."""
+    return {
+        "model": FLAGS.model,
+        "method": FLAGS.method,
+        "dataset": FLAGS.dataset,
+        "epochs": FLAGS.epochs,
+        "seed": FLAGS.seed,
+        "train_size": splits.train_size,
+        "train_seconds": round(train_seconds, 1),
+        "resumed": resuming,
+        "command": " ".join(sys.argv),
+        "light_parameters": rocket.light_model().count_params(),
+        "booster_parameters": rocket.booster_model().count_params(),
+    }
+
+
+def write_results(results):
+    path = os.path.join(FLAGS.output_dir, "results.json")
+    with open(path, "w") as f:
+        json.dump(results, f, indent=2)
+    return path
+
+
 def main(argv):
     del argv
     logging.set_verbosity(logging.WARNING)
@@ -264,22 +290,14 @@ def main(argv):
             verbose=FLAGS.verbose,
         )
     except NonFiniteLossError as error:
+        # A diverged run is a result too: results.json records it (no test
+        # accuracy), so reports can show the divergence instead of a gap.
+        results = run_record(splits, rocket, resuming, clock.finish())
+        results["training_error"] = str(error)
+        write_results(results)
         sys.exit(f"{error}\nThe last good model is {os.path.join(FLAGS.output_dir, 'model.keras')} (if an epoch finished).")
-    train_seconds = clock.finish()
+    results = run_record(splits, rocket, resuming, clock.finish())
     test = model.evaluate(splits.test, return_dict=True, verbose=0)
-    results = {
-        "model": FLAGS.model,
-        "method": FLAGS.method,
-        "dataset": FLAGS.dataset,
-        "epochs": FLAGS.epochs,
-        "seed": FLAGS.seed,
-        "train_size": splits.train_size,
-        "train_seconds": round(train_seconds, 1),
-        "resumed": resuming,
-        "command": " ".join(sys.argv),
-        "light_parameters": rocket.light_model().count_params(),
-        "booster_parameters": rocket.booster_model().count_params(),
-    }
     if FLAGS.method == "rocket":
         results["light_test_accuracy"] = test["light_accuracy"]
         results["booster_test_accuracy"] = test["booster_accuracy"]
@@ -291,7 +309,6 @@ def main(argv):
         with open(teacher_results) as f:
             # Two-stage methods cost the teacher's training too.
             results["teacher_train_seconds"] = json.load(f)["train_seconds"]
-    results_path = os.path.join(FLAGS.output_dir, "results.json")
     export_error = None
     if FLAGS.export and FLAGS.method != "booster":
         try:
@@ -299,8 +316,7 @@ def main(argv):
         except Exception as error:  # keep the trained model's results; report the export's failure
             export_error = f"{type(error).__name__}: {error}"
             results["export_error"] = export_error
-    with open(results_path, "w") as f:
-        json.dump(results, f, indent=2)
+    results_path = write_results(results)
     print("\nTest accuracy")
     for key, value in results.items():
         if key.endswith("test_accuracy"):

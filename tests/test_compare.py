@@ -65,3 +65,40 @@ def test_a_method_variant_overrides_the_recipe_and_shares_the_teacher(tmp_path):
     # absl reads flags in order: the variant's learning rate comes after the recipe, so it wins.
     assert variant.index("--learning_rate=0.01") > variant.index("--flagfile=recipe.txt")
     assert any(a.endswith("booster-seed0/model.keras") for a in variant)
+
+
+def test_the_lambda_variants_override_the_recipes_hint_weight(tmp_path):
+    (tmp_path / "recipe.txt").write_text("--hint_weight=0.03\n")
+    calls = run_compare(tmp_path, "--recipe=recipe.txt", "--methods=rocket_kd_lambda0.01,rocket_no_sharing_lambda0.01")
+    kd, no_sharing = calls
+    assert "--kd_weight=0.1" in kd and "--share=none" in no_sharing
+    for call in calls:
+        assert call.index("--hint_weight=0.01") > call.index("--flagfile=recipe.txt")
+
+
+DIVERGING_TRAIN = '''
+import json, os, sys
+out = [a.split("=", 1)[1] for a in sys.argv if a.startswith("--output_dir=")][0]
+os.makedirs(out, exist_ok=True)
+with open("calls.jsonl", "a") as f:
+    f.write(json.dumps(sys.argv[1:]) + "\\n")
+if "--method=rocket" in sys.argv:
+    json.dump({"training_error": "non-finite loss terms hint_loss=nan"}, open(os.path.join(out, "results.json"), "w"))
+    sys.exit("diverged")
+if "--method=booster" in sys.argv:
+    sys.exit("crashed, no results")
+open(os.path.join(out, "results.json"), "w").write("{}")
+'''
+
+
+def test_a_diverged_run_is_recorded_and_the_comparison_goes_on_but_a_crash_stops_it(tmp_path):
+    (tmp_path / "examples").mkdir()
+    shutil.copy(ROOT / "examples" / "compare.py", tmp_path / "examples" / "compare.py")
+    (tmp_path / "examples" / "train.py").write_text(DIVERGING_TRAIN)
+    command = [sys.executable, "examples/compare.py", "--seeds=0"]
+    subprocess.run([*command, "--methods=rocket,light"], cwd=tmp_path, check=True, capture_output=True)
+    calls = [json.loads(line) for line in (tmp_path / "calls.jsonl").read_text().splitlines()]
+    assert methods(calls) == ["--method=rocket", "--method=light"]
+    # A run that failed without recording a divergence is an error.
+    crashed = subprocess.run([*command, "--methods=booster,light"], cwd=tmp_path, capture_output=True, text=True)
+    assert crashed.returncode != 0 and "failed" in crashed.stderr

@@ -225,3 +225,15 @@ def test_a_failed_export_keeps_the_training_results(tmp_path):
     results = json.loads((tmp_path / "results.json").read_text())
     assert results["export_error"] == "RuntimeError: XNNPACK failed to prepare"
     assert 0.0 <= results["light_test_accuracy"] <= 1.0
+
+
+def test_a_diverged_run_records_its_error_and_exits_non_zero(tmp_path):
+    # A learning rate this large sends the loss to Inf/NaN within the first steps.
+    command = train_command(tmp_path, epochs=1, extra=["--learning_rate=1e30"])
+    result = subprocess.run(command, env=ENV, capture_output=True, text=True)
+    assert result.returncode != 0
+    assert "non-finite loss terms" in result.stderr
+    results = json.loads((tmp_path / "results.json").read_text())
+    assert "non-finite loss terms" in results["training_error"]
+    assert "light_test_accuracy" not in results and "booster_test_accuracy" not in results
+    assert results["seed"] == 0 and results["train_seconds"] >= 0

@@ -11,7 +11,11 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 def write_run(pair, method, seed, light, seconds, command="examples/train.py ..."):
     run = pair / f"{method}-seed{seed}"
     run.mkdir(parents=True)
-    result = {"seed": seed, "epochs": 2, "light_test_accuracy": light, "train_seconds": seconds, "command": command}
+    result = {"seed": seed, "epochs": 2, "train_seconds": seconds, "command": command}
+    if light is None:  # diverged: train.py records the error and no accuracy
+        result["training_error"] = "Training stopped at batch 3: non-finite loss terms hint_loss=nan."
+    else:
+        result["light_test_accuracy"] = light
     (run / "results.json").write_text(json.dumps(result))
     (run / "history.csv").write_text("epoch,val_accuracy\n0,0.5\n1,0.6\n")
 
@@ -41,3 +45,20 @@ def test_report_writes_the_table_targets_and_notes_with_working_links(tmp_path):
     assert "[h](fashion_mnist/pair/rocket-seed0/history.csv)" in readme
     assert "[p](https://arxiv.org/abs/1708.04106)" in readme
     assert (pair / "accuracy.png").stat().st_size > 0
+
+
+def test_diverged_runs_are_shown_not_averaged(tmp_path):
+    pair = tmp_path / "results" / "fashion_mnist" / "pair"
+    write_run(pair, "light", 0, 0.80, 100.0)
+    write_run(pair, "rocket", 0, None, 20.0)
+    write_run(pair, "rocket_lambda0.01", 0, 0.83, 150.0)
+    write_run(pair, "rocket_lambda0.01", 1, None, 30.0)
+    subprocess.run(
+        [sys.executable, str(ROOT / "examples" / "report.py"), f"--results_dir={tmp_path / 'results'}"],
+        check=True, capture_output=True, cwd=ROOT / "examples",
+    )
+    readme = (tmp_path / "results" / "README.md").read_text()
+    assert "| rocket | 0 (diverged) | diverged | diverged | - |" in readme
+    # The finished seed alone gives the accuracy and the time.
+    assert "| rocket_lambda0.01 | 0,1 (diverged) | 83.00 | - | 150 |" in readme
+    assert "rocket_lambda0.01 light net more accurate than light: **met** (83.00 vs 80.00, n=1" in readme
