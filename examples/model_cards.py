@@ -14,7 +14,7 @@ import os
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 from absl import app, flags, logging  # noqa: E402
-from result_files import accuracy_cell, load_runs, seed_list  # noqa: E402
+from result_files import accuracy_cell, diverged, load_runs, seed_list  # noqa: E402
 
 flags.DEFINE_string("zoo_dir", "zoo", "Where the model cards go.")
 flags.DEFINE_string("results_dir", "results", "Where the result files are.")
@@ -54,7 +54,8 @@ def measured_section(runs_by_dataset):
                 f"| {accuracy_cell(results, 'booster', NOT_MEASURED)} "
                 f"| {results[0]['epochs']} | {results[0]['train_size']} | `{results[0]['command']}` |"
             )
-            first, _, directory = items[0]
+            # The first seed that finished: a diverged run exported nothing.
+            first, _, directory = next((item for item in items if not diverged(item[0])), items[0])
             for key in ("tflite_float32", "tflite_int8"):
                 if key in first:
                     sizes.append(

@@ -66,7 +66,8 @@ def plots(pair_dir, runs):
 
     figure, (per_epoch, vs_time) = plt.subplots(1, 2, figsize=(11, 4))
     for method, items in sorted(runs.items()):
-        curves = [[val_light_accuracy(r) for r in history] for _, history, _ in items if history]
+        # A diverged run's history stops early; it would cut the mean curve short.
+        curves = [[val_light_accuracy(r) for r in history] for result, history, _ in items if history and not diverged(result)]
         curves = [c for c in curves if c and None not in c]
         if curves and method != "booster":
             length = min(map(len, curves))

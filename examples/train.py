@@ -139,6 +139,11 @@ def build_and_compile(splits, replicas=1):
     if FLAGS.method in ("kd", "mimic"):
         if not FLAGS.teacher:
             raise app.UsageError(f"--method={FLAGS.method} needs --teacher=<booster .keras file>.")
+        teacher_results = os.path.join(os.path.dirname(FLAGS.teacher), "results.json")
+        if os.path.exists(teacher_results):
+            with open(teacher_results) as f:
+                if "training_error" in json.load(f):
+                    raise app.UsageError(f"--teacher={FLAGS.teacher} comes from a run that diverged (see {teacher_results}).")
         teacher = keras.models.load_model(FLAGS.teacher)
         if FLAGS.method == "kd":
             distiller = baselines.knowledge_distillation(
@@ -292,7 +297,9 @@ def main(argv):
     except NonFiniteLossError as error:
         # A diverged run is a result too: results.json records it (no test
         # accuracy), so reports can show the divergence instead of a gap.
-        results = run_record(splits, rocket, resuming, clock.finish())
+        # total(), not finish(): the backup stays, and a rerun resumes from
+        # it with the time already spent.
+        results = run_record(splits, rocket, resuming, clock.total())
         results["training_error"] = str(error)
         write_results(results)
         sys.exit(f"{error}\nThe last good model is {os.path.join(FLAGS.output_dir, 'model.keras')} (if an epoch finished).")

@@ -82,23 +82,47 @@ out = [a.split("=", 1)[1] for a in sys.argv if a.startswith("--output_dir=")][0]
 os.makedirs(out, exist_ok=True)
 with open("calls.jsonl", "a") as f:
     f.write(json.dumps(sys.argv[1:]) + "\\n")
+def record(**fields):
+    json.dump(fields, open(os.path.join(out, "results.json"), "w"))
 if "--method=rocket" in sys.argv:
-    json.dump({"training_error": "non-finite loss terms hint_loss=nan"}, open(os.path.join(out, "results.json"), "w"))
+    record(training_error="non-finite loss terms hint_loss=nan")
+    sys.exit("diverged")
+if "--method=light" in sys.argv:
+    record(light_test_accuracy=0.8, export_error="RuntimeError: XNNPACK failed to prepare")
+    sys.exit("export failed")
+if "--method=booster" in sys.argv and "--seed=1" in sys.argv:
+    open(os.path.join(out, "model.keras"), "w").write("")  # an epoch's checkpoint
+    record(training_error="non-finite loss terms loss=nan")
     sys.exit("diverged")
 if "--method=booster" in sys.argv:
     sys.exit("crashed, no results")
-open(os.path.join(out, "results.json"), "w").write("{}")
+record()
 '''
 
 
-def test_a_diverged_run_is_recorded_and_the_comparison_goes_on_but_a_crash_stops_it(tmp_path):
-    (tmp_path / "examples").mkdir()
+def run_diverging(tmp_path, *args):
+    (tmp_path / "examples").mkdir(exist_ok=True)
     shutil.copy(ROOT / "examples" / "compare.py", tmp_path / "examples" / "compare.py")
     (tmp_path / "examples" / "train.py").write_text(DIVERGING_TRAIN)
-    command = [sys.executable, "examples/compare.py", "--seeds=0"]
-    subprocess.run([*command, "--methods=rocket,light"], cwd=tmp_path, check=True, capture_output=True)
-    calls = [json.loads(line) for line in (tmp_path / "calls.jsonl").read_text().splitlines()]
-    assert methods(calls) == ["--method=rocket", "--method=light"]
-    # A run that failed without recording a divergence is an error.
-    crashed = subprocess.run([*command, "--methods=booster,light"], cwd=tmp_path, capture_output=True, text=True)
-    assert crashed.returncode != 0 and "failed" in crashed.stderr
+    calls = tmp_path / "calls.jsonl"
+    calls.unlink(missing_ok=True)
+    result = subprocess.run([sys.executable, "examples/compare.py", *args], cwd=tmp_path, capture_output=True, text=True)
+    return result, [json.loads(line) for line in calls.read_text().splitlines()]
+
+
+def test_a_diverged_run_or_a_failed_export_is_recorded_and_the_comparison_goes_on(tmp_path):
+    result, calls = run_diverging(tmp_path, "--methods=rocket,light,kd", "--seeds=1")
+    assert result.returncode == 0, result.stderr
+    # The kd student is not distilled from a teacher that diverged.
+    assert methods(calls) == ["--method=rocket", "--method=light", "--method=booster"]
+    assert "its teacher" in result.stdout and "diverged" in result.stdout
+
+
+def test_a_crash_without_a_record_stops_the_comparison_even_over_an_old_record(tmp_path):
+    # An old results.json from an earlier run must not pass for this crash's.
+    old = tmp_path / "results" / "fashion_mnist" / "resnet14-resnet8_fmnist" / "booster-seed0"
+    old.mkdir(parents=True)
+    (old / "results.json").write_text(json.dumps({"training_error": "an earlier run"}))
+    result, calls = run_diverging(tmp_path, "--methods=booster,light", "--seeds=0", "--noresume")
+    assert result.returncode != 0 and "failed" in result.stderr
+    assert methods(calls) == ["--method=booster"]

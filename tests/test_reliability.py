@@ -237,3 +237,14 @@ def test_a_diverged_run_records_its_error_and_exits_non_zero(tmp_path):
     assert "non-finite loss terms" in results["training_error"]
     assert "light_test_accuracy" not in results and "booster_test_accuracy" not in results
     assert results["seed"] == 0 and results["train_seconds"] >= 0
+
+
+def test_a_teacher_from_a_diverged_run_is_refused(tmp_path):
+    teacher = tmp_path / "booster"
+    teacher.mkdir()
+    (teacher / "model.keras").write_bytes(b"")  # the checkpoint of an epoch before the divergence
+    (teacher / "results.json").write_text(json.dumps({"training_error": "non-finite loss terms loss=nan"}))
+    command = train_command(tmp_path / "kd", epochs=1, extra=["--method=kd", f"--teacher={teacher / 'model.keras'}"])
+    result = subprocess.run(command, env=ENV, capture_output=True, text=True)
+    assert result.returncode != 0
+    assert "comes from a run that diverged" in result.stderr
