@@ -20,6 +20,15 @@ def write_run(pair, method, seed, light, seconds, command="examples/train.py ...
     (run / "history.csv").write_text("epoch,val_accuracy\n0,0.5\n1,0.6\n")
 
 
+def run_report(tmp_path):
+    """Runs report.py on ``tmp_path/results`` and returns the README it writes."""
+    subprocess.run(
+        [sys.executable, str(ROOT / "examples" / "report.py"), f"--results_dir={tmp_path / 'results'}"],
+        check=True, capture_output=True, cwd=ROOT / "examples",
+    )
+    return (tmp_path / "results" / "README.md").read_text()
+
+
 def test_report_writes_the_table_targets_and_notes_with_working_links(tmp_path):
     pair = tmp_path / "results" / "fashion_mnist" / "pair"
     for seed, (light, rocket) in enumerate([(0.80, 0.82), (0.82, 0.84)]):
@@ -32,11 +41,7 @@ def test_report_writes_the_table_targets_and_notes_with_working_links(tmp_path):
         "Recipe: [flags](../../../zoo/flags.txt); history: [h](rocket-seed0/history.csv); "
         "paper: [p](https://arxiv.org/abs/1708.04106)."
     )
-    subprocess.run(
-        [sys.executable, str(ROOT / "examples" / "report.py"), f"--results_dir={tmp_path / 'results'}"],
-        check=True, capture_output=True, cwd=ROOT / "examples",
-    )
-    readme = (tmp_path / "results" / "README.md").read_text()
+    readme = run_report(tmp_path)
     assert "| light | 0,1 | 81.00 ± 1.41 |" in readme
     assert "| rocket | 0,1 | 83.00 ± 1.41 |" in readme
     assert "rocket light net more accurate than light: **met** (83.00 vs 81.00" in readme
@@ -53,11 +58,7 @@ def test_diverged_runs_are_shown_not_averaged(tmp_path):
     write_run(pair, "rocket", 0, None, 20.0)
     write_run(pair, "rocket_lambda0.01", 0, 0.83, 150.0)
     write_run(pair, "rocket_lambda0.01", 1, None, 30.0)
-    subprocess.run(
-        [sys.executable, str(ROOT / "examples" / "report.py"), f"--results_dir={tmp_path / 'results'}"],
-        check=True, capture_output=True, cwd=ROOT / "examples",
-    )
-    readme = (tmp_path / "results" / "README.md").read_text()
+    readme = run_report(tmp_path)
     assert "| rocket | 0 (diverged) | diverged | diverged | - |" in readme
     # The finished seed alone gives the accuracy and the time.
     assert "| rocket_lambda0.01 | 0,1 (diverged) | 83.00 | - | 150 |" in readme
