@@ -65,6 +65,8 @@ def plots(pair_dir, runs):
     import matplotlib.pyplot as plt
 
     figure, (per_epoch, vs_time) = plt.subplots(1, 2, figsize=(11, 4))
+    # One colour per method in both panels (the default cycle repeats after 10).
+    colours = {method: plt.cm.tab20(i % 20) for i, method in enumerate(sorted(runs))}
     for method, items in sorted(runs.items()):
         # A diverged run's history stops early; it would cut the mean curve short.
         curves = [[val_light_accuracy(r) for r in history] for result, history, _ in items if history and not diverged(result)]
@@ -72,11 +74,11 @@ def plots(pair_dir, runs):
         if curves and method != "booster":
             length = min(map(len, curves))
             mean = [statistics.mean(c[i] for c in curves) for i in range(length)]
-            per_epoch.plot(range(1, length + 1), mean, marker="o", label=method)
+            per_epoch.plot(range(1, length + 1), mean, marker="o", label=method, color=colours[method])
         key = "booster_test_accuracy" if method == "booster" else "light_test_accuracy"
         points = [(total_seconds(r), r[key]) for r, _, _ in items if key in r]
         if points:
-            vs_time.scatter(*zip(*points), label=method)
+            vs_time.scatter(*zip(*points), label=method, color=colours[method])
     per_epoch.set(xlabel="epoch", ylabel="validation accuracy (light net)", title="Light net per epoch (mean over seeds)")
     vs_time.set(xlabel="total training time (s, teacher included)", ylabel="test accuracy", title="Accuracy vs training time")
     for axis in (per_epoch, vs_time):
