@@ -110,6 +110,19 @@ def make_strategy():
     return tf.distribute.get_strategy()
 
 
+def teacher_record_path():
+    """The results.json that train.py wrote beside the --teacher model file."""
+    return os.path.join(os.path.dirname(FLAGS.teacher), "results.json")
+
+
+def teacher_record():
+    """The teacher run's results.json, or ``{}`` when the teacher came from elsewhere."""
+    if not os.path.exists(teacher_record_path()):
+        return {}
+    with open(teacher_record_path()) as f:
+        return json.load(f)
+
+
 def build_and_compile(splits, replicas=1):
     import keras
 
@@ -139,11 +152,8 @@ def build_and_compile(splits, replicas=1):
     if FLAGS.method in ("kd", "mimic"):
         if not FLAGS.teacher:
             raise app.UsageError(f"--method={FLAGS.method} needs --teacher=<booster .keras file>.")
-        teacher_results = os.path.join(os.path.dirname(FLAGS.teacher), "results.json")
-        if os.path.exists(teacher_results):
-            with open(teacher_results) as f:
-                if "training_error" in json.load(f):
-                    raise app.UsageError(f"--teacher={FLAGS.teacher} comes from a run that diverged (see {teacher_results}).")
+        if "training_error" in teacher_record():
+            raise app.UsageError(f"--teacher={FLAGS.teacher} comes from a run that diverged (see {teacher_record_path()}).")
         teacher = keras.models.load_model(FLAGS.teacher)
         if FLAGS.method == "kd":
             distiller = baselines.knowledge_distillation(
@@ -311,11 +321,10 @@ def main(argv):
     else:
         head = "booster" if FLAGS.method == "booster" else "light"
         results[f"{head}_test_accuracy"] = test["accuracy"]
-    teacher_results = os.path.join(os.path.dirname(FLAGS.teacher or ""), "results.json")
-    if FLAGS.teacher and os.path.exists(teacher_results):
-        with open(teacher_results) as f:
-            # Two-stage methods cost the teacher's training too.
-            results["teacher_train_seconds"] = json.load(f)["train_seconds"]
+    teacher = teacher_record() if FLAGS.teacher else {}
+    if teacher:
+        # Two-stage methods cost the teacher's training too.
+        results["teacher_train_seconds"] = teacher["train_seconds"]
     export_error = None
     if FLAGS.export and FLAGS.method != "booster":
         try:
