@@ -40,7 +40,7 @@ def measured_section(runs_by_dataset):
         lines = [
             f"### {dataset}",
             "",
-            "Test accuracy %, mean ± std over seeds (one seed: its value).",
+            "Test accuracy %, mean ± std over seeds (one seed: its value); \"-\": the method trains no such net.",
             "",
             "| method | seeds | light net | booster net | epochs | train size | command of the first run |",
             "| --- | --- | --- | --- | --- | --- | --- |",

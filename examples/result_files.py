@@ -61,8 +61,23 @@ def seed_list(results):
     return ",".join(f"{r['seed']}{' (diverged)' if diverged(r) else ''}" for r in results)
 
 
+# Heads each train.py --method trains; light, kd and mimic train the light net only.
+HEADS = {"rocket": ("light", "booster"), "booster": ("booster",)}
+
+
+def trains_head(result, head):
+    """Whether the run's method has ``head`` at all (a booster-alone run has no light net)."""
+    return head in HEADS.get(result.get("method"), ("light",))
+
+
 def accuracy_cell(results, head, empty="-"):
-    """``mean_std`` of ``head``'s accuracies; ``"diverged"`` when every run diverged."""
+    """``mean_std`` of ``head``'s accuracies; ``"diverged"`` when every run diverged.
+
+    ``"-"`` for a head the method does not train (never "diverged" or
+    ``empty`` for it), ``empty`` when no run measured ``head``.
+    """
+    if results and not trains_head(results[0], head):
+        return "-"
     if results and all(diverged(r) for r in results):
         return "diverged"
     return mean_std(accuracies(results, head), empty)
