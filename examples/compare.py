@@ -54,6 +54,13 @@ METHODS = {
     # on the MobileNet pair. Choose between the mimic variants by their
     # validation accuracy (history.csv), never by the test accuracy.
     "mimic_lr0.03": ["--method=mimic", "--learning_rate=0.03"],
+    # The Rocket Launching authors' variants (zoo/resnet20-resnet8/paper_flags.txt):
+    # KD with their weighting (alpha 0.9 on a class-averaged KL); rocket + KD
+    # from the frozen booster trained alone (the same seed's `booster` run);
+    # their "no parameter sharing", which still shares the stem.
+    "kd_paper": ["--method=kd", "--kd_alpha=0.9"],
+    "rocket_kd_teacher": ["--method=rocket", "--hint=logits_mse", "--kd_alpha=0.9"],
+    "rocket_stem_sharing": ["--method=rocket", "--share=stem"],
 }
 # Rocket + KD and the ablations at the validation-chosen lambda 0.01: on the
 # MobileNet pair rocket collapsed at the paper's 0.03 (hint loss 56 -> 891,
@@ -65,8 +72,12 @@ TEACHER = "booster"  # what two-stage methods distil: the booster alone, same se
 
 
 def needs_teacher(method):
-    """Two-stage methods (every kd or mimic variant) train from the booster alone."""
-    return METHODS[method][0] in ("--method=kd", "--method=mimic")
+    """Two-stage methods (every kd or mimic variant) and rocket + KD from a frozen
+    booster (a rocket method with --kd_alpha) train from the booster alone."""
+    method_flags = METHODS[method]
+    return method_flags[0] in ("--method=kd", "--method=mimic") or (
+        method_flags[0] == "--method=rocket" and any(f.startswith("--kd_alpha") for f in method_flags)
+    )
 
 
 flags.DEFINE_string("model", "resnet14-resnet8_fmnist", "Registered pair.")

@@ -40,25 +40,38 @@ flags.DEFINE_enum("method", "rocket", ["rocket", "light", "booster", "kd", "mimi
                   "(kd: Hinton, mimic: L2 on logits).")
 flags.DEFINE_string("teacher", None, "kd/mimic: .keras file of a trained booster (from --method=booster).")
 flags.DEFINE_float("kd_student_loss_weight", 0.5, "kd: weight of the hard-label loss (1 - it: the soft loss).")
+flags.DEFINE_float("kd_alpha", None,
+                   "The Rocket Launching authors' KD weighting: kd: hard-label weight 1 - alpha and soft weight "
+                   "2 * alpha / classes * T^2 on the KL (replaces --kd_student_loss_weight); rocket with --teacher: "
+                   "the weight of the frozen teacher's KD term, the same soft term (their commands: 0.9).")
 flags.DEFINE_string("dataset", "fashion_mnist", "fashion_mnist, cifar10, cifar100 or svhn_cropped.")
 flags.DEFINE_string("data_dir", None, "cifar10: directory of train/test TFRecords; others: tfds data_dir.")
 flags.DEFINE_integer("train_size", None, "Use only this many training examples (quick runs).")
 flags.DEFINE_integer("validation_size", 5000, "Training examples held out for validation.")
 flags.DEFINE_bool("augment", None, "Pad-crop(-flip) augmentation; default: the dataset's usual choice.")
+flags.DEFINE_enum("padding", "zeros", ["zeros", "reflect"], "Border of the pad-crop augmentation (the authors: reflect).")
+flags.DEFINE_bool("normalize_input", False,
+                  "cifar10: per-channel normalisation as a layer inside the model (exported nets still take [0, 1]).")
 flags.DEFINE_integer("epochs", 3, "Training epochs.")
 flags.DEFINE_integer("batch_size", 128, "Global batch size.")
 flags.DEFINE_float("learning_rate", 0.1, "Initial SGD learning rate.")
 flags.DEFINE_float("momentum", 0.9, "SGD momentum.")
 flags.DEFINE_float("weight_decay", 5e-4, "Decoupled weight decay of keras.optimizers.SGD (kernels only; not BN or biases); "
                    "not the same as an L2 loss of that value.")
+flags.DEFINE_float("l2", 0.0, "Coupled L2 on every variable (PyTorch's SGD weight_decay; the authors: 5e-4 with "
+                   "--weight_decay=0).")
 flags.DEFINE_list("lr_decay_at", ["0.5", "0.75"], "Fractions of training where the learning rate drops.")
 flags.DEFINE_float("lr_decay_factor", 0.1, "Learning-rate multiplier at each drop.")
+flags.DEFINE_bool("momentum_reset", False, "Zero the SGD momentum at each drop (the authors make a new optimizer).")
+flags.DEFINE_bool("jit_compile", False,
+                  "XLA. Needs --nodeterministic (Keras turns XLA off under op determinism); XLA drops the in-step "
+                  "input assertions, so every split is checked once before training instead.")
 flags.DEFINE_enum("hint", "logits_mse", ["logits_mse", "softmax_mse", "kd"], "Hint loss.")
 flags.DEFINE_float("hint_weight", 0.03, "Weight lambda of the hint loss.")
 flags.DEFINE_float("temperature", 4.0, "Temperature of the 'kd' hint, the rocket KD term and the kd baseline.")
 flags.DEFINE_float("kd_weight", 0.0, "rocket: weight of an extra KD term beside the hint (rocket + KD); 0 = none.")
 flags.DEFINE_bool("gradient_block", True, "Stop the hint's gradient into the booster.")
-flags.DEFINE_enum("share", None, ["bottom", "interval", "none"], "Override the model's sharing layout.")
+flags.DEFINE_enum("share", None, ["bottom", "interval", "stem", "none"], "Override the model's sharing layout.")
 flags.DEFINE_bool("mixed_precision", False,
                   "Mixed precision: mixed_float16 on GPU, mixed_bfloat16 on CPU; logits and losses stay float32.")
 flags.DEFINE_integer("seed", 0, "Random seed (weights, shuffling, validation split).")
@@ -75,15 +88,18 @@ FLAGS = flags.FLAGS
 
 
 def build_optimizer(steps_per_epoch):
-    import keras
+    from rocket_keras.optimizers import recipe_optimizer
 
-    total = FLAGS.epochs * steps_per_epoch
-    boundaries = [int(float(f) * total) for f in FLAGS.lr_decay_at]
-    values = [FLAGS.learning_rate * FLAGS.lr_decay_factor**i for i in range(len(boundaries) + 1)]
-    schedule = keras.optimizers.schedules.PiecewiseConstantDecay(boundaries, values)
-    optimizer = keras.optimizers.SGD(schedule, momentum=FLAGS.momentum, weight_decay=FLAGS.weight_decay)
-    optimizer.exclude_from_weight_decay(var_names=["gamma", "beta", "bias"])
-    return optimizer
+    return recipe_optimizer(
+        FLAGS.epochs * steps_per_epoch,
+        learning_rate=FLAGS.learning_rate,
+        momentum=FLAGS.momentum,
+        drops_at=[float(f) for f in FLAGS.lr_decay_at],
+        drop_factor=FLAGS.lr_decay_factor,
+        weight_decay=FLAGS.weight_decay,
+        l2=FLAGS.l2,
+        reset_momentum=FLAGS.momentum_reset,
+    )
 
 
 def parse_overrides(items):
@@ -123,13 +139,28 @@ def teacher_record():
         return json.load(f)
 
 
+def load_teacher():
+    import keras
+
+    if not FLAGS.teacher:
+        raise app.UsageError(f"--method={FLAGS.method} needs --teacher=<booster .keras file>.")
+    if "training_error" in teacher_record():
+        raise app.UsageError(f"--teacher={FLAGS.teacher} comes from a run that diverged (see {teacher_record_path()}).")
+    return keras.models.load_model(FLAGS.teacher)
+
+
 def build_and_compile(splits, replicas=1):
     import keras
 
-    from rocket_keras import baselines
+    from rocket_keras import baselines, losses
+    from rocket_keras.data import CIFAR10_CHANNEL_STATS
     from rocket_keras.zoo import get_model
 
     overrides = {"input_shape": splits.input_shape, "num_classes": splits.num_classes}
+    if FLAGS.normalize_input:
+        if FLAGS.dataset != "cifar10":
+            raise app.UsageError(f"--normalize_input knows CIFAR-10's channel statistics only. Received: --dataset={FLAGS.dataset}")
+        overrides["input_normalization"] = CIFAR10_CHANNEL_STATS
     if replicas > 1:
         # Replicas see the same BatchNorm statistics as one device would.
         overrides["synchronized_bn"] = True
@@ -139,6 +170,12 @@ def build_and_compile(splits, replicas=1):
     rocket = get_model(FLAGS.model, **overrides)
     optimizer = build_optimizer(splits.steps_per_epoch)
     if FLAGS.method == "rocket":
+        teacher = None
+        if FLAGS.teacher:
+            # The authors' rocket + KD: KD from a frozen, separately trained booster.
+            if FLAGS.kd_alpha is None:
+                raise app.UsageError("--method=rocket with --teacher needs --kd_alpha (the teacher KD term's weight).")
+            teacher = load_teacher()
         rocket.compile(
             optimizer=optimizer,
             metrics=["accuracy"],
@@ -147,17 +184,20 @@ def build_and_compile(splits, replicas=1):
             temperature=FLAGS.temperature,
             gradient_block=FLAGS.gradient_block,
             kd_weight=FLAGS.kd_weight,
+            teacher=teacher,
+            teacher_kd_weight=losses.authors_kd_weight(FLAGS.kd_alpha, splits.num_classes) if teacher else 0.0,
         )
         return rocket, rocket
     if FLAGS.method in ("kd", "mimic"):
-        if not FLAGS.teacher:
-            raise app.UsageError(f"--method={FLAGS.method} needs --teacher=<booster .keras file>.")
-        if "training_error" in teacher_record():
-            raise app.UsageError(f"--teacher={FLAGS.teacher} comes from a run that diverged (see {teacher_record_path()}).")
-        teacher = keras.models.load_model(FLAGS.teacher)
+        teacher = load_teacher()
         if FLAGS.method == "kd":
+            if FLAGS.kd_alpha is None:
+                weights = {"student_loss_weight": FLAGS.kd_student_loss_weight}
+            else:
+                weights = {"student_loss_weight": 1.0 - FLAGS.kd_alpha,
+                           "distillation_loss_weight": 2.0 / splits.num_classes}
             distiller = baselines.knowledge_distillation(
-                teacher, rocket.light_model(), FLAGS.temperature, FLAGS.kd_student_loss_weight, optimizer
+                teacher, rocket.light_model(), FLAGS.temperature, optimizer=optimizer, **weights
             )
         else:
             distiller = baselines.mimic(teacher, rocket.light_model(), optimizer=optimizer)
@@ -244,6 +284,9 @@ def run_record(splits, rocket, resuming, train_seconds):
         "train_seconds": round(train_seconds, 1),
         "resumed": resuming,
         "command": " ".join(sys.argv),
+        # Every flag of this script, so a run's recipe is on record even
+        # when it came from a flagfile.
+        "flags": {flag.name: flag.value for flag in FLAGS.get_flags_for_module(sys.argv[0])},
         "light_parameters": rocket.light_model().count_params(),
         "booster_parameters": rocket.booster_model().count_params(),
     }
@@ -267,6 +310,8 @@ def main(argv):
     keras.utils.set_random_seed(FLAGS.seed)
     import tensorflow as tf
 
+    if FLAGS.jit_compile and FLAGS.deterministic:
+        raise app.UsageError("--jit_compile needs --nodeterministic: Keras turns XLA off under TensorFlow op determinism.")
     if FLAGS.deterministic:
         tf.config.experimental.enable_op_determinism()
     if FLAGS.mixed_precision:
@@ -290,10 +335,19 @@ def main(argv):
         seed=FLAGS.seed,
         data_dir=FLAGS.data_dir,
         train_size=FLAGS.train_size,
+        padding=FLAGS.padding,
     )
     strategy = make_strategy()
     with strategy.scope():
         model, rocket = build_and_compile(splits, strategy.num_replicas_in_sync)
+    model.jit_compile = FLAGS.jit_compile
+    if FLAGS.jit_compile:
+        from rocket_keras.input_checks import check_dataset
+
+        # XLA drops the in-step assertions: check every batch once here
+        # instead (this also fills the pipelines' caches).
+        for split in (splits.train, splits.validation, splits.test):
+            check_dataset(split, splits.num_classes)
     clock = TrainingClock(FLAGS.output_dir, resuming)
     try:
         model.fit(

@@ -42,14 +42,30 @@ def knowledge_distillation(
     student_loss_weight=0.5,
     optimizer="sgd",
     metrics=("accuracy",),
+    distillation_loss_weight=1.0,
 ):
     """Hinton distillation of a trained ``teacher`` into ``student``, compiled.
 
     The soft term is ``T^2 * KL(softmax(z/T) || softmax(l/T))`` (Keras'
-    ``LogitsDistillation``), the hard term cross-entropy with the labels;
-    ``student_loss_weight`` weights the hard term, ``1 - student_loss_weight``
-    the soft one. Returns a ``keras.distillation.Distiller``; the trained
-    student is ``distiller.student``.
+    ``LogitsDistillation``), the hard term cross-entropy with the labels.
+    The loss is ``student_loss_weight * hard + (1 - student_loss_weight) *
+    distillation_loss_weight * soft``. The Rocket Launching authors' KD
+    baseline (``alpha``, 0.9 in their commands) is
+    ``student_loss_weight=1 - alpha`` with
+    ``distillation_loss_weight=2 / num_classes``: see
+    ``rocket_keras.losses.authors_kd_weight``. Returns a
+    ``keras.distillation.Distiller``; the trained student is
+    ``distiller.student``.
+
+    Example:
+
+    ```python
+    teacher = keras.models.load_model("runs/booster/model.keras")
+    student = get_model("resnet20-resnet8").light_model()
+    distiller = knowledge_distillation(teacher, student, 4.0, student_loss_weight=0.1,
+                                       distillation_loss_weight=0.2, optimizer="sgd")
+    distiller.fit(train, epochs=15)
+    ```
     """
     _check_separate(teacher, student)
     distiller = keras.distillation.Distiller(
@@ -62,6 +78,7 @@ def knowledge_distillation(
         distillation_losses=keras.distillation.LogitsDistillation(
             temperature=temperature, loss=keras.losses.KLDivergence()
         ),
+        distillation_loss_weights=[float(distillation_loss_weight)],
         student_loss_weight=student_loss_weight,
         name="knowledge_distillation",
     )

@@ -25,6 +25,16 @@ _FASHION_MNIST_FILES = (
     "t10k-images-idx3-ubyte.gz",
 )
 DATASETS = ("fashion_mnist", "cifar10", "cifar100", "svhn_cropped", "synthetic")
+PADDINGS = ("zeros", "reflect")
+
+# Per-channel mean and standard deviation of the CIFAR-10 training images on
+# [0, 1] (the constants of the Rocket Launching and WideResNet code, there on
+# 0-255). For ``input_normalization=`` of the zoo builders, which puts the
+# normalisation inside the model so that exported nets take [0, 1] pixels.
+CIFAR10_CHANNEL_STATS = (
+    tuple(v / 255.0 for v in (125.3, 123.0, 113.9)),
+    tuple(v / 255.0 for v in (63.0, 62.1, 66.7)),
+)
 
 
 @dataclasses.dataclass
@@ -67,17 +77,27 @@ def _scale(images, labels):
     return tf.cast(images, tf.float32) / 255.0, tf.cast(labels, tf.int32)
 
 
-def pad_crop_flip(image, flip=True, pad=4):
-    """The paper's augmentation: zero-pad ``pad`` pixels, random crop, flip."""
+def pad_crop_flip(image, flip=True, pad=4, padding="zeros"):
+    """The paper's augmentation: pad ``pad`` pixels, random crop, random flip.
+
+    ``padding="zeros"`` pads with black; ``"reflect"`` mirrors the border
+    (OpenCV's ``BORDER_REFLECT``, edge pixel repeated, as the Rocket Launching
+    authors' CIFAR pipeline does; TensorFlow's ``SYMMETRIC`` mode).
+    """
+    if padding not in PADDINGS:
+        raise ValueError(f"`padding` must be one of {PADDINGS}. Received: padding={padding!r}")
     height, width, channels = image.shape
-    image = tf.image.resize_with_crop_or_pad(image, height + 2 * pad, width + 2 * pad)
+    if padding == "reflect":
+        image = tf.pad(image, [[pad, pad], [pad, pad], [0, 0]], mode="SYMMETRIC")
+    else:
+        image = tf.image.resize_with_crop_or_pad(image, height + 2 * pad, width + 2 * pad)
     image = tf.image.random_crop(image, (height, width, channels))
     if flip:
         image = tf.image.random_flip_left_right(image)
     return image
 
 
-def batch_pipeline(dataset, batch_size, training, augment=False, flip=True, seed=None, shuffle_buffer=None):
+def batch_pipeline(dataset, batch_size, training, augment=False, flip=True, seed=None, shuffle_buffer=None, padding="zeros"):
     """Scales, shuffles, augments, batches and prefetches ``(image, label)`` pairs.
 
     ``shuffle_buffer`` defaults to the dataset's size when it is known (a
@@ -92,15 +112,15 @@ def batch_pipeline(dataset, batch_size, training, augment=False, flip=True, seed
         dataset = dataset.shuffle(shuffle_buffer, seed=seed, reshuffle_each_iteration=True)
         if augment:
             dataset = dataset.map(
-                lambda x, y: (pad_crop_flip(x, flip=flip), y),
+                lambda x, y: (pad_crop_flip(x, flip=flip, padding=padding), y),
                 num_parallel_calls=tf.data.AUTOTUNE,
             )
     return dataset.batch(batch_size).prefetch(tf.data.AUTOTUNE)
 
 
-def _splits(train, validation, test, batch_size, augment, flip, seed, input_shape, num_classes, train_size):
+def _splits(train, validation, test, batch_size, augment, flip, seed, input_shape, num_classes, train_size, padding="zeros"):
     return Splits(
-        train=batch_pipeline(train, batch_size, True, augment, flip, seed),
+        train=batch_pipeline(train, batch_size, True, augment, flip, seed, padding=padding),
         validation=batch_pipeline(validation, batch_size, False),
         test=batch_pipeline(test, batch_size, False),
         input_shape=tuple(input_shape),
@@ -171,7 +191,7 @@ def read_image_tfrecord(path, image_shape=(32, 32, 3)):
     return dataset
 
 
-def cifar10(batch_size=128, validation_size=5000, augment=True, seed=0, data_dir=None, train_size=None):
+def cifar10(batch_size=128, validation_size=5000, augment=True, seed=0, data_dir=None, train_size=None, padding="zeros"):
     """CIFAR-10 splits, from a TFRecord directory or tensorflow-datasets.
 
     Args:
@@ -183,9 +203,10 @@ def cifar10(batch_size=128, validation_size=5000, augment=True, seed=0, data_dir
             (the format of ``../shared/data/cifar10_jpeg``); when ``None``,
             ``tfds.load("cifar10")``.
         train_size: use only this many training examples (for quick runs).
+        padding: ``"zeros"`` or ``"reflect"`` padding before the random crop.
     """
     if data_dir is None:
-        return tfds_images("cifar10", batch_size, validation_size, augment, seed, train_size=train_size)
+        return tfds_images("cifar10", batch_size, validation_size, augment, seed, train_size=train_size, padding=padding)
     # The training file was shuffled once when written, so its tail is a
     # random validation sample; the test file is ordered by class.
     train_all = read_image_tfrecord(os.path.join(data_dir, "train.tfrecord"))
@@ -198,11 +219,12 @@ def cifar10(batch_size=128, validation_size=5000, augment=True, seed=0, data_dir
         train_all.take(total - validation_size).take(train_count).apply(known(train_count)),
         train_all.skip(total - validation_size).apply(known(validation_size)),
         read_image_tfrecord(os.path.join(data_dir, "test.tfrecord")).apply(known(10000)),
-        batch_size, augment, True, seed, (32, 32, 3), 10, train_count,
+        batch_size, augment, True, seed, (32, 32, 3), 10, train_count, padding,
     )
 
 
-def tfds_images(name, batch_size=128, validation_size=5000, augment=True, seed=0, data_dir=None, train_size=None):
+def tfds_images(name, batch_size=128, validation_size=5000, augment=True, seed=0, data_dir=None, train_size=None,
+                padding="zeros"):
     """Any tensorflow-datasets image classification set with train/test splits."""
     import tensorflow_datasets as tfds
 
@@ -216,7 +238,7 @@ def tfds_images(name, batch_size=128, validation_size=5000, augment=True, seed=0
         load(f"train[{total - validation_size}:]"),
         load("test"),
         batch_size, augment, name != "svhn_cropped", seed,
-        builder.info.features["image"].shape, builder.info.features["label"].num_classes, end,
+        builder.info.features["image"].shape, builder.info.features["label"].num_classes, end, padding,
     )
 
 
@@ -240,13 +262,16 @@ def synthetic(batch_size=128, validation_size=256, seed=0, train_size=1024, inpu
     )
 
 
-def load(name, batch_size=128, validation_size=5000, augment=None, seed=0, data_dir=None, train_size=None):
+def load(name, batch_size=128, validation_size=5000, augment=None, seed=0, data_dir=None, train_size=None,
+         padding="zeros"):
     """Splits of a dataset by name: ``fashion_mnist``, ``cifar10``, ``cifar100``,
     ``svhn_cropped``, or ``synthetic`` (a tiny generated set for smoke tests).
 
     ``augment=None`` takes the dataset's usual choice: off for Fashion-MNIST,
     the paper's crop and flip for the others. ``data_dir`` is a TFRecord
     directory for ``cifar10`` and the tensorflow-datasets directory otherwise.
+    ``padding`` (``"zeros"`` or ``"reflect"``) is the crop augmentation's
+    border.
     """
     if name == "fashion_mnist":
         return fashion_mnist(batch_size, validation_size, bool(augment), seed, train_size)
@@ -254,7 +279,7 @@ def load(name, batch_size=128, validation_size=5000, augment=None, seed=0, data_
         return synthetic(batch_size, validation_size, seed, train_size or 1024)
     augment = True if augment is None else augment
     if name == "cifar10":
-        return cifar10(batch_size, validation_size, augment, seed, data_dir, train_size)
+        return cifar10(batch_size, validation_size, augment, seed, data_dir, train_size, padding)
     if name in DATASETS:
-        return tfds_images(name, batch_size, validation_size, augment, seed, data_dir, train_size)
+        return tfds_images(name, batch_size, validation_size, augment, seed, data_dir, train_size, padding)
     raise ValueError(f"Unknown dataset {name!r}. Valid names: {DATASETS}. Received: name={name!r}")

@@ -10,14 +10,20 @@ range give NaN losses on GPUs and silently wrong models.
 XLA drops TensorFlow assertions: with ``compile(jit_compile=True)`` (or
 Keras' default ``"auto"``, which picks XLA on a GPU) the value checks do not
 run. Compile with ``jit_compile=False`` to keep them there; on CPU Keras does
-not use XLA by default and the checks always run.
+not use XLA by default and the checks always run. For XLA runs,
+``check_dataset`` checks every batch of a dataset once, on the host, with
+the same messages, before training starts.
 """
 
 import keras
+import numpy as np
+
+LABEL_RANGE_MESSAGE = "Labels must be class ids in [0, {num_classes}). Received: {received}."
+NON_FINITE_MESSAGE = "Inputs contain NaN or Inf. Received: {received}."
 
 
-def check_labels(labels, num_classes):
-    """Labels: class ids of shape (batch,) or (batch, 1), or one-hot (batch, num_classes)."""
+def labels_are_one_hot(labels, num_classes):
+    """Checks the labels' type and shape; True for one-hot (or soft) targets, False for class ids."""
     if not hasattr(labels, "dtype"):
         raise ValueError(
             "RocketModel trains both heads on one label array (class ids or one-hot), "
@@ -40,12 +46,21 @@ def check_labels(labels, num_classes):
             f"One-hot labels must have {num_classes} columns, one per class. "
             f"Received: labels of shape {shape}"
         )
-    if len(shape) == 2 and shape[-1] == num_classes and num_classes != 1:
+    return len(shape) == 2 and shape[-1] == num_classes and num_classes != 1
+
+
+def check_labels(labels, num_classes):
+    """Labels: class ids of shape (batch,) or (batch, 1), or one-hot (batch, num_classes).
+
+    Shapes and dtypes raise a ``ValueError`` now; for class ids on
+    TensorFlow, returns the range assertions.
+    """
+    if labels_are_one_hot(labels, num_classes):
         return []  # one-hot or soft targets
     if keras.backend.backend() == "tensorflow":
         import tensorflow as tf
 
-        message = f"Labels must be class ids in [0, {num_classes}). Received: a label outside that range."
+        message = LABEL_RANGE_MESSAGE.format(num_classes=num_classes, received="a label outside that range")
         return [
             tf.debugging.assert_non_negative(labels, message=message),
             tf.debugging.assert_less(labels, tf.cast(num_classes, labels.dtype), message=message),
@@ -60,7 +75,7 @@ def check_inputs_finite(x):
         return x  # integer images (uint8 pixels) cannot be NaN or Inf
     import tensorflow as tf
 
-    return tf.debugging.assert_all_finite(x, "Inputs contain NaN or Inf. Received: a non-finite input value.")
+    return tf.debugging.assert_all_finite(x, NON_FINITE_MESSAGE.format(received="a non-finite input value"))
 
 
 def checked_inputs(x, y, num_classes):
@@ -74,3 +89,31 @@ def checked_inputs(x, y, num_classes):
     # ``x`` may be a dict or list of arrays (e.g. ``{"image": images}``).
     with tf.control_dependencies([a for a in assertions if a is not None]):
         return keras.tree.map_structure(lambda t: tf.identity(check_inputs_finite(t)), x)
+
+
+def check_dataset(dataset, num_classes):
+    """Checks every batch of ``dataset`` on the host: label shapes and range, finite inputs.
+
+    For training where the in-step assertions do not run (XLA). Iterates
+    the dataset once; raises a ``ValueError`` naming the first bad batch.
+
+    Example:
+
+    ```python
+    check_dataset(splits.train, num_classes=10)
+    model.compile(..., jit_compile=True)
+    ```
+    """
+    for step, batch in enumerate(dataset):
+        x, y, _ = keras.utils.unpack_x_y_sample_weight(batch)
+        if y is None:
+            continue
+        one_hot = labels_are_one_hot(y, num_classes)
+        y = np.asarray(y)
+        if not one_hot and y.size and (y.min() < 0 or y.max() >= num_classes):
+            bad = y[(y < 0) | (y >= num_classes)].ravel()[0]
+            raise ValueError(LABEL_RANGE_MESSAGE.format(num_classes=num_classes, received=f"label {bad} in batch {step}"))
+        for t in keras.tree.flatten(x):
+            t = np.asarray(t)
+            if np.issubdtype(t.dtype, np.floating) and not np.all(np.isfinite(t)):
+                raise ValueError(NON_FINITE_MESSAGE.format(received=f"a non-finite value in batch {step}"))

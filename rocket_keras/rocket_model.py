@@ -6,13 +6,17 @@ a loss; ``compute_loss`` applies
 
     L = a * H(y, q) + b * H(y, p) + lambda * hint(l, stop_gradient(z))
         [+ kd_weight * T^2 * H(softmax(stop_gradient(z) / T), softmax(l / T))]
+        [+ teacher_kd_weight * T^2 * H(softmax(t / T), softmax(l / T))]
 
-(the bracketed term is the paper's "rocket + KD", on when ``kd_weight > 0``),
-so the standard Keras ``train_step`` (gradient tape, loss scaling for mixed
+The first bracketed term is KD from the co-trained booster (on when
+``kd_weight > 0``); the second is the Rocket Launching authors' "rocket +
+KD": KD from a separately trained, frozen ``teacher`` whose logits ``t`` are
+computed in inference mode. So the standard Keras ``train_step`` (gradient tape, loss scaling for mixed
 precision, ``tf.distribute``) does the rest.
 """
 
 import numbers
+import warnings
 
 import keras
 from keras import ops
@@ -68,6 +72,13 @@ def _batch_mean(values, sample_weight):
     return ops.sum(values * sample_weight) / ops.cast(ops.shape(values)[0], values.dtype)
 
 
+class _Untracked:
+    """Holds a model out of Keras' tracking, so it is neither trained nor saved."""
+
+    def __init__(self, model):
+        self.model = model
+
+
 def _scale_for_replicas(loss):
     """Divides a per-replica loss by the number of replicas in sync.
 
@@ -109,6 +120,8 @@ class RocketModel(keras.Model):
         self.light_loss_tracker = keras.metrics.Mean(name="light_loss")
         self.hint_loss_tracker = keras.metrics.Mean(name="hint_loss")
         self.kd_loss_tracker = keras.metrics.Mean(name="kd_loss")
+        self.teacher_kd_loss_tracker = keras.metrics.Mean(name="teacher_kd_loss")
+        self._teacher = None
         self._rocket_settings = None
         self._head_metrics = None
         self._head_weighted_metrics = None
@@ -125,6 +138,8 @@ class RocketModel(keras.Model):
         booster_loss_weight=1.0,
         light_loss_weight=1.0,
         kd_weight=0.0,
+        teacher=None,
+        teacher_kd_weight=0.0,
         **kwargs,
     ):
         """Configures rocket training.
@@ -148,6 +163,16 @@ class RocketModel(keras.Model):
                 ``temperature``, T^2-scaled, gradient-blocked like the hint)
                 on top of the hint: the paper's "rocket + KD". 0 (the
                 default) leaves it out; above 0 the logs carry ``kd_loss``.
+            teacher: a trained ``keras.Model`` with the same input and
+                number of classes, sharing no weight with this model (e.g.
+                a booster trained alone). It stays frozen: it runs in
+                inference mode, is never updated, and is not saved with
+                this model (compile again with it after loading).
+            teacher_kd_weight: weight of the KD term from ``teacher``
+                (temperature ``temperature``, T^2-scaled), logged as
+                ``teacher_kd_loss``: the authors' "rocket + KD". Their
+                ``alpha`` corresponds to
+                ``rocket_keras.losses.authors_kd_weight(alpha, num_classes)``.
             **kwargs: other ``keras.Model.compile`` arguments
                 (``steps_per_execution``, ``jit_compile``, ...). ``loss``
                 and ``loss_weights`` are not accepted: the rocket loss is
@@ -167,7 +192,9 @@ class RocketModel(keras.Model):
             booster_loss_weight=booster_loss_weight,
             light_loss_weight=light_loss_weight,
             kd_weight=kd_weight,
+            teacher_kd_weight=teacher_kd_weight,
         )
+        self._check_teacher(teacher, teacher_kd_weight)
         if not _is_number(temperature) or temperature <= 0:
             raise ValueError(
                 f"`temperature` must be a positive number. Received: temperature={temperature!r}"
@@ -196,17 +223,52 @@ class RocketModel(keras.Model):
             "booster_loss_weight": float(booster_loss_weight),
             "light_loss_weight": float(light_loss_weight),
             "kd_weight": float(kd_weight),
+            "teacher_kd_weight": float(teacher_kd_weight),
         }
+        self._teacher = _Untracked(teacher) if teacher is not None else None
         self._passthrough_compile_args = {
             k: v for k, v in kwargs.items() if k in _PASSTHROUGH_COMPILE_ARGS
         }
 
+    def _check_teacher(self, teacher, teacher_kd_weight):
+        if (teacher is None) != (teacher_kd_weight == 0):
+            raise ValueError(
+                "`teacher` and `teacher_kd_weight` go together: pass both, or neither. "
+                f"Received: teacher={'a model' if teacher is not None else None}, "
+                f"teacher_kd_weight={teacher_kd_weight!r}"
+            )
+        if teacher is None:
+            return
+        if not isinstance(teacher, keras.Model):
+            raise ValueError(f"`teacher` must be a keras.Model. Received: teacher of type {type(teacher).__name__}")
+        shared = {id(v) for v in teacher.weights} & {id(v) for v in self.weights}
+        if shared:
+            raise ValueError(
+                "The teacher shares weights with this rocket model; a frozen teacher must be a "
+                "separately trained network (e.g. a booster trained alone and loaded from its "
+                f".keras file). Received: {len(shared)} shared variables"
+            )
+        classes = teacher.outputs[0].shape[-1] if getattr(teacher, "outputs", None) else None
+        if classes is not None and classes != self.get_layer("light_logits").units:
+            raise ValueError(
+                f"The teacher must give logits for {self.get_layer('light_logits').units} classes, "
+                f"like this model. Received: a teacher with {classes} outputs"
+            )
+
+    @property
+    def teacher(self):
+        """The frozen teacher given to ``compile``, or ``None``."""
+        return self._teacher.model if self._teacher is not None else None
+
     @property
     def metrics(self):
         metrics = super().metrics
-        if not (self._rocket_settings or {}).get("kd_weight"):
-            # No KD term: keep `kd_loss` out of the logs.
+        settings = self._rocket_settings or {}
+        # Terms that are off stay out of the logs.
+        if not settings.get("kd_weight"):
             metrics = [m for m in metrics if m is not self.kd_loss_tracker]
+        if not settings.get("teacher_kd_weight"):
+            metrics = [m for m in metrics if m is not self.teacher_kd_loss_tracker]
         return metrics
 
     @property
@@ -227,6 +289,14 @@ class RocketModel(keras.Model):
 
     def compile_from_config(self, config):
         config = dict(config)
+        if config.get("teacher_kd_weight"):
+            warnings.warn(
+                "This model was compiled with a frozen teacher, which is not saved with it. "
+                "It is compiled again without the teacher KD term; to continue rocket + KD, call "
+                "`compile(..., teacher=teacher, teacher_kd_weight=...)` with the teacher.",
+                stacklevel=2,
+            )
+            config["teacher_kd_weight"] = 0.0
         config["optimizer"] = keras.saving.deserialize_keras_object(config["optimizer"])
         for name in ("metrics", "weighted_metrics"):
             config[name] = keras.saving.deserialize_keras_object(config.get(name))
@@ -281,6 +351,14 @@ class RocketModel(keras.Model):
         if "kd_loss" in means:
             total = total + settings["kd_weight"] * means["kd_loss"]
             trackers.append((self.kd_loss_tracker, "kd_loss"))
+        if self._teacher is not None:
+            teacher_logits = ops.stop_gradient(ops.cast(self._teacher.model(x, training=False), "float32"))
+            light_logits = ops.cast(y_pred["light"], "float32")
+            means["teacher_kd_loss"] = _batch_mean(
+                losses.kd(light_logits, teacher_logits, settings["temperature"]), sample_weight
+            )
+            total = total + settings["teacher_kd_weight"] * means["teacher_kd_loss"]
+            trackers.append((self.teacher_kd_loss_tracker, "teacher_kd_loss"))
         if self.losses:
             total = total + ops.cast(ops.sum(self.losses), total.dtype)
         batch_size = ops.shape(terms["booster_loss"])[0]

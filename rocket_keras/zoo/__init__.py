@@ -45,6 +45,13 @@ register_model(
     booster_depth=56, light_depth=20, share="interval", **_CIFAR,
 )
 register_model(
+    "resnet20-resnet8",
+    rocket_resnet,
+    "CIFAR-10 ResNet-20 booster, ResNet-8 light, interval sharing (the evidence study's pair: the light "
+    "net reuses 1 of 3 booster blocks a stage, the ratio of WRN-40-1 / WRN-16-1).",
+    booster_depth=20, light_depth=8, share="interval", **_CIFAR,
+)
+register_model(
     "wrn40_1-wrn16_1",
     rocket_wide_resnet,
     "The paper's CIFAR-10 pair: WRN-40-1 booster, WRN-16-1 light, interval sharing.",

@@ -11,17 +11,27 @@ them into one ``RocketModel`` for a sharing layout:
 * ``"interval"``: the stem is shared, and the light net's block ``b`` of stage
   ``s`` calls the booster's convolution layers of that block (the same layer
   objects, so the same weights), with its own BatchNorm layers.
+* ``"stem"``: only the stem is computed once (built with the light net's
+  sizes, which for the ResNet and WRN pairs equal the booster's): the
+  Rocket Launching authors' "no parameter sharing" ablation, whose networks
+  still share their first convolution. The same as ``"bottom"`` with
+  ``shared_stages=0``.
 * ``"none"``: two separate networks trained jointly.
+
+``input_normalization=(mean, std)`` puts a fixed per-channel
+``(x - mean) / std`` layer (``shared_input_normalization``) in front of both
+networks, so the exported light net still takes images scaled to [0, 1].
 
 Layer names tell ownership: ``booster_``, ``light_`` or ``shared_``.
 """
 
 import keras
+import numpy as np
 
 from rocket_keras.rocket_model import RocketModel
 from rocket_keras.zoo import checks
 
-SHARING_LAYOUTS = ("bottom", "interval", "none")
+SHARING_LAYOUTS = ("bottom", "interval", "stem", "none")
 
 # BatchNorm momentum 0.9: with Keras' default 0.99 the moving statistics lag
 # far behind the weights in short runs and validation accuracy suffers.
@@ -129,7 +139,7 @@ def _check_sharing(share, booster, light, shared_stages, interval_ok):
         raise ValueError(
             f"`share` must be one of {SHARING_LAYOUTS}. Received: share={share!r}"
         )
-    if share == "none":
+    if share in ("none", "stem"):
         return
     if len(booster.stages) != len(light.stages):
         raise ValueError(
@@ -190,6 +200,7 @@ def build_rocket_model(
     shared_stages=1,
     interval_ok=True,
     synchronized_bn=False,
+    input_normalization=None,
 ):
     """Builds a ``RocketModel`` from two ``NetworkSpec``s and a layout.
 
@@ -199,10 +210,12 @@ def build_rocket_model(
         num_classes: number of classes of both heads.
         booster: ``NetworkSpec`` of the large network.
         light: ``NetworkSpec`` of the small network that ships.
-        share: ``"bottom"``, ``"interval"`` or ``"none"``.
+        share: ``"bottom"``, ``"interval"``, ``"stem"`` or ``"none"``.
         shared_stages: stages computed once, for ``share="bottom"``.
         interval_ok: whether the template supports ``"interval"`` sharing.
         synchronized_bn: synchronise BatchNorm statistics across replicas.
+        input_normalization: ``None``, or ``(mean, std)`` per channel (in the
+            input's units) for a fixed normalisation layer in the model.
 
     Returns:
         A ``RocketModel`` with outputs ``{"booster": logits, "light": logits}``.
@@ -214,7 +227,10 @@ def build_rocket_model(
     def branch(prefix, shared_convs=None):
         return BranchLayers(prefix, shared_convs, synchronized_bn)
 
-    inputs = keras.Input(shape=input_shape, name="image")
+    if share == "stem":
+        share, shared_stages = "bottom", 0
+    image = keras.Input(shape=input_shape, name="image")
+    inputs = normalization_layer(input_normalization, input_shape[-1])(image) if input_normalization else image
     all_stages = range(len(booster.stages))
     if share == "none":
         outputs = {}
@@ -257,4 +273,18 @@ def build_rocket_model(
         }
     # Dict order fixes the order of the model's outputs: booster, then light.
     outputs = {"booster": outputs["booster"], "light": outputs["light"]}
-    return RocketModel(inputs=inputs, outputs=outputs, name=name)
+    return RocketModel(inputs=image, outputs=outputs, name=name)
+
+
+def normalization_layer(mean_std, channels):
+    """A fixed ``(x - mean) / std`` layer, named as part of both networks."""
+    try:
+        mean, std = (np.broadcast_to(np.asarray(v, "float32"), (channels,)) for v in mean_std)
+    except (TypeError, ValueError):
+        raise ValueError(
+            f"`input_normalization` must be (mean, std), each a number or {channels} "
+            f"numbers (one per channel). Received: input_normalization={mean_std!r}"
+        ) from None
+    if np.any(std <= 0):
+        raise ValueError(f"`input_normalization` std must be positive. Received: input_normalization={mean_std!r}")
+    return keras.layers.Normalization(mean=mean, variance=np.square(std), name="shared_input_normalization")

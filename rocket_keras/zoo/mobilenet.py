@@ -58,6 +58,7 @@ def rocket_mobilenet(
     share="bottom",
     shared_stages=1,
     synchronized_bn=False,
+    input_normalization=None,
     name="rocket_mobilenet",
 ):
     """A rocket pair of MobileNetV2s differing in width multiplier.
@@ -67,11 +68,14 @@ def rocket_mobilenet(
         num_classes: number of classes.
         booster_alpha: booster width multiplier.
         light_alpha: light net width multiplier.
-        share: ``"bottom"`` (default) or ``"none"``; widths differ, so
+        share: ``"bottom"`` (default), ``"stem"`` or ``"none"``; widths differ, so
             ``"interval"`` does not apply.
         shared_stages: for ``"bottom"``, stages computed once (0 to 6),
             built at the light net's width.
         synchronized_bn: synchronise BatchNorm across replicas.
+        input_normalization: ``(mean, std)`` per channel for a fixed
+            normalisation layer in front of both nets (e.g. CIFAR-10\'s
+            channel statistics); ``None`` for none.
         name: model name.
 
     Returns:
@@ -93,4 +97,5 @@ def rocket_mobilenet(
         shared_stages=shared_stages,
         interval_ok=False,
         synchronized_bn=synchronized_bn,
+        input_normalization=input_normalization,
     )

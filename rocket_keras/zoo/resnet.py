@@ -39,6 +39,7 @@ def rocket_resnet(
     share="interval",
     shared_stages=1,
     synchronized_bn=False,
+    input_normalization=None,
     name="rocket_resnet",
 ):
     """A rocket pair of CIFAR-style ResNets.
@@ -48,11 +49,14 @@ def rocket_resnet(
         num_classes: number of classes.
         booster_depth: booster depth, 6n+2 (e.g. 56).
         light_depth: light net depth, 6n+2 (e.g. 20).
-        share: ``"interval"`` (default, the paper's best), ``"bottom"`` or
-            ``"none"``.
+        share: ``"interval"`` (default, the paper's best), ``"bottom"``,
+            ``"stem"`` (only the stem shared) or ``"none"``.
         shared_stages: for ``"bottom"``, stages computed once (0 to 2).
         synchronized_bn: synchronise BatchNorm across replicas (for
             multi-device training that must match one device).
+        input_normalization: ``(mean, std)`` per channel for a fixed
+            normalisation layer in front of both nets (e.g. CIFAR-10\'s
+            channel statistics); ``None`` for none.
         name: model name.
 
     Returns:
@@ -74,4 +78,5 @@ def rocket_resnet(
         share=share,
         shared_stages=shared_stages,
         synchronized_bn=synchronized_bn,
+        input_normalization=input_normalization,
     )

@@ -28,6 +28,7 @@ def rocket_wide_resnet(
     share="interval",
     shared_stages=1,
     synchronized_bn=False,
+    input_normalization=None,
     name="rocket_wide_resnet",
 ):
     """A rocket pair of WideResNets; defaults are the paper's WRN-40-1/WRN-16-1.
@@ -37,10 +38,13 @@ def rocket_wide_resnet(
         num_classes: number of classes.
         booster_depth, booster_width: booster WRN-depth-width (depth 6n+4).
         light_depth, light_width: light WRN-depth-width (depth 6n+4).
-        share: ``"interval"`` (default; needs equal widths), ``"bottom"`` or
-            ``"none"``.
+        share: ``"interval"`` (default; needs equal widths), ``"bottom"``,
+            ``"stem"`` (only the stem shared) or ``"none"``.
         shared_stages: for ``"bottom"``, stages computed once (0 to 2).
         synchronized_bn: synchronise BatchNorm across replicas.
+        input_normalization: ``(mean, std)`` per channel for a fixed
+            normalisation layer in front of both nets (e.g. CIFAR-10\'s
+            channel statistics); ``None`` for none.
         name: model name.
 
     Returns:
@@ -61,4 +65,5 @@ def rocket_wide_resnet(
         share=share,
         shared_stages=shared_stages,
         synchronized_bn=synchronized_bn,
+        input_normalization=input_normalization,
     )
