@@ -75,9 +75,12 @@ def knowledge_distillation(
         # default), Keras 3.15 gets the plain function, misses its
         # isinstance check and applies KL to raw logits without softmax or
         # T^2. tests/test_baselines.py checks the loss value.
-        distillation_losses=keras.distillation.LogitsDistillation(
-            temperature=temperature, loss=keras.losses.KLDivergence()
-        ),
+        # In a list: Keras 3.15 ignores `distillation_loss_weights` (uses
+        # [1.0]) when a single loss is passed bare. tests/test_recipe.py
+        # checks the weighted total.
+        distillation_losses=[
+            keras.distillation.LogitsDistillation(temperature=temperature, loss=keras.losses.KLDivergence())
+        ],
         distillation_loss_weights=[float(distillation_loss_weight)],
         student_loss_weight=student_loss_weight,
         name="knowledge_distillation",
