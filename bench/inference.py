@@ -47,7 +47,7 @@ def main(argv):
     import keras
     import numpy as np
 
-    from rocket_keras.export import export_model, format_table, load_exported
+    from rocket_keras.export import export_light, format_table, load_exported
     from rocket_keras.profiling import count_flops
     from rocket_keras.zoo import get_model
 
@@ -61,7 +61,7 @@ def main(argv):
             entry = {"parameters": net.count_params(), "flops": count_flops(net)}
             for name, fmt, quantization in VARIANTS:
                 path = os.path.join(tmp, f"{head}_{name}" + (".tflite" if fmt == "litert" else ""))
-                report = export_model(net, path, fmt, quantization, calibration)
+                report = export_light(net, path, fmt, quantization, calibration)
                 run = load_exported(path, fmt)
                 entry[name] = {"size_bytes": report.size_bytes, "argmax_agreement": report.argmax_agreement}
                 for batch in map(int, FLAGS.batch_sizes):

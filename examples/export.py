@@ -43,18 +43,21 @@ def main(argv):
 
     import rocket_keras  # registers RocketModel for load_model
     from rocket_keras import data
-    from rocket_keras.export import export_model, exported_accuracy, format_table
+    from rocket_keras.export import export_light, exported_accuracy, format_table, load_model_file
 
     if FLAGS.quantization == "int8" and not FLAGS.dataset:
         raise app.UsageError("--quantization=int8 calibrates on training images: pass --dataset too.")
-    model = keras.models.load_model(FLAGS.model)
+    try:
+        model = load_model_file(FLAGS.model)
+    except ValueError as error:
+        sys.exit(str(error))
     # A rocket model ships its light net; a baseline's file is the net itself.
     light = model.light_model() if isinstance(model, rocket_keras.RocketModel) else model
     splits = None
     if FLAGS.dataset:
         splits = data.load(FLAGS.dataset, batch_size=128, data_dir=FLAGS.data_dir)
-    report = export_model(
-        light,
+    report = export_light(
+        model,
         FLAGS.output,
         format=FLAGS.format,
         quantization=FLAGS.quantization,

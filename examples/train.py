@@ -149,21 +149,20 @@ def load_teacher():
     return keras.models.load_model(FLAGS.teacher)
 
 
-def build_and_compile(splits, replicas=1):
+def build_and_compile(splits):
     import keras
 
     from rocket_keras import baselines, losses
     from rocket_keras.data import CIFAR10_CHANNEL_STATS
     from rocket_keras.zoo import get_model
 
+    # Built inside the strategy's scope: with several replicas the zoo
+    # synchronises BatchNorm by itself.
     overrides = {"input_shape": splits.input_shape, "num_classes": splits.num_classes}
     if FLAGS.normalize_input:
         if FLAGS.dataset != "cifar10":
             raise app.UsageError(f"--normalize_input knows CIFAR-10's channel statistics only. Received: --dataset={FLAGS.dataset}")
         overrides["input_normalization"] = CIFAR10_CHANNEL_STATS
-    if replicas > 1:
-        # Replicas see the same BatchNorm statistics as one device would.
-        overrides["synchronized_bn"] = True
     if FLAGS.share:
         overrides["share"] = FLAGS.share
     overrides.update(parse_overrides(FLAGS.override))
@@ -339,7 +338,7 @@ def main(argv):
     )
     strategy = make_strategy()
     with strategy.scope():
-        model, rocket = build_and_compile(splits, strategy.num_replicas_in_sync)
+        model, rocket = build_and_compile(splits)
     model.jit_compile = FLAGS.jit_compile
     if FLAGS.jit_compile:
         from rocket_keras.input_checks import check_dataset

@@ -9,6 +9,7 @@ __version__ = "0.1.0"
 
 from rocket_keras.rocket_model import RocketModel
 from rocket_keras.export import export_light
+from rocket_keras.pairing import from_networks
 from rocket_keras import zoo  # noqa: F401  (importing registers the zoo)
 
-__all__ = ["RocketModel", "export_light", "__version__"]
+__all__ = ["RocketModel", "export_light", "from_networks", "__version__"]

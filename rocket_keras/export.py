@@ -87,26 +87,108 @@ def _float32(model):
     return copy
 
 
-def _light_of(model):
-    if isinstance(model, (str, os.PathLike)):
-        if not os.path.exists(model):
-            raise ValueError(f"No model file at {str(model)!r}. Received: model={str(model)!r}")
-        model = keras.models.load_model(model)
-    if not isinstance(model, RocketModel):
+def load_model_file(model):
+    """``model`` itself, or the model in a ``.keras`` file, with a clear error for a bad file."""
+    if not isinstance(model, (str, os.PathLike)):
+        return model
+    path = os.fspath(model)
+    if not os.path.exists(path):
+        raise ValueError(f"No model file at {path!r}. Received: model={path!r}")
+    try:
+        return keras.models.load_model(path)
+    except Exception as error:  # zip, HDF5 and config errors all mean the same to a user
         raise ValueError(
-            "`model` must be a RocketModel or the path of a .keras file of one. "
-            f"Received: model of type {type(model).__name__}"
-        )
-    light = model.light_model()
-    leaked = [w.path for w in light.weights if w.path.startswith("booster_")]
-    if leaked:  # A wiring bug, never a user error: refuse to ship it.
-        raise RuntimeError(f"The light model holds booster weights: {leaked}")
+            f"{path!r} exists but is not a readable .keras model file (truncated, corrupt, or "
+            f"saved by something else): {type(error).__name__}: {error}. Received: model={path!r}"
+        ) from None
+
+
+def check_no_booster_weights(light, rocket):
+    """Raises when ``light`` holds any of ``rocket``'s booster-only weights (by identity).
+
+    Every export of a light net goes through this check: a wiring bug that
+    let a booster-only layer into the light graph must never ship.
+    """
+    booster_only = {id(w): w.path for w in rocket.booster_only_weights}
+    leaked = [booster_only[id(w)] for w in light.weights if id(w) in booster_only]
+    if leaked:
+        raise RuntimeError(f"The light model holds booster-only weights: {leaked}")
     return light
+
+
+def _light_of(model):
+    """The network to ship: a RocketModel's light net (checked), or a plain model as it is."""
+    model = load_model_file(model)
+    if isinstance(model, RocketModel):
+        return check_no_booster_weights(model.light_model(), model)
+    if isinstance(model, keras.Model):
+        return model
+    raise ValueError(
+        "`model` must be a RocketModel, a keras.Model (a light net), or the path of a .keras "
+        f"file of either. Received: model of type {type(model).__name__}"
+    )
 
 
 def _with_probabilities(light):
     probabilities = keras.layers.Softmax(name="probabilities", dtype="float32")(light.output)
     return keras.Model(light.input, probabilities, name=light.name)
+
+
+def _fixed_input_size(model, shape):
+    """``model`` on inputs of ``shape`` when its own input size is variable (None)."""
+    if None not in model.input.shape[1:]:
+        return model
+    inputs = keras.Input(shape=tuple(shape), dtype=model.input.dtype, name=model.input.name)
+    return keras.Model(inputs, model(inputs), name=model.name)
+
+
+def _first_batch_norm(model):
+    for layer in model._flatten_layers(include_self=False):
+        if isinstance(layer, keras.layers.BatchNormalization):
+            return layer
+    return None
+
+
+# How far the variance of the first BatchNorm layer's input may stray from what
+# the layer saw in training before the inputs count as being on another scale.
+# Pixels in 0-255 fed to a net trained on [0, 1] are ~65,000x off.
+INPUT_SCALE_TOLERANCE = 100.0
+
+
+def check_input_scale(model, inputs):
+    """Refuses inputs on another scale than the model was trained on.
+
+    The first BatchNorm layer's moving variance records the spread of what
+    it saw in training; ``inputs`` that give a spread over
+    ``INPUT_SCALE_TOLERANCE`` times larger or smaller (0-255 pixels for a
+    net trained on [0, 1], say) would calibrate an int8 file to the wrong
+    ranges and verify against equally wrong Keras outputs. Untrained
+    models (moving variance still 1) and models without BatchNorm pass.
+
+    Raises:
+        ValueError: saying which scale the inputs seem to have.
+    """
+    norm = _first_batch_norm(model)
+    if norm is None:
+        return
+    trained_var = np.asarray(norm.moving_variance)
+    if np.allclose(trained_var, 1.0) and np.allclose(np.asarray(norm.moving_mean), 0.0):
+        return  # never trained: nothing to compare with
+    try:
+        features = keras.Model(model.input, norm.input)(inputs[:64], training=False)
+    except ValueError:
+        return  # the layer is inside a nested model; no comparison
+    axes = tuple(range(len(features.shape) - 1))
+    seen_var = np.var(np.asarray(features), axis=axes)
+    ratio = float(np.mean(seen_var) / max(float(np.mean(trained_var)), 1e-12))
+    if not 1 / INPUT_SCALE_TOLERANCE <= ratio <= INPUT_SCALE_TOLERANCE:
+        raise ValueError(
+            f"`representative_data` is on another scale than the model's training inputs: its values "
+            f"(range {float(inputs.min()):.3g} to {float(inputs.max()):.3g}) give the first BatchNorm layer "
+            f"({norm.name}) {ratio:.3g} times the variance it saw in training. Scale them as in training "
+            "(rocket_keras' pipelines give pixels / 255, in [0, 1]). "
+            f"Received: representative_data with values in [{float(inputs.min()):.3g}, {float(inputs.max()):.3g}]"
+        )
 
 
 def _check_path(filepath, fmt):
@@ -277,7 +359,11 @@ def export_light(
     """Writes the light net alone as SavedModel, TFLite or ONNX.
 
     Args:
-        model: a ``RocketModel``, or the path of a ``.keras`` file of one.
+        model: a ``RocketModel`` (its light net is written, after a check
+            that it holds no booster-only weight), any single-input
+            ``keras.Model`` of logits (written as it is: a light net from
+            ``light_model()``, or a booster for comparison), or the path of
+            a ``.keras`` file of either.
         filepath: file (``.tflite``, ``.onnx``) or directory (SavedModel).
         format: ``"tf_saved_model"``, ``"litert"`` (or ``"tflite"``) or ``"onnx"``.
         quantization: TFLite only: ``None`` (float32), ``"float16"``,
@@ -346,32 +432,10 @@ def _check_arguments(filepath, format, quantization, representative_data, calibr
     return _check_path(filepath, fmt)
 
 
-def export_model(
-    model,
-    filepath,
-    format="litert",
-    quantization=None,
-    representative_data=None,
-    verify=True,
-    probabilities=True,
-    int8_io=False,
-    calibration_examples=CALIBRATION_EXAMPLES,
-):
-    """``export_light`` for any single-input classifier ``keras.Model`` of logits.
-
-    Used to export ``RocketModel.booster_model()`` for comparisons; the
-    arguments and the report are those of ``export_light``.
-    """
-    filepath = _check_arguments(filepath, format, quantization, representative_data, calibration_examples)
-    return _export(
-        model, filepath, FORMATS[format], quantization, representative_data, verify, probabilities, int8_io,
-        calibration_examples,
-    )
-
-
 def _export(model, filepath, fmt, quantization, representative_data, verify, probabilities, int8_io,
             calibration_examples):
     """Converts, writes and (with ``verify``) checks ``model``; arguments already checked."""
+    trained = model
     model = _float32(model)
     if probabilities:
         model = _with_probabilities(model)
@@ -379,12 +443,20 @@ def _export(model, filepath, fmt, quantization, representative_data, verify, pro
     calibration = None
     if representative_data is not None:
         calibration = _first_inputs(representative_data, int(calibration_examples))
+        model = _fixed_input_size(model, calibration.shape[1:])
         expected = tuple(model.input.shape[1:])
         if tuple(calibration.shape[1:]) != expected:
             raise ValueError(
                 f"`representative_data` must hold inputs of shape (batch, {', '.join(map(str, expected))}). "
                 f"Received: inputs of shape {calibration.shape}"
             )
+        check_input_scale(trained, calibration)
+    elif None in model.input.shape[1:]:
+        raise ValueError(
+            f"The model takes inputs of variable size {tuple(model.input.shape[1:])}; an exported file needs "
+            "one size. Pass `representative_data` (a few inputs of the size to ship). "
+            "Received: representative_data=None"
+        )
 
     kwargs = _tflite_options(quantization, calibration, int8_io) if fmt == "litert" else {}
     # tf2onnx traces a model that has run at least once.

@@ -95,27 +95,87 @@ def _scale_for_replicas(loss):
     return loss
 
 
+def _last_layer(tensor):
+    """The layer that computes ``tensor``, looking inside nested models."""
+    layer = tensor._keras_history.operation
+    while isinstance(layer, keras.Model) and len(getattr(layer, "outputs", None) or []) == 1:
+        layer = layer.outputs[0]._keras_history.operation
+    return layer
+
+
+def _head_outputs(outputs, booster, light):
+    """``{"booster": z, "light": l}`` from either way of naming the heads, checked."""
+    if booster is not None or light is not None:
+        if outputs is not None:
+            raise ValueError(
+                "Pass the heads either as `booster=` and `light=` or as "
+                "`outputs={'booster': ..., 'light': ...}`, not both. "
+                f"Received: outputs={outputs!r}"
+            )
+        outputs = {"booster": booster, "light": light}
+    if not isinstance(outputs, dict) or set(outputs) != set(HEADS) or any(v is None for v in outputs.values()):
+        raise ValueError(
+            "A RocketModel needs two heads: RocketModel(inputs, booster=booster_logits, "
+            f"light=light_logits). Received: outputs={outputs!r}"
+        )
+    shapes = {head: tuple(outputs[head].shape) for head in HEADS}
+    if any(len(shape) != 2 for shape in shapes.values()) or shapes["booster"][-1] != shapes["light"][-1]:
+        raise ValueError(
+            "Both heads must give logits of shape (batch, num_classes) with the same number "
+            f"of classes. Received: booster logits of shape {shapes['booster']}, light logits "
+            f"of shape {shapes['light']}"
+        )
+    for head in HEADS:
+        layer = _last_layer(outputs[head])
+        if isinstance(layer, keras.layers.Softmax) or getattr(layer, "activation", None) is keras.activations.softmax:
+            raise ValueError(
+                f"The {head} head ends in a softmax; RocketModel needs logits (its losses apply "
+                "the softmax). Build the network without it, e.g. "
+                "keras.applications.MobileNetV2(..., classifier_activation=None). "
+                f"Received: {head} output from layer {layer.name!r}"
+            )
+    # Dict order fixes the order of the model's outputs: booster, then light.
+    return {head: outputs[head] for head in HEADS}
+
+
 @keras.saving.register_keras_serializable(package="rocket_keras")
 class RocketModel(keras.Model):
     """A functional model with a booster head and a light head.
 
-    Build one with the zoo (``rocket_keras.zoo.rocket_resnet`` and friends);
-    its outputs are ``{"booster": logits, "light": logits}``.
+    Built from an input and the two heads' logits; the model keeps the heads
+    itself (no layer needs a particular name). The zoo builds them
+    (``rocket_keras.zoo.rocket_resnet`` and friends), and
+    ``rocket_keras.from_networks`` pairs any two Keras networks.
+
+    Args:
+        inputs: the input tensor(s) (``keras.Input``).
+        booster: the booster's logits, a tensor computed from ``inputs``.
+        light: the light net's logits, computed from ``inputs``; the same
+            number of classes as the booster.
+        name: model name.
+        outputs: the heads as ``{"booster": z, "light": l}`` instead (how
+            saved models are rebuilt).
 
     Example:
 
     ```python
-    from rocket_keras.zoo import rocket_resnet
-
-    model = rocket_resnet(input_shape=(28, 28, 1), num_classes=10)
+    inputs = keras.Input((28, 28, 1))
+    features = keras.layers.Flatten()(inputs)
+    booster = keras.layers.Dense(10)(keras.layers.Dense(256, activation="relu")(features))
+    light = keras.layers.Dense(10)(keras.layers.Dense(32, activation="relu")(features))
+    model = RocketModel(inputs, booster=booster, light=light)
     model.compile(optimizer="adam", metrics=["accuracy"], hint="logits_mse")
     model.fit(x_train, y_train, epochs=2)  # one label array trains both
-    light = model.light_model()  # a plain keras.Model, light weights only
+    light_net = model.light_model()  # a plain keras.Model, no booster-only weight
     ```
     """
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
+    def __init__(self, inputs=None, outputs=None, name=None, *, booster=None, light=None, **kwargs):
+        outputs = _head_outputs(outputs, booster, light)
+        super().__init__(inputs=inputs, outputs=outputs, name=name, **kwargs)
+        # The input and the heads, by reference: the tensors themselves.
+        self._model_inputs = inputs
+        self._head_outputs = outputs
         self.booster_loss_tracker = keras.metrics.Mean(name="booster_loss")
         self.light_loss_tracker = keras.metrics.Mean(name="light_loss")
         self.hint_loss_tracker = keras.metrics.Mean(name="hint_loss")
@@ -230,6 +290,83 @@ class RocketModel(keras.Model):
             k: v for k, v in kwargs.items() if k in _PASSTHROUGH_COMPILE_ARGS
         }
 
+    def fit(self, *args, callbacks=None, **kwargs):
+        """``keras.Model.fit``; callbacks monitoring a head's metric need no ``mode=``.
+
+        Keras infers ``mode`` from a metric's name, and a head's logged name
+        (``val_light_accuracy``) is not a metric's name: ``EarlyStopping``,
+        ``ModelCheckpoint(save_best_only=True)`` and ``ReduceLROnPlateau``
+        with ``mode="auto"`` get the direction of the head's metric here.
+        """
+        modes = self._monitor_modes()
+        for callback in callbacks or []:
+            monitor = getattr(callback, "monitor", None)
+            if getattr(callback, "mode", None) == "auto" and getattr(callback, "monitor_op", 0) is None:
+                mode = modes.get(str(monitor).removeprefix("val_"))
+                if mode:
+                    callback.mode = mode
+        return super().fit(*args, callbacks=callbacks, **kwargs)
+
+    def _monitor_modes(self):
+        """``"min"`` or ``"max"`` for each name this model logs."""
+        modes = {name: "min" for name in ("loss", "booster_loss", "light_loss", "hint_loss", "kd_loss",
+                                          "teacher_kd_loss")}
+        for serialized in (self._head_metrics, self._head_weighted_metrics):
+            for metric in keras.saving.deserialize_keras_object(serialized) or []:
+                try:
+                    direction = getattr(keras.metrics.get(metric), "_direction", None)
+                except ValueError:
+                    continue
+                name = metric if isinstance(metric, str) else metric.name
+                if direction in ("up", "down"):
+                    for head in HEADS:
+                        modes[f"{head}_{name}"] = "max" if direction == "up" else "min"
+        return modes
+
+    def freeze_booster(self, include_shared=False):
+        """Stops training the booster's own layers; returns the names of the layers frozen.
+
+        ``booster_model().trainable = False`` would freeze every layer the
+        booster uses, and under "interval" or "bottom" sharing most of those
+        are the light net's too. This freezes only layers whose weights are
+        all booster-only (``booster_only_weights``), so the light net keeps
+        training; ``include_shared=True`` also freezes the layers shared
+        with the light net. Call ``compile`` afterwards, as for any change
+        of ``trainable``.
+
+        Example:
+
+        ```python
+        frozen = model.freeze_booster()
+        model.compile(optimizer="sgd", metrics=["accuracy"])
+        ```
+        """
+        booster_only = {id(w) for w in self.booster_only_weights}
+        light = {id(w) for w in self.light_model().weights}
+        frozen = []
+        for layer in self.booster_model()._flatten_layers(include_self=False, recursive=False):
+            ids = [id(w) for w in layer.weights]
+            if not ids:
+                continue
+            if all(i in booster_only for i in ids) or (include_shared and any(i in light for i in ids)):
+                layer.trainable = False
+                frozen.append(layer.name)
+        return frozen
+
+    @property
+    def num_classes(self):
+        """The number of classes of both heads."""
+        return int(self._head_outputs["light"].shape[-1])
+
+    @property
+    def booster_only_weights(self):
+        """The weights the booster uses and the light net does not (by identity).
+
+        None of these may ship with the light net; ``export_light`` checks it.
+        """
+        light = {id(w) for w in self.light_model().weights}
+        return [w for w in self.booster_model().weights if id(w) not in light]
+
     def _check_teacher(self, teacher, teacher_kd_weight):
         if (teacher is None) != (teacher_kd_weight == 0):
             raise ValueError(
@@ -249,9 +386,9 @@ class RocketModel(keras.Model):
                 f".keras file). Received: {len(shared)} shared variables"
             )
         classes = teacher.outputs[0].shape[-1] if getattr(teacher, "outputs", None) else None
-        if classes is not None and classes != self.get_layer("light_logits").units:
+        if classes is not None and classes != self.num_classes:
             raise ValueError(
-                f"The teacher must give logits for {self.get_layer('light_logits').units} classes, "
+                f"The teacher must give logits for {self.num_classes} classes, "
                 f"like this model. Received: a teacher with {classes} outputs"
             )
 
@@ -308,7 +445,7 @@ class RocketModel(keras.Model):
 
     def _checked(self, data):
         x, y, sample_weight = keras.utils.unpack_x_y_sample_weight(data)
-        x = input_checks.checked_inputs(x, y, num_classes=self.get_layer("light_logits").units)
+        x = input_checks.checked_inputs(x, y, num_classes=self.num_classes)
         return keras.utils.pack_x_y_sample_weight(x, y, sample_weight)
 
     def train_step(self, data):
@@ -385,5 +522,10 @@ class RocketModel(keras.Model):
         return self._head_model("booster", name)
 
     def _head_model(self, head, name):
-        logits = self.get_layer(f"{head}_logits").output
-        return keras.Model(self.input, logits, name=name or f"{self.name}_{head}")
+        model = keras.Model(self._model_inputs, self._head_outputs[head], name=name or f"{self.name}_{head}")
+        shape = self._model_inputs.shape if hasattr(self._model_inputs, "shape") else None
+        if shape is not None and None not in shape[1:]:
+            # One call on a dummy batch, as after any use: Keras' own
+            # export(format="onnx") refuses a model that has never been called.
+            model(ops.zeros((1,) + tuple(shape[1:]), dtype=self._model_inputs.dtype))
+        return model

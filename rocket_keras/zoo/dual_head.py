@@ -199,7 +199,7 @@ def build_rocket_model(
     share,
     shared_stages=1,
     interval_ok=True,
-    synchronized_bn=False,
+    synchronized_bn=None,
     input_normalization=None,
 ):
     """Builds a ``RocketModel`` from two ``NetworkSpec``s and a layout.
@@ -213,7 +213,8 @@ def build_rocket_model(
         share: ``"bottom"``, ``"interval"``, ``"stem"`` or ``"none"``.
         shared_stages: stages computed once, for ``share="bottom"``.
         interval_ok: whether the template supports ``"interval"`` sharing.
-        synchronized_bn: synchronise BatchNorm statistics across replicas.
+        synchronized_bn: synchronise BatchNorm statistics across replicas;
+            ``None``: when built inside a multi-replica strategy scope.
         input_normalization: ``None``, or ``(mean, std)`` per channel (in the
             input's units) for a fixed normalisation layer in the model.
 
@@ -223,6 +224,10 @@ def build_rocket_model(
     input_shape = checks.check_input_shape(input_shape)
     checks.check_positive_int("num_classes", num_classes)
     _check_sharing(share, booster, light, shared_stages, interval_ok)
+    if synchronized_bn is None:
+        # Per-replica statistics would make a multi-device run train
+        # differently from one device with the same global batch.
+        synchronized_bn = _replicas_in_sync() > 1
 
     def branch(prefix, shared_convs=None):
         return BranchLayers(prefix, shared_convs, synchronized_bn)
@@ -271,9 +276,15 @@ def build_rocket_model(
             "booster": _logits(x_booster, booster, "booster", num_classes, synchronized_bn),
             "light": _logits(x_light, light, "light", num_classes, synchronized_bn),
         }
-    # Dict order fixes the order of the model's outputs: booster, then light.
-    outputs = {"booster": outputs["booster"], "light": outputs["light"]}
-    return RocketModel(inputs=image, outputs=outputs, name=name)
+    return RocketModel(image, booster=outputs["booster"], light=outputs["light"], name=name)
+
+
+def _replicas_in_sync():
+    if keras.backend.backend() != "tensorflow":
+        return 1
+    import tensorflow as tf
+
+    return tf.distribute.get_strategy().num_replicas_in_sync
 
 
 def normalization_layer(mean_std, channels):

@@ -57,7 +57,7 @@ def rocket_mobilenet(
     light_alpha=0.35,
     share="bottom",
     shared_stages=1,
-    synchronized_bn=False,
+    synchronized_bn=None,
     input_normalization=None,
     name="rocket_mobilenet",
 ):
@@ -72,9 +72,11 @@ def rocket_mobilenet(
             ``"interval"`` does not apply.
         shared_stages: for ``"bottom"``, stages computed once (0 to 6),
             built at the light net's width.
-        synchronized_bn: synchronise BatchNorm across replicas.
+        synchronized_bn: synchronise BatchNorm across replicas; ``None``
+            (default): on when built inside a multi-replica
+            ``tf.distribute`` strategy scope, so training matches one device.
         input_normalization: ``(mean, std)`` per channel for a fixed
-            normalisation layer in front of both nets (e.g. CIFAR-10\'s
+            normalisation layer in front of both nets (e.g. CIFAR-10's
             channel statistics); ``None`` for none.
         name: model name.
 

@@ -38,7 +38,7 @@ def rocket_resnet(
     light_depth=8,
     share="interval",
     shared_stages=1,
-    synchronized_bn=False,
+    synchronized_bn=None,
     input_normalization=None,
     name="rocket_resnet",
 ):
@@ -52,10 +52,11 @@ def rocket_resnet(
         share: ``"interval"`` (default, the paper's best), ``"bottom"``,
             ``"stem"`` (only the stem shared) or ``"none"``.
         shared_stages: for ``"bottom"``, stages computed once (0 to 2).
-        synchronized_bn: synchronise BatchNorm across replicas (for
-            multi-device training that must match one device).
+        synchronized_bn: synchronise BatchNorm across replicas; ``None``
+            (default): on when built inside a multi-replica
+            ``tf.distribute`` strategy scope, so training matches one device.
         input_normalization: ``(mean, std)`` per channel for a fixed
-            normalisation layer in front of both nets (e.g. CIFAR-10\'s
+            normalisation layer in front of both nets (e.g. CIFAR-10's
             channel statistics); ``None`` for none.
         name: model name.
 
