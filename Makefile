@@ -23,9 +23,9 @@ data:
 	fi
 
 demo: setup data
-	$(PY) examples/train.py --flagfile=zoo/resnet14-resnet8_fmnist/demo_flags.txt --output_dir=runs/demo --noresume
+	$(PY) examples/train.py --flagfile=recipes/resnet14-resnet8/fashion_mnist_demo.txt --output_dir=runs/demo --noresume
 
-test: setup
+test: setup data
 	$(PY) -m pytest -q tests
 
 clean:
@@ -34,5 +34,5 @@ clean:
 # Benchmarks with small defaults (a few minutes on 2 cores); see bench/README.md.
 bench: setup data
 	$(PY) bench/train_step.py --models=resnet14-resnet8_fmnist --steps=10
-	$(PY) bench/train_total.py --model=resnet14-resnet8_fmnist --epochs=1 --train_size=5000
+	$(PY) bench/train_total.py --model=resnet14-resnet8 --epochs=1 --train_size=5000
 	$(PY) bench/inference.py --model=resnet14-resnet8_fmnist --runs=30

@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Every export of one trained model, each measured on the whole test set
 # through its runtime: writes <run>/export-<mode>.json for the README table.
-#   examples/export_table.sh results/fashion_mnist/resnet14-resnet8_fmnist/rocket-seed0
+#   examples/export_table.sh results/fashion_mnist/resnet14-resnet8/rocket-seed0
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PY:-.venv/bin/python}
-RUN=${1:-results/fashion_mnist/resnet14-resnet8_fmnist/rocket-seed0}
+RUN=${1:-results/fashion_mnist/resnet14-resnet8/rocket-seed0}
 DATASET=${DATASET:-fashion_mnist}
 TMP=$(mktemp -d)
 for mode in float32 float16 dynamic int8; do

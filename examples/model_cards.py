@@ -1,11 +1,12 @@
-r"""Writes zoo/<pair>/README.md, a model card for every registered configuration.
+r"""Writes recipes/<pair>/README.md, a model card for every registered pair.
 
     python examples/model_cards.py
 
 Architecture, parameters and FLOPs come from building the model; accuracies
 and file sizes from the committed result files under
 ``results/<dataset>/<pair>/<method>-seed<k>/results.json``. A figure with no
-result file says "not measured".
+result file says "not measured". The card's recipes are the flagfiles in
+``recipes/<pair>/`` (one per dataset and budget).
 """
 
 import glob
@@ -14,9 +15,9 @@ import os
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 from absl import app, flags, logging  # noqa: E402
-from result_files import accuracy_cell, diverged, load_runs, seed_list  # noqa: E402
+from result_files import accuracy_cell, current_command, diverged, load_runs, seed_list  # noqa: E402
 
-flags.DEFINE_string("zoo_dir", "zoo", "Where the model cards go.")
+flags.DEFINE_string("recipes_dir", "recipes", "Where the recipes are and the model cards go.")
 flags.DEFINE_string("results_dir", "results", "Where the result files are.")
 FLAGS = flags.FLAGS
 
@@ -52,7 +53,7 @@ def measured_section(runs_by_dataset):
                 f"| {method} | {seed_list(results)} "
                 f"| {accuracy_cell(results, 'light', NOT_MEASURED)} "
                 f"| {accuracy_cell(results, 'booster', NOT_MEASURED)} "
-                f"| {results[0]['epochs']} | {results[0]['train_size']} | `{results[0]['command']}` |"
+                f"| {results[0]['epochs']} | {results[0]['train_size']} | `{current_command(results[0])}` |"
             )
             # The first seed that finished: a diverged run exported nothing.
             first, _, directory = next((item for item in items if not diverged(item[0])), items[0])
@@ -78,13 +79,20 @@ def card(entry, runs):
     model = entry.builder(**entry.kwargs, name=entry.name)
     light, booster = model.light_model(), model.booster_model()
     arguments = ", ".join(f"{k}={v!r}" for k, v in entry.kwargs.items())
-    recipe = os.path.join(FLAGS.zoo_dir, entry.name, "flags.txt")
+    recipes = sorted(glob.glob(os.path.join(FLAGS.recipes_dir, entry.name, "*.txt")))
+    recipe_lines = "\n".join(
+        f"- [`{os.path.basename(path)}`]({os.path.basename(path)}): "
+        f"`python examples/train.py --flagfile={path} --output_dir=runs/{entry.name}`"
+        for path in recipes
+    ) or "None committed yet."
     return f"""# {entry.name}
 
 {entry.description}
 
 Built by `rocket_keras.zoo.get_model("{entry.name}")`, that is
-`{entry.builder.__name__}({arguments})`.
+`{entry.builder.__name__}({arguments})`; input shape and classes are
+arguments (`input_shape=(28, 28, 1)` for Fashion-MNIST). The figures below
+are for the default 32x32x3 inputs and 10 classes.
 
 | | parameters | FLOPs per image (multiply-add = 2) |
 | --- | --- | --- |
@@ -94,9 +102,11 @@ Built by `rocket_keras.zoo.get_model("{entry.name}")`, that is
 
 Layers named `shared_*` belong to both nets, `light_*` and `booster_*` to one.
 
-## Recipe
+## Recipes
 
-[`flags.txt`](flags.txt): `python examples/train.py --flagfile={recipe} --output_dir=runs/{entry.name}`
+One absl flagfile per dataset and budget; each run's `results.json` records all its flags.
+
+{recipe_lines}
 
 ## Measured
 
@@ -111,7 +121,7 @@ def main(argv):
     from rocket_keras.zoo import get_entry, list_models
 
     for name in list_models():
-        path = os.path.join(FLAGS.zoo_dir, name, "README.md")
+        path = os.path.join(FLAGS.recipes_dir, name, "README.md")
         os.makedirs(os.path.dirname(path), exist_ok=True)
         with open(path, "w") as f:
             f.write(card(get_entry(name), collect(name)))

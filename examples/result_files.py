@@ -1,11 +1,11 @@
 """Reading the committed result tree, shared by report.py and model_cards.py.
 
-Runs live in ``results/<dataset>/<pair>/<method>-seed<k>/`` with a
-``results.json`` and the Keras ``history.csv``. The method is the directory
-name's prefix (``rocket_no_sharing``, ``rocket_kd``, ...), not train.py's
-``--method`` (``rocket`` for every rocket variant). A run stopped by a
-non-finite loss has ``training_error`` in its ``results.json`` and no test
-accuracy: it is listed as diverged, not averaged.
+Runs live in ``results/<dataset>/<pair>/<method slug>-seed<k>/`` with a
+``results.json`` and the Keras ``history.csv``; runs are grouped by method
+spec (``rocket_keras.methods``: ``rocket:share=none``, read from the slug
+``rocket_share=none``). A run stopped by a non-finite loss has
+``training_error`` in its ``results.json`` and no test accuracy: it is
+listed as diverged, not averaged.
 """
 
 import collections
@@ -15,13 +15,23 @@ import json
 import os
 import statistics
 
+from rocket_keras import methods
+
+# Recipe files that moved (zoo/<pair>_fmnist/... -> recipes/<pair>/...) after
+# runs recorded their commands: the recorded command with the current path.
+MOVED_RECIPES = {
+    "zoo/resnet14-resnet8_fmnist/demo_flags.txt": "recipes/resnet14-resnet8/fashion_mnist_demo.txt",
+    "zoo/wrn40_1-wrn16_1/flags.txt": "recipes/wrn40_1-wrn16_1/cifar10.txt",
+    "zoo/resnet20-resnet8/paper_flags.txt": "recipes/resnet20-resnet8/cifar10_paper.txt",
+}
+
 
 def load_runs(pair_dir):
     """``{method: [(result dict, history rows, run directory), ...]}``, seeds in order."""
     runs = collections.defaultdict(list)
     for path in sorted(glob.glob(os.path.join(pair_dir, "*-seed*", "results.json"))):
         directory = os.path.dirname(path)
-        method = os.path.basename(directory).rsplit("-seed", 1)[0]
+        method = methods.from_slug(os.path.basename(directory).rsplit("-seed", 1)[0]).spec
         with open(path) as f:
             result = json.load(f)
         history_path = os.path.join(directory, "history.csv")
@@ -61,13 +71,17 @@ def seed_list(results):
     return ",".join(f"{r['seed']}{' (diverged)' if diverged(r) else ''}" for r in results)
 
 
-# Heads each train.py --method trains; light, kd and mimic train the light net only.
-HEADS = {"rocket": ("light", "booster"), "booster": ("booster",)}
+def current_command(result):
+    """The run's recorded command, with a recipe file that has moved since at its new path."""
+    command = result["command"]
+    for old, new in MOVED_RECIPES.items():
+        command = command.replace(old, new)
+    return command
 
 
 def trains_head(result, head):
     """Whether the run's method has ``head`` at all (a booster-alone run has no light net)."""
-    return head in HEADS.get(result.get("method"), ("light",))
+    return head in methods.parse(result.get("method", "light")).heads
 
 
 def accuracy_cell(results, head, empty="-"):

@@ -1,9 +1,9 @@
 r"""Trains a rocket pair (or one of its nets alone) and exports the light net.
 
-    python examples/train.py --model=resnet14-resnet8_fmnist --epochs=3 \
+    python examples/train.py --model=resnet14-resnet8 --epochs=3 \
         --output_dir=runs/demo
 
-    python examples/train.py --flagfile=zoo/wrn40_1-wrn16_1/flags.txt
+    python examples/train.py --flagfile=recipes/wrn40_1-wrn16_1/cifar10.txt
 
 Writes to ``--output_dir``: ``model.keras`` (the best epoch on validation is
 not chosen: the last epoch is kept, so no choice depends on data), a CSV
@@ -14,11 +14,22 @@ LiteRT interpreter on the whole test set. A run stopped by a non-finite
 loss still writes ``results.json``, with ``training_error`` and no test
 accuracy, and exits non-zero.
 
-``--method=light`` / ``--method=booster`` train the same light or booster
-network alone with cross-entropy: the baselines rocket training must beat.
-``--method=kd`` / ``--method=mimic`` distil a trained booster (``--teacher``)
-into the light net (``rocket_keras.baselines``); ``model.keras`` is then the
-light net alone.
+``--method`` is a method spec (``rocket_keras.methods``): ``light`` /
+``booster`` train the same light or booster network alone with
+cross-entropy, the baselines rocket training must beat; ``kd`` / ``mimic``
+distil a trained booster (``--teacher``) into the light net
+(``rocket_keras.baselines``), and ``model.keras`` is then the light net
+alone; ``rocket`` trains the pair. Parameters in the spec win over the flags
+of the same name: ``--method=rocket:hint_weight=0.01,share=stem``,
+``--method=kd:alpha=0.9``, ``--method=rocket:teacher_alpha=0.9
+--teacher=...`` (rocket + KD from a frozen booster).
+
+The paper's recipe (``recipes/resnet20-resnet8/cifar10_paper.txt``) adds
+``--l2`` (coupled L2 on every weight), ``--lr_decay_at=0.3,0.6,0.8
+--lr_decay_factor=0.2 --momentum_reset``, ``--padding=reflect``,
+``--normalize_input`` and ``--jit_compile`` (XLA; it needs
+``--nodeterministic``, and every batch of every split is checked once on the
+host before training instead of inside the step).
 
 ``--strategy``, ``--mixed_precision``, ``--seed`` and ``--resume`` are
 described in the README's "Training safely".
@@ -33,17 +44,20 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from absl import app, flags, logging  # noqa: E402
 
-flags.DEFINE_string("model", "resnet14-resnet8_fmnist", "Registered model name (see rocket_keras.zoo.list_models()).")
+flags.DEFINE_string("model", "resnet14-resnet8", "Registered model name (see rocket_keras.zoo.list_models()).")
 flags.DEFINE_multi_string("override", [], "Builder argument of the model, as key=value (e.g. light_depth=14); repeatable.")
-flags.DEFINE_enum("method", "rocket", ["rocket", "light", "booster", "kd", "mimic"],
-                  "Train the pair jointly, one net alone, or distil a --teacher into the light net "
-                  "(kd: Hinton, mimic: L2 on logits).")
+flags.DEFINE_string("method", "rocket",
+                    "A method spec (rocket_keras.methods): light, booster, kd, mimic or rocket, with parameters "
+                    "after a colon that win over the flags of the same name, e.g. rocket:hint_weight=0.01,share=stem.")
 flags.DEFINE_string("teacher", None, "kd/mimic: .keras file of a trained booster (from --method=booster).")
-flags.DEFINE_float("kd_student_loss_weight", 0.5, "kd: weight of the hard-label loss (1 - it: the soft loss).")
-flags.DEFINE_float("kd_alpha", None,
-                   "The Rocket Launching authors' KD weighting: kd: hard-label weight 1 - alpha and soft weight "
-                   "2 * alpha / classes * T^2 on the KL (replaces --kd_student_loss_weight); rocket with --teacher: "
-                   "the weight of the frozen teacher's KD term, the same soft term (their commands: 0.9).")
+flags.DEFINE_float("student_loss_weight", 0.5, "kd: weight of the hard-label loss (1 - it: the soft loss).")
+flags.DEFINE_float("alpha", None,
+                   "kd: the Rocket Launching authors' weighting, hard-label weight 1 - alpha and soft weight "
+                   "2 * alpha / classes * T^2 on the KL (replaces --student_loss_weight; their commands: 0.9).")
+flags.DEFINE_float("teacher_alpha", None,
+                   "rocket: add KD from a frozen --teacher (a booster trained alone) with the authors' soft term "
+                   "at this alpha (their rocket + KD: 0.9).")
+flags.DEFINE_integer("bottleneck_rank", None, "mimic: a linear bottleneck of this rank before the logits.")
 flags.DEFINE_string("dataset", "fashion_mnist", "fashion_mnist, cifar10, cifar100 or svhn_cropped.")
 flags.DEFINE_string("data_dir", None, "cifar10: directory of train/test TFRecords; others: tfds data_dir.")
 flags.DEFINE_integer("train_size", None, "Use only this many training examples (quick runs).")
@@ -87,19 +101,28 @@ flags.DEFINE_integer("verbose", 1, "Keras verbosity: 1 progress bar, 2 one line 
 FLAGS = flags.FLAGS
 
 
-def build_optimizer(steps_per_epoch):
-    from rocket_keras.optimizers import recipe_optimizer
+def recipe():
+    from rocket_keras.methods import Recipe
 
-    return recipe_optimizer(
-        FLAGS.epochs * steps_per_epoch,
+    return Recipe(
+        epochs=FLAGS.epochs,
         learning_rate=FLAGS.learning_rate,
         momentum=FLAGS.momentum,
-        drops_at=[float(f) for f in FLAGS.lr_decay_at],
+        drops_at=tuple(float(f) for f in FLAGS.lr_decay_at),
         drop_factor=FLAGS.lr_decay_factor,
         weight_decay=FLAGS.weight_decay,
         l2=FLAGS.l2,
-        reset_momentum=FLAGS.momentum_reset,
+        momentum_reset=FLAGS.momentum_reset,
     )
+
+
+def method():
+    from rocket_keras import methods
+
+    try:
+        return methods.parse(FLAGS.method)
+    except ValueError as error:
+        raise app.UsageError(str(error)) from None
 
 
 def parse_overrides(items):
@@ -150,9 +173,7 @@ def load_teacher():
 
 
 def build_and_compile(splits):
-    import keras
-
-    from rocket_keras import baselines, losses
+    from rocket_keras import methods
     from rocket_keras.data import CIFAR10_CHANNEL_STATS
     from rocket_keras.zoo import get_model
 
@@ -166,45 +187,16 @@ def build_and_compile(splits):
     if FLAGS.share:
         overrides["share"] = FLAGS.share
     overrides.update(parse_overrides(FLAGS.override))
-    rocket = get_model(FLAGS.model, **overrides)
-    optimizer = build_optimizer(splits.steps_per_epoch)
-    if FLAGS.method == "rocket":
-        teacher = None
-        if FLAGS.teacher:
-            # The authors' rocket + KD: KD from a frozen, separately trained booster.
-            if FLAGS.kd_alpha is None:
-                raise app.UsageError("--method=rocket with --teacher needs --kd_alpha (the teacher KD term's weight).")
-            teacher = load_teacher()
-        rocket.compile(
-            optimizer=optimizer,
-            metrics=["accuracy"],
-            hint=FLAGS.hint,
-            hint_weight=FLAGS.hint_weight,
-            temperature=FLAGS.temperature,
-            gradient_block=FLAGS.gradient_block,
-            kd_weight=FLAGS.kd_weight,
-            teacher=teacher,
-            teacher_kd_weight=losses.authors_kd_weight(FLAGS.kd_alpha, splits.num_classes) if teacher else 0.0,
-        )
-        return rocket, rocket
-    if FLAGS.method in ("kd", "mimic"):
-        teacher = load_teacher()
-        if FLAGS.method == "kd":
-            if FLAGS.kd_alpha is None:
-                weights = {"student_loss_weight": FLAGS.kd_student_loss_weight}
-            else:
-                weights = {"student_loss_weight": 1.0 - FLAGS.kd_alpha,
-                           "distillation_loss_weight": 2.0 / splits.num_classes}
-            distiller = baselines.knowledge_distillation(
-                teacher, rocket.light_model(), FLAGS.temperature, optimizer=optimizer, **weights
-            )
-        else:
-            distiller = baselines.mimic(teacher, rocket.light_model(), optimizer=optimizer)
-        # BackupAndRestore needs a built model; a Distiller builds on its first call.
-        distiller(keras.ops.zeros((1,) + tuple(splits.input_shape)))
-        return distiller, rocket
-    single = rocket.light_model() if FLAGS.method == "light" else rocket.booster_model()
-    return baselines.single_net(single, optimizer), rocket
+    the_method = method()
+    # The flags give every parameter the spec leaves out.
+    defaults = {name: FLAGS[name].value for name in methods.PARAMETERS[the_method.name]}
+    return methods.build(
+        the_method,
+        lambda **kwargs: get_model(FLAGS.model, **{**overrides, **kwargs}),
+        recipe().optimizer(splits.steps_per_epoch, the_method),
+        teacher=load_teacher() if the_method.needs_teacher else None,
+        defaults=defaults,
+    )
 
 
 def callbacks(output_dir, resuming, clock):
@@ -212,7 +204,7 @@ def callbacks(output_dir, resuming, clock):
 
     from rocket_keras.callbacks import StopOnNonFiniteLoss, StudentCheckpoint
 
-    distilling = FLAGS.method in ("kd", "mimic")
+    distilling = method().name in ("kd", "mimic")
     return [
         # First, so that a non-finite batch stops training before any other
         # callback sees the broken epoch.
@@ -275,7 +267,7 @@ def run_record(splits, rocket, resuming, train_seconds):
     """What every results.json holds: the run's settings, size and training time."""
     return {
         "model": FLAGS.model,
-        "method": FLAGS.method,
+        "method": method().spec,
         "dataset": FLAGS.dataset,
         "epochs": FLAGS.epochs,
         "seed": FLAGS.seed,
@@ -368,18 +360,18 @@ def main(argv):
         sys.exit(f"{error}\nThe last good model is {os.path.join(FLAGS.output_dir, 'model.keras')} (if an epoch finished).")
     results = run_record(splits, rocket, resuming, clock.finish())
     test = model.evaluate(splits.test, return_dict=True, verbose=0)
-    if FLAGS.method == "rocket":
+    if method().name == "rocket":
         results["light_test_accuracy"] = test["light_accuracy"]
         results["booster_test_accuracy"] = test["booster_accuracy"]
     else:
-        head = "booster" if FLAGS.method == "booster" else "light"
+        (head,) = method().heads
         results[f"{head}_test_accuracy"] = test["accuracy"]
     teacher = teacher_record() if FLAGS.teacher else {}
     if teacher:
         # Two-stage methods cost the teacher's training too.
         results["teacher_train_seconds"] = teacher["train_seconds"]
     export_error = None
-    if FLAGS.export and FLAGS.method != "booster":
+    if FLAGS.export and "light" in method().heads:
         try:
             export_and_measure(rocket, splits, FLAGS.output_dir, results)
         except Exception as error:  # keep the trained model's results; report the export's failure

@@ -116,13 +116,33 @@ def check_no_booster_weights(light, rocket):
     return light
 
 
+def _as_graph(model):
+    """``model`` as a functional graph (a Sequential or subclassed model is wrapped once)."""
+    try:
+        model.output
+        return model
+    except (AttributeError, ValueError):
+        pass
+    try:
+        shape = model.input_shape
+    except (AttributeError, ValueError):
+        shape = None
+    if not shape:
+        raise ValueError(
+            "Export needs a model whose input shape is known: build it with a keras.Input or call it "
+            f"once on a batch. Received: model {model.name!r} with no input shape"
+        ) from None
+    inputs = keras.Input(shape=tuple(shape[1:]))
+    return keras.Model(inputs, model(inputs), name=model.name)
+
+
 def _light_of(model):
     """The network to ship: a RocketModel's light net (checked), or a plain model as it is."""
     model = load_model_file(model)
     if isinstance(model, RocketModel):
         return check_no_booster_weights(model.light_model(), model)
     if isinstance(model, keras.Model):
-        return model
+        return _as_graph(model)
     raise ValueError(
         "`model` must be a RocketModel, a keras.Model (a light net), or the path of a .keras "
         f"file of either. Received: model of type {type(model).__name__}"

@@ -34,46 +34,51 @@ def methods(calls):
 
 def test_a_teacher_without_its_model_file_is_trained_again(tmp_path):
     # As in a fresh clone: git keeps results.json but not model.keras.
-    booster = tmp_path / "results" / "fashion_mnist" / "resnet14-resnet8_fmnist" / "booster-seed0"
+    booster = tmp_path / "results" / "fashion_mnist" / "resnet14-resnet8" / "booster-seed0"
     booster.mkdir(parents=True)
     (booster / "results.json").write_text("{}")
-    calls = run_compare(tmp_path, "--methods=kd", "--seeds=0")
+    calls = run_compare(tmp_path, "--method=kd", "--seeds=0")
     assert methods(calls) == ["--method=booster", "--method=kd"]
     assert any(a.endswith("booster-seed0/model.keras") for a in calls[1])
 
 
 def test_finished_runs_are_skipped_and_a_teacher_trains_once(tmp_path):
-    first = run_compare(tmp_path, "--methods=kd,mimic,light", "--seeds=0")
+    first = run_compare(tmp_path, "--method=kd", "--method=mimic", "--method=light", "--seeds=0")
     assert methods(first) == ["--method=booster", "--method=kd", "--method=mimic", "--method=light"]
     (tmp_path / "calls.jsonl").unlink()
-    assert run_compare(tmp_path, "--methods=kd,mimic,light", "--seeds=0") == []
+    assert run_compare(tmp_path, "--method=kd", "--method=mimic", "--method=light", "--seeds=0") == []
 
 
 def test_noresume_reruns_everything_once_and_tells_train_py(tmp_path):
-    run_compare(tmp_path, "--methods=kd,mimic", "--seeds=0")
+    run_compare(tmp_path, "--method=kd", "--method=mimic", "--seeds=0")
     (tmp_path / "calls.jsonl").unlink()
-    calls = run_compare(tmp_path, "--methods=kd,mimic", "--seeds=0", "--noresume")
+    calls = run_compare(tmp_path, "--method=kd", "--method=mimic", "--seeds=0", "--noresume")
     assert methods(calls) == ["--method=booster", "--method=kd", "--method=mimic"]
     assert all("--noresume" in call for call in calls)
 
 
-def test_a_method_variant_overrides_the_recipe_and_shares_the_teacher(tmp_path):
-    (tmp_path / "recipe.txt").write_text("--learning_rate=0.1\n")
-    calls = run_compare(tmp_path, "--recipe=recipe.txt", "--methods=mimic,mimic_lr0.01", "--seeds=0")
-    assert methods(calls) == ["--method=booster", "--method=mimic", "--method=mimic"]
-    variant = calls[2]
-    # absl reads flags in order: the variant's learning rate comes after the recipe, so it wins.
-    assert variant.index("--learning_rate=0.01") > variant.index("--flagfile=recipe.txt")
-    assert any(a.endswith("booster-seed0/model.keras") for a in variant)
+def test_a_method_variant_gets_its_own_directory_and_shares_the_teacher(tmp_path):
+    calls = run_compare(tmp_path, "--method=mimic", "--method=mimic:learning_rate=0.01", "--seeds=0")
+    assert methods(calls) == ["--method=booster", "--method=mimic", "--method=mimic:learning_rate=0.01"]
+    outputs = [next(a for a in call if a.startswith("--output_dir=")) for call in calls]
+    assert outputs[1].endswith("/mimic-seed0") and outputs[2].endswith("/mimic_learning_rate=0.01-seed0")
+    assert any(a.endswith("booster-seed0/model.keras") for a in calls[2])
 
 
-def test_the_lambda_variants_override_the_recipes_hint_weight(tmp_path):
-    (tmp_path / "recipe.txt").write_text("--hint_weight=0.03\n")
-    calls = run_compare(tmp_path, "--recipe=recipe.txt", "--methods=rocket_kd_lambda0.01,rocket_no_sharing_lambda0.01")
-    kd, no_sharing = calls
-    assert "--kd_weight=0.1" in kd and "--share=none" in no_sharing
-    for call in calls:
-        assert call.index("--hint_weight=0.01") > call.index("--flagfile=recipe.txt")
+def test_rocket_kd_from_a_frozen_booster_trains_the_booster_first(tmp_path):
+    calls = run_compare(tmp_path, "--method=rocket:teacher_alpha=0.9", "--method=rocket:share=stem", "--seeds=0")
+    assert methods(calls) == ["--method=booster", "--method=rocket:teacher_alpha=0.9", "--method=rocket:share=stem"]
+    assert any(a.endswith("booster-seed0/model.keras") for a in calls[1])
+    assert not any(a.startswith("--teacher=") for a in calls[2])
+
+
+def test_an_unknown_method_is_refused_with_the_valid_ones(tmp_path):
+    (tmp_path / "examples").mkdir(exist_ok=True)
+    shutil.copy(ROOT / "examples" / "compare.py", tmp_path / "examples" / "compare.py")
+    result = subprocess.run([sys.executable, "examples/compare.py", "--method=rocket:lambda=0.01"], cwd=tmp_path,
+                            capture_output=True, text=True)
+    assert result.returncode != 0
+    assert "takes parameters" in result.stderr and "hint_weight" in result.stderr
 
 
 DIVERGING_TRAIN = '''
@@ -111,7 +116,7 @@ def run_diverging(tmp_path, *args):
 
 
 def test_a_diverged_run_or_a_failed_export_is_recorded_and_the_comparison_goes_on(tmp_path):
-    result, calls = run_diverging(tmp_path, "--methods=rocket,light,kd", "--seeds=1")
+    result, calls = run_diverging(tmp_path, "--method=rocket", "--method=light", "--method=kd", "--seeds=1")
     assert result.returncode == 0, result.stderr
     # The kd student is not distilled from a teacher that diverged.
     assert methods(calls) == ["--method=rocket", "--method=light", "--method=booster"]
@@ -120,9 +125,9 @@ def test_a_diverged_run_or_a_failed_export_is_recorded_and_the_comparison_goes_o
 
 def test_a_crash_without_a_record_stops_the_comparison_even_over_an_old_record(tmp_path):
     # An old results.json from an earlier run must not pass for this crash's.
-    old = tmp_path / "results" / "fashion_mnist" / "resnet14-resnet8_fmnist" / "booster-seed0"
+    old = tmp_path / "results" / "fashion_mnist" / "resnet14-resnet8" / "booster-seed0"
     old.mkdir(parents=True)
     (old / "results.json").write_text(json.dumps({"training_error": "an earlier run"}))
-    result, calls = run_diverging(tmp_path, "--methods=booster,light", "--seeds=0", "--noresume")
+    result, calls = run_diverging(tmp_path, "--method=booster", "--method=light", "--seeds=0", "--noresume")
     assert result.returncode != 0 and "failed" in result.stderr
     assert methods(calls) == ["--method=booster"]

@@ -139,9 +139,12 @@ def test_export_errors_name_the_problem(kwargs, match, tmp_path):
         export_light(model, **kwargs)
 
 
-def test_export_rejects_a_plain_model(tmp_path):
-    with pytest.raises(ValueError, match="RocketModel"):
-        export_light(keras.Sequential([keras.Input((2,)), keras.layers.Dense(2)]), tmp_path / "x.tflite")
+def test_a_plain_model_exports_as_it_is_and_anything_else_is_refused(tmp_path):
+    plain = keras.Sequential([keras.Input((2,)), keras.layers.Dense(2)])
+    report = export_light(plain, tmp_path / "x.tflite")
+    assert report.parameters == plain.count_params() and report.max_abs_diff < 1e-5
+    with pytest.raises(ValueError, match="RocketModel, a keras.Model"):
+        export_light(object(), tmp_path / "x.tflite")
 
 
 def run_export_cli(*args):

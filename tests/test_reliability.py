@@ -109,7 +109,7 @@ def test_a_non_finite_loss_names_the_term_and_spares_the_checkpoint(tmp_path):
 def train_command(output_dir, epochs=4, seed=0, extra=()):
     return [
         sys.executable, str(ROOT / "examples" / "train.py"),
-        "--dataset=synthetic", "--model=resnet14-resnet8_fmnist", "--share=bottom",
+        "--dataset=synthetic", "--model=resnet14-resnet8", "--share=bottom",
         "--override=booster_depth=8",
         f"--epochs={epochs}", "--train_size=512", "--batch_size=64", "--learning_rate=0.05",
         f"--seed={seed}", f"--output_dir={output_dir}", "--verbose=2", "--noexport", *extra,

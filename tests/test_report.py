@@ -11,8 +11,8 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 def write_run(pair, method, seed, light, seconds, command="examples/train.py ..."):
     run = pair / f"{method}-seed{seed}"
     run.mkdir(parents=True)
-    # train.py's --method: every rocket variant is "rocket".
-    result = {"method": method.split("_")[0], "seed": seed, "epochs": 2, "train_seconds": seconds, "command": command}
+    # train.py records the method spec; the directory holds its slug.
+    result = {"method": method.replace("_", ":", 1), "seed": seed, "epochs": 2, "train_seconds": seconds, "command": command}
     if light is None:  # diverged: train.py records the error and no accuracy
         result["training_error"] = "Training stopped at batch 3: non-finite loss terms hint_loss=nan."
     else:
@@ -57,13 +57,13 @@ def test_diverged_runs_are_shown_not_averaged(tmp_path):
     pair = tmp_path / "results" / "fashion_mnist" / "pair"
     write_run(pair, "light", 0, 0.80, 100.0)
     write_run(pair, "rocket", 0, None, 20.0)
-    write_run(pair, "rocket_lambda0.01", 0, 0.83, 150.0)
-    write_run(pair, "rocket_lambda0.01", 1, None, 30.0)
+    write_run(pair, "rocket_hint_weight=0.01", 0, 0.83, 150.0)
+    write_run(pair, "rocket_hint_weight=0.01", 1, None, 30.0)
     readme = run_report(tmp_path)
     assert "| rocket | 0 (diverged) | diverged | diverged | - |" in readme
     # The finished seed alone gives the accuracy and the time.
-    assert "| rocket_lambda0.01 | 0,1 (diverged) | 83.00 | - | 150 |" in readme
-    assert "rocket_lambda0.01 light net more accurate than light: **met** (83.00 vs 80.00, n=1" in readme
+    assert "| rocket:hint_weight=0.01 | 0,1 (diverged) | 83.00 | - | 150 |" in readme
+    assert "rocket:hint_weight=0.01 light net more accurate than light: **met** (83.00 vs 80.00, n=1" in readme
 
 
 def test_a_head_the_method_does_not_train_is_a_dash_not_diverged(tmp_path):

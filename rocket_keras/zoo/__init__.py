@@ -9,7 +9,7 @@ print(list_models())
 """
 
 from rocket_keras.zoo.mobilenet import rocket_mobilenet
-from rocket_keras.zoo.registry import get_entry, get_model, list_models, register_model
+from rocket_keras.zoo.registry import get_entry, get_model, list_models, register_deprecated_name, register_model
 from rocket_keras.zoo.resnet import rocket_resnet
 from rocket_keras.zoo.wide_resnet import rocket_wide_resnet
 
@@ -17,55 +17,53 @@ __all__ = [
     "get_entry",
     "get_model",
     "list_models",
+    "register_deprecated_name",
     "register_model",
     "rocket_mobilenet",
     "rocket_resnet",
     "rocket_wide_resnet",
 ]
 
-_CIFAR = {"input_shape": (32, 32, 3), "num_classes": 10}
-_FASHION_MNIST = {"input_shape": (28, 28, 1), "num_classes": 10}
-
+# Registered names are architectures only, as in keras.applications: input
+# shape and classes are builder arguments (default 32x32x3, 10 classes).
+# Recipes per pair and dataset live in recipes/<pair>/.
 register_model(
-    "resnet14-resnet8_fmnist",
+    "resnet14-resnet8",
     rocket_resnet,
-    "Fashion-MNIST demo pair: ResNet-14 booster, ResNet-8 light, interval sharing.",
-    booster_depth=14, light_depth=8, share="interval", **_FASHION_MNIST,
-)
-register_model(
-    "mobilenet1.0-mobilenet0.35_fmnist",
-    rocket_mobilenet,
-    "Fashion-MNIST MobileNetV2 pair: alpha 1.0 booster, alpha 0.35 light, bottom sharing.",
-    booster_alpha=1.0, light_alpha=0.35, share="bottom", shared_stages=1, **_FASHION_MNIST,
-)
-register_model(
-    "resnet56-resnet20",
-    rocket_resnet,
-    "CIFAR-10 ResNet-56 booster, ResNet-20 light, interval sharing.",
-    booster_depth=56, light_depth=20, share="interval", **_CIFAR,
+    "The demo pair: ResNet-14 booster, ResNet-8 light, interval sharing.",
+    booster_depth=14, light_depth=8, share="interval",
 )
 register_model(
     "resnet20-resnet8",
     rocket_resnet,
-    "CIFAR-10 ResNet-20 booster, ResNet-8 light, interval sharing (the evidence study's pair: the light "
-    "net reuses 1 of 3 booster blocks a stage, the ratio of WRN-40-1 / WRN-16-1).",
-    booster_depth=20, light_depth=8, share="interval", **_CIFAR,
+    "The evidence study's pair: ResNet-20 booster, ResNet-8 light, interval sharing (the light net reuses "
+    "1 of 3 booster blocks a stage, the ratio of WRN-40-1 / WRN-16-1).",
+    booster_depth=20, light_depth=8, share="interval",
+)
+register_model(
+    "resnet56-resnet20",
+    rocket_resnet,
+    "ResNet-56 booster, ResNet-20 light, interval sharing.",
+    booster_depth=56, light_depth=20, share="interval",
 )
 register_model(
     "wrn40_1-wrn16_1",
     rocket_wide_resnet,
-    "The paper's CIFAR-10 pair: WRN-40-1 booster, WRN-16-1 light, interval sharing.",
-    booster_depth=40, booster_width=1, light_depth=16, light_width=1, share="interval", **_CIFAR,
+    "The paper's pair: WRN-40-1 booster, WRN-16-1 light, interval sharing.",
+    booster_depth=40, booster_width=1, light_depth=16, light_width=1, share="interval",
 )
 register_model(
     "wrn40_2-wrn16_2",
     rocket_wide_resnet,
-    "The paper's CIFAR-10 pair: WRN-40-2 booster, WRN-16-2 light, interval sharing.",
-    booster_depth=40, booster_width=2, light_depth=16, light_width=2, share="interval", **_CIFAR,
+    "The paper's pair: WRN-40-2 booster, WRN-16-2 light, interval sharing.",
+    booster_depth=40, booster_width=2, light_depth=16, light_width=2, share="interval",
 )
 register_model(
     "mobilenet1.0-mobilenet0.35",
     rocket_mobilenet,
-    "CIFAR-10 MobileNetV2 pair: alpha 1.0 booster, alpha 0.35 light, bottom sharing.",
-    booster_alpha=1.0, light_alpha=0.35, share="bottom", shared_stages=1, **_CIFAR,
+    "MobileNetV2 pair: alpha 1.0 booster, alpha 0.35 light, bottom sharing.",
+    booster_alpha=1.0, light_alpha=0.35, share="bottom", shared_stages=1,
 )
+_FASHION_MNIST = {"input_shape": (28, 28, 1), "num_classes": 10}
+register_deprecated_name("resnet14-resnet8_fmnist", "resnet14-resnet8", **_FASHION_MNIST)
+register_deprecated_name("mobilenet1.0-mobilenet0.35_fmnist", "mobilenet1.0-mobilenet0.35", **_FASHION_MNIST)

@@ -1,6 +1,7 @@
 """Named rocket configurations: register, get, list (as timm and TF Model Garden do)."""
 
 import dataclasses
+import warnings
 from typing import Callable, Dict
 
 
@@ -15,6 +16,8 @@ class ModelEntry:
 
 
 _REGISTRY: Dict[str, ModelEntry] = {}
+# Old names: {old: (new name, builder arguments the old name implied)}.
+_DEPRECATED: Dict[str, tuple] = {}
 
 
 def register_model(name, builder, description="", **kwargs):
@@ -27,7 +30,28 @@ def register_model(name, builder, description="", **kwargs):
     return _REGISTRY[name]
 
 
+def register_deprecated_name(old, new, **kwargs):
+    """Keeps ``old`` working as ``new`` with ``kwargs``, with a DeprecationWarning."""
+    _DEPRECATED[old] = (new, dict(kwargs))
+
+
+def _resolve(name):
+    """``(registered name, implied arguments)``, warning for a deprecated name."""
+    if name in _DEPRECATED:
+        new, kwargs = _DEPRECATED[name]
+        arguments = ", ".join(f"{k}={v!r}" for k, v in kwargs.items())
+        warnings.warn(
+            f"Model name {name!r} is deprecated: names are architectures only, shapes are arguments. "
+            f"Use get_model({new!r}, {arguments}).",
+            DeprecationWarning,
+            stacklevel=3,
+        )
+        return new, kwargs
+    return name, {}
+
+
 def get_entry(name):
+    name, _ = _resolve(name)
     if name not in _REGISTRY:
         raise ValueError(
             f"Unknown model {name!r}. Registered models: {list_models()}. "
@@ -42,11 +66,12 @@ def get_model(name, **overrides):
     Example:
 
     ```python
-    model = get_model("wrn40_1-wrn16_1", num_classes=100)
+    model = get_model("wrn40_1-wrn16_1", input_shape=(32, 32, 3), num_classes=100)
     ```
     """
+    name, implied = _resolve(name)
     entry = get_entry(name)
-    return entry.builder(**{**entry.kwargs, "name": name, **overrides})
+    return entry.builder(**{**entry.kwargs, "name": name, **implied, **overrides})
 
 
 def list_models():

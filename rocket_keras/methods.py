@@ -1,0 +1,229 @@
+"""Training methods, in one vocabulary: what each builds, compiles and trains.
+
+A method is a name and parameters, written as a spec string that works on
+the command line and as a directory name:
+
+| spec | what trains |
+| --- | --- |
+| ``light`` / ``booster`` | one net of the pair alone, cross-entropy |
+| ``kd`` | Hinton KD from a trained booster (``teacher``) into the light net; ``alpha=0.9``: the Rocket Launching authors' weighting |
+| ``mimic`` | L2 regression of a trained booster's logits (Ba & Caruana) |
+| ``rocket`` | both nets together with the hint (the paper's method) |
+
+Parameters follow a colon, comma-separated:
+``rocket:hint_weight=0.01``, ``rocket:gradient_block=False``,
+``rocket:share=stem``, ``rocket:teacher_alpha=0.9`` (rocket + KD from a
+frozen booster trained alone), ``mimic:learning_rate=0.03``. Their names
+are ``examples/train.py``'s flag names, and a parameter in the spec wins
+over the flag. ``Method.slug`` (``rocket_hint_weight=0.01``) names a run's
+directory.
+
+Example:
+
+```python
+from rocket_keras import methods
+
+method = methods.parse("rocket:hint_weight=0.01")
+model, rocket = methods.build(method, lambda **kw: get_model("resnet20-resnet8", **kw),
+                              optimizer=methods.Recipe(epochs=15).optimizer(352))
+```
+"""
+
+import ast
+import dataclasses
+
+import keras
+
+from rocket_keras import baselines, losses
+from rocket_keras.optimizers import recipe_optimizer
+
+# Each method's parameters and their defaults (train.py's flag defaults).
+ROCKET_PARAMETERS = {
+    "hint": "logits_mse",
+    "hint_weight": 0.03,
+    "temperature": 4.0,
+    "gradient_block": True,
+    "kd_weight": 0.0,
+    "teacher_alpha": None,
+    "share": None,
+}
+KD_PARAMETERS = {"temperature": 4.0, "alpha": None, "student_loss_weight": 0.5}
+# A recipe value a method may change for itself (e.g. mimic at a lower rate).
+RECIPE_PARAMETERS = {"learning_rate": None}
+PARAMETERS = {
+    "light": {},
+    "booster": {},
+    "kd": KD_PARAMETERS,
+    "mimic": {"bottleneck_rank": None},
+    "rocket": ROCKET_PARAMETERS,
+}
+NAMES = tuple(PARAMETERS)
+
+
+@dataclasses.dataclass(frozen=True)
+class Method:
+    """A method name and the parameters given in its spec (defaults left out)."""
+
+    name: str
+    params: tuple = ()
+
+    @property
+    def spec(self):
+        """``"rocket:hint_weight=0.01"``: the canonical spec, parameters sorted."""
+        if not self.params:
+            return self.name
+        return self.name + ":" + ",".join(f"{k}={v}" for k, v in self.params)
+
+    @property
+    def slug(self):
+        """``"rocket_hint_weight=0.01,share=none"``: the spec as a directory name (``_`` for ``:``)."""
+        return self.spec.replace(":", "_", 1)
+
+    def get(self, key, default=None):
+        """The spec's value of ``key``, else ``default``."""
+        return dict(self.params).get(key, default)
+
+    @property
+    def needs_teacher(self):
+        """kd and mimic distil a trained booster; rocket with ``teacher_alpha`` adds KD from one."""
+        return self.name in ("kd", "mimic") or self.get("teacher_alpha") is not None
+
+    @property
+    def heads(self):
+        """The heads this method trains."""
+        return {"rocket": ("light", "booster"), "booster": ("booster",)}.get(self.name, ("light",))
+
+
+def _value(text):
+    try:
+        return ast.literal_eval(text)
+    except (ValueError, SyntaxError):
+        return text  # a bare word such as share=stem
+
+
+def parse(spec):
+    """A ``Method`` from ``"name"`` or ``"name:key=value,key=value"``.
+
+    Raises:
+        ValueError: for an unknown method or parameter, naming what is valid.
+    """
+    if isinstance(spec, Method):
+        return spec
+    name, _, rest = str(spec).partition(":")
+    if name not in PARAMETERS:
+        raise ValueError(f"Unknown method {name!r}. Valid methods: {NAMES}. Received: spec={spec!r}")
+    allowed = {**PARAMETERS[name], **RECIPE_PARAMETERS}
+    params = {}
+    for item in filter(None, rest.split(",")):
+        key, sep, value = item.partition("=")
+        if not sep or key not in allowed:
+            raise ValueError(
+                f"Method {name!r} takes parameters {sorted(allowed)} as key=value. Received: spec={spec!r}"
+            )
+        params[key] = _value(value)
+    return Method(name, tuple(sorted(params.items())))
+
+
+def from_slug(slug):
+    """The ``Method`` whose ``slug`` (a run directory's name) is ``slug``."""
+    name, sep, rest = slug.partition("_")
+    return parse(f"{name}:{rest}" if sep else name)
+
+
+@dataclasses.dataclass
+class Recipe:
+    """The optimizer recipe: SGD with momentum, step decay, and L2 of either kind.
+
+    Defaults are the demo's (0.1 at 50 % and 75 %, decoupled weight decay);
+    the Rocket Launching authors' recipe is ``drops_at=(0.3, 0.6, 0.8),
+    drop_factor=0.2, weight_decay=0, l2=5e-4, momentum_reset=True``.
+    """
+
+    epochs: int = 3
+    learning_rate: float = 0.1
+    momentum: float = 0.9
+    drops_at: tuple = (0.5, 0.75)
+    drop_factor: float = 0.1
+    weight_decay: float = 5e-4
+    l2: float = 0.0
+    momentum_reset: bool = False
+
+    def optimizer(self, steps_per_epoch, method=None):
+        """A fresh optimizer for ``epochs * steps_per_epoch`` steps (a method may set its own rate)."""
+        learning_rate = self.learning_rate
+        if method is not None and method.get("learning_rate") is not None:
+            learning_rate = method.get("learning_rate")
+        return recipe_optimizer(
+            self.epochs * steps_per_epoch,
+            learning_rate=learning_rate,
+            momentum=self.momentum,
+            drops_at=self.drops_at,
+            drop_factor=self.drop_factor,
+            weight_decay=self.weight_decay,
+            l2=self.l2,
+            reset_momentum=self.momentum_reset,
+        )
+
+
+def rocket_settings(method, defaults=None):
+    """The rocket parameters of ``method``, over ``defaults`` (e.g. train.py's flags)."""
+    settings = {**ROCKET_PARAMETERS, **(defaults or {})}
+    settings.update(dict(method.params))
+    return settings
+
+
+def build(method, make_pair, optimizer, teacher=None, defaults=None, metrics=("accuracy",)):
+    """Builds and compiles ``method``; returns ``(model to fit, rocket pair)``.
+
+    Args:
+        method: a ``Method`` or its spec.
+        make_pair: ``make_pair(**overrides)`` builds the rocket pair (e.g.
+            ``lambda **kw: get_model(name, input_shape=..., **kw)``); called
+            with ``share=`` when the method sets it.
+        optimizer: the optimizer (``Recipe.optimizer``).
+        teacher: a trained booster, for methods with ``needs_teacher``.
+        defaults: parameter values that the spec does not set (train.py
+            passes its flags).
+        metrics: metrics of each trained head.
+
+    The model to fit is the rocket pair itself, one of its nets, or a
+    ``keras.distillation.Distiller`` whose ``student`` is the light net.
+    """
+    method = parse(method)
+    settings = rocket_settings(method, defaults) if method.name == "rocket" else {
+        **PARAMETERS[method.name], **(defaults or {}), **dict(method.params)}
+    if method.needs_teacher and teacher is None:
+        raise ValueError(f"Method {method.spec!r} needs a trained booster as `teacher`. Received: teacher=None")
+    pair = make_pair(**({"share": settings["share"]} if settings.get("share") else {}))
+    metrics = list(metrics)
+    if method.name == "rocket":
+        alpha = settings["teacher_alpha"]
+        pair.compile(
+            optimizer=optimizer,
+            metrics=metrics,
+            hint=settings["hint"],
+            hint_weight=settings["hint_weight"],
+            temperature=settings["temperature"],
+            gradient_block=settings["gradient_block"],
+            kd_weight=settings["kd_weight"],
+            teacher=teacher if alpha is not None else None,
+            teacher_kd_weight=losses.authors_kd_weight(alpha, pair.num_classes) if alpha is not None else 0.0,
+        )
+        return pair, pair
+    if method.name == "kd":
+        if settings.get("alpha") is None:
+            weights = {"student_loss_weight": settings["student_loss_weight"]}
+        else:  # the authors' weighting (losses.authors_kd_weight)
+            weights = {"student_loss_weight": 1.0 - settings["alpha"],
+                       "distillation_loss_weight": 2.0 / pair.num_classes}
+        model = baselines.knowledge_distillation(
+            teacher, pair.light_model(), settings["temperature"], optimizer=optimizer, metrics=metrics, **weights
+        )
+    elif method.name == "mimic":
+        model = baselines.mimic(teacher, pair.light_model(), settings.get("bottleneck_rank"), optimizer, metrics)
+    else:
+        net = pair.light_model() if method.name == "light" else pair.booster_model()
+        return baselines.single_net(net, optimizer, metrics), pair
+    # A Distiller builds on its first call; callbacks such as BackupAndRestore need it built.
+    model(keras.ops.zeros((1,) + tuple(pair.light_model().input.shape[1:])))
+    return model, pair
