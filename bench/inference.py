@@ -24,7 +24,7 @@ flags.DEFINE_string("weights", None, "Optional .keras file of that model.")
 flags.DEFINE_list("batch_sizes", ["1", "64"], "Batch sizes to time.")
 flags.DEFINE_integer("runs", 50, "Timed calls per measurement (median reported).")
 flags.DEFINE_integer("warmup", 5, "Untimed calls first.")
-flags.DEFINE_string("output_dir", "bench/results", "Where the JSON goes.")
+flags.DEFINE_string("output_dir", "runs/bench", "Where the JSON goes (the committed files are in bench/results).")
 FLAGS = flags.FLAGS
 
 VARIANTS = (("tflite_float32", "litert", None), ("tflite_int8", "litert", "int8"), ("saved_model", "tf_saved_model", None))

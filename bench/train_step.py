@@ -34,7 +34,7 @@ flags.DEFINE_integer("warmup", 3, "Untimed steps first (tracing happens here).")
 flags.DEFINE_bool("memory", True, "Measure each configuration's peak memory in a subprocess.")
 flags.DEFINE_bool("timing", True, "Time the steps (--notiming: memory only).")
 flags.DEFINE_string("only", None, "Internal: run one model:config and print its peak memory.")
-flags.DEFINE_string("output_dir", "bench/results", "Where the JSON goes.")
+flags.DEFINE_string("output_dir", "runs/bench", "Where the JSON goes (the committed files are in bench/results).")
 FLAGS = flags.FLAGS
 
 

@@ -24,7 +24,7 @@ flags.DEFINE_integer("epochs", 1, "Epochs of each stage.")
 flags.DEFINE_integer("train_size", 5000, "Training examples.")
 flags.DEFINE_integer("batch_size", 128, "Batch size.")
 flags.DEFINE_enum("share", None, ["bottom", "interval", "none"], "Sharing layout of the rocket run; default: the pair's own.")
-flags.DEFINE_string("output_dir", "bench/results", "Where the JSON goes.")
+flags.DEFINE_string("output_dir", "runs/bench", "Where the JSON goes (the committed files are in bench/results).")
 FLAGS = flags.FLAGS
 
 
