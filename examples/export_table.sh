@@ -7,6 +7,15 @@ cd "$(dirname "$0")/.."
 PY=${PY:-.venv/bin/python}
 RUN=${1:-results/fashion_mnist/resnet14-resnet8/rocket-seed0}
 DATASET=${DATASET:-fashion_mnist}
+if [ ! -f "$RUN/model.keras" ]; then
+  # git keeps a run's results.json, not its model file: retrain it first.
+  echo "No $RUN/model.keras (git does not keep model files). Retrain it with the run's recorded command:" >&2
+  if [ -f "$RUN/results.json" ]; then
+    "$PY" -c "import json, sys; sys.path.insert(0, 'examples'); import result_files
+print(result_files.current_command(json.load(open(sys.argv[1] + '/results.json')), sys.argv[1]))" "$RUN" >&2
+  fi
+  exit 1
+fi
 TMP=$(mktemp -d)
 for mode in float32 float16 dynamic int8; do
   q=""; [ "$mode" != float32 ] && q="--quantization=$mode"

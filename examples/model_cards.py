@@ -53,7 +53,7 @@ def measured_section(runs_by_dataset):
                 f"| {method} | {seed_list(results)} "
                 f"| {accuracy_cell(results, 'light', NOT_MEASURED)} "
                 f"| {accuracy_cell(results, 'booster', NOT_MEASURED)} "
-                f"| {results[0]['epochs']} | {results[0]['train_size']} | `{current_command(results[0])}` |"
+                f"| {results[0]['epochs']} | {results[0]['train_size']} | `{current_command(results[0], items[0][2])}` |"
             )
             # The first seed that finished: a diverged run exported nothing.
             first, _, directory = next((item for item in items if not diverged(item[0])), items[0])

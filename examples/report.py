@@ -174,8 +174,8 @@ def section(pair_dir):
     if targets:
         lines += ["", "Targets (means over seeds; times from this table):", "", *targets]
     image = os.path.relpath(plots(pair_dir, runs), FLAGS.results_dir)
-    first = next(iter(runs.values()))[0][0]
-    lines += ["", f"![accuracy]({image})", "", f"Example command (first run): `{current_command(first)}`", ""]
+    first, _, directory = next(iter(runs.values()))[0]
+    lines += ["", f"![accuracy]({image})", "", f"Example command (first run): `{current_command(first, directory)}`", ""]
     return "\n".join(lines)
 
 

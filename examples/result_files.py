@@ -13,6 +13,7 @@ import csv
 import glob
 import json
 import os
+import re
 import statistics
 
 from rocket_keras import methods
@@ -71,11 +72,17 @@ def seed_list(results):
     return ",".join(f"{r['seed']}{' (diverged)' if diverged(r) else ''}" for r in results)
 
 
-def current_command(result):
-    """The run's recorded command, with a recipe file that has moved since at its new path."""
+def current_command(result, directory=None):
+    """The run's recorded command, with a recipe file that has moved since at its new path.
+
+    With ``directory`` (where the run's files are now), ``--output_dir``
+    points there too: run directories were renamed with the method specs.
+    """
     command = result["command"]
     for old, new in MOVED_RECIPES.items():
         command = command.replace(old, new)
+    if directory is not None:
+        command = re.sub(r"--output_dir=\S+", f"--output_dir={directory}", command)
     return command
 
 
