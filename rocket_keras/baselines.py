@@ -19,7 +19,18 @@ CROSS_ENTROPY = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
 
 
 def single_net(net, optimizer="sgd", metrics=("accuracy",)):
-    """Compiles one net of a pair (``light_model()``/``booster_model()``) for training alone."""
+    """Compiles one net of a pair (``light_model()``/``booster_model()``) for training alone.
+
+    The loss is sparse cross-entropy on the logits; returns ``net``.
+
+    Example:
+
+    ```python
+    pair = get_model("resnet14-resnet8", input_shape=(28, 28, 1))
+    light = single_net(pair.light_model(), optimizer="sgd")
+    light.fit(splits.train, epochs=3)
+    ```
+    """
     net.compile(optimizer=optimizer, loss=CROSS_ENTROPY, metrics=list(metrics))
     return net
 
@@ -90,7 +101,18 @@ def knowledge_distillation(
 
 
 def with_bottleneck(student, rank):
-    """``student`` with a linear ``rank``-dimensional layer before its logits (Ba & Caruana)."""
+    """``student`` with a linear ``rank``-dimensional layer before its logits (Ba & Caruana).
+
+    The student's own logits layer is replaced by ``Dense(rank)`` (no bias)
+    followed by a new logits layer; the layers below are reused.
+
+    Example:
+
+    ```python
+    student = get_model("resnet20-resnet8").light_model()
+    narrow = with_bottleneck(student, rank=8)
+    ```
+    """
     logits_layer = student.layers[-1]
     features = logits_layer.input
     bottleneck = keras.layers.Dense(rank, use_bias=False, name="light_mimic_bottleneck")(features)
@@ -105,6 +127,15 @@ def mimic(teacher, student, bottleneck_rank=None, optimizer="sgd", metrics=("acc
     ``student_loss_weight=0`` and a mean-squared-error logits loss at
     temperature 1 (no scaling). With ``bottleneck_rank``, the student's
     logits come through a linear low-rank layer.
+
+    Example:
+
+    ```python
+    teacher = keras.models.load_model("runs/booster/model.keras")
+    student = get_model("resnet20-resnet8").light_model()
+    distiller = mimic(teacher, student, bottleneck_rank=8, optimizer="sgd")
+    distiller.fit(train, epochs=15)
+    ```
     """
     _check_separate(teacher, student)
     if bottleneck_rank is not None:

@@ -18,7 +18,18 @@ The factory interface (see ``dual_head.BranchLayers``)::
 
 
 def preact_stem(x, layers, spec):
-    """A single 3x3 convolution: the stem of CIFAR ResNets and WideResNets."""
+    """A single 3x3 convolution: the stem of CIFAR ResNets and WideResNets.
+
+    Example:
+
+    ```python
+    from rocket_keras.zoo.dual_head import BranchLayers
+    from rocket_keras.zoo.resnet import resnet_spec
+
+    x = preact_stem(keras.Input((32, 32, 3)), BranchLayers("booster"), resnet_spec(20))
+    x.shape  # (None, 32, 32, 16)
+    ```
+    """
     return layers.conv("stem_conv", spec.stem_filters, 3, spec.stem_stride)(x)
 
 
@@ -28,6 +39,14 @@ def preact_basic_block(x, layers, name, filters, stride, expansion=1):
     BN-ReLU-conv3x3-BN-ReLU-conv3x3, plus the input. When the stride or the
     width changes, a 1x1 convolution on the pre-activated input projects the
     shortcut, as in WideResNet.
+
+    Example:
+
+    ```python
+    x = keras.Input((32, 32, 16))
+    y = preact_basic_block(x, BranchLayers("light"), name="stage2_block1", filters=32, stride=2)
+    y.shape  # (None, 16, 16, 32)
+    ```
     """
     del expansion  # Basic blocks have no expansion; the signature is shared.
     y = layers.norm(f"{name}_bn1")(x)
@@ -44,7 +63,15 @@ def preact_basic_block(x, layers, name, filters, stride, expansion=1):
 
 
 def preact_head(x, layers, spec):
-    """Final BN-ReLU of a pre-activation network, then global average pool."""
+    """Final BN-ReLU of a pre-activation network, then global average pool.
+
+    Example:
+
+    ```python
+    features = preact_head(keras.Input((8, 8, 64)), BranchLayers("light"), resnet_spec(8))
+    features.shape  # (None, 64)
+    ```
+    """
     del spec
     x = layers.norm("head_bn")(x)
     x = layers.relu("head_relu")(x)
@@ -52,7 +79,17 @@ def preact_head(x, layers, spec):
 
 
 def mobilenet_stem(x, layers, spec):
-    """3x3 convolution, BN, ReLU6 (MobileNetV2's first layer)."""
+    """3x3 convolution, BN, ReLU6 (MobileNetV2's first layer).
+
+    Example:
+
+    ```python
+    from rocket_keras.zoo.mobilenet import mobilenet_v2_spec
+
+    x = mobilenet_stem(keras.Input((32, 32, 3)), BranchLayers("light"), mobilenet_v2_spec(0.35))
+    x.shape  # (None, 32, 32, 16)
+    ```
+    """
     x = layers.conv("stem_conv", spec.stem_filters, 3, spec.stem_stride)(x)
     x = layers.norm("stem_bn")(x)
     return layers.relu("stem_relu", max_value=6.0)(x)
@@ -64,6 +101,15 @@ def inverted_residual_block(x, layers, name, filters, stride, expansion=6):
     1x1 expansion (skipped when ``expansion == 1``), 3x3 depthwise
     convolution, linear 1x1 projection; the input is added back when shapes
     allow.
+
+    Example:
+
+    ```python
+    x = keras.Input((16, 16, 24))
+    y = inverted_residual_block(x, BranchLayers("light"), name="stage3_block1", filters=32,
+                                stride=2, expansion=6)
+    y.shape  # (None, 8, 8, 32)
+    ```
     """
     in_channels = x.shape[-1]
     y = x
@@ -82,7 +128,16 @@ def inverted_residual_block(x, layers, name, filters, stride, expansion=6):
 
 
 def mobilenet_head(x, layers, spec):
-    """1x1 convolution to ``spec.head_filters``, BN, ReLU6, global pool."""
+    """1x1 convolution to ``spec.head_filters``, BN, ReLU6, global pool.
+
+    Example:
+
+    ```python
+    spec = mobilenet_v2_spec(0.35)
+    features = mobilenet_head(keras.Input((4, 4, 112)), BranchLayers("light"), spec)
+    features.shape  # (None, 1280)
+    ```
+    """
     x = layers.conv("head_conv", spec.head_filters, 1)(x)
     x = layers.norm("head_bn")(x)
     x = layers.relu("head_relu", max_value=6.0)(x)

@@ -6,7 +6,17 @@ import keras
 
 
 class NonFiniteLossError(FloatingPointError):
-    """Raised when a loss term becomes NaN or infinite during training."""
+    """Raised when a loss term becomes NaN or infinite during training.
+
+    Example:
+
+    ```python
+    try:
+        model.fit(train, epochs=3, callbacks=[StopOnNonFiniteLoss()])
+    except NonFiniteLossError as error:
+        print(error)  # names the terms that went non-finite
+    ```
+    """
 
 
 class StopOnNonFiniteLoss(keras.callbacks.Callback):
@@ -18,6 +28,19 @@ class StopOnNonFiniteLoss(keras.callbacks.Callback):
     the epoch end: callbacks that save at the end of an epoch
     (``ModelCheckpoint``, ``BackupAndRestore``) therefore never write the
     broken weights, and the last good checkpoint stays intact.
+
+    Args:
+        monitor: names of the logged loss terms to check; ``None``
+            (default): ``loss``, ``booster_loss``, ``light_loss``,
+            ``hint_loss`` and ``kd_loss`` (those missing from the logs are
+            skipped).
+
+    Example:
+
+    ```python
+    checkpoint = keras.callbacks.ModelCheckpoint("rocket.keras")
+    model.fit(train, epochs=15, callbacks=[StopOnNonFiniteLoss(), checkpoint])
+    ```
     """
 
     def __init__(self, monitor=None):
@@ -46,6 +69,16 @@ class StudentCheckpoint(keras.callbacks.Callback):
 
     ``keras.callbacks.ModelCheckpoint`` would save the whole distiller,
     teacher included; what ships is the student.
+
+    Args:
+        filepath: the ``.keras`` file written (overwritten each epoch).
+
+    Example:
+
+    ```python
+    distiller = knowledge_distillation(teacher, student, 4.0)
+    distiller.fit(train, epochs=15, callbacks=[StudentCheckpoint("student.keras")])
+    ```
     """
 
     def __init__(self, filepath):

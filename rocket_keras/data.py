@@ -39,7 +39,16 @@ CIFAR10_CHANNEL_STATS = (
 
 @dataclasses.dataclass
 class Splits:
-    """Batched ``train``, ``validation`` and ``test`` datasets and their facts."""
+    """Batched ``train``, ``validation`` and ``test`` datasets and their facts.
+
+    Example:
+
+    ```python
+    splits = synthetic(batch_size=32, train_size=256)
+    splits.input_shape, splits.num_classes, splits.steps_per_epoch  # (28, 28, 1), 10, 8
+    model.fit(splits.train, validation_data=splits.validation, epochs=1)
+    ```
+    """
 
     train: tf.data.Dataset
     validation: tf.data.Dataset
@@ -66,7 +75,17 @@ def _keras_cached(fname):
 
 
 def load_fashion_mnist_arrays():
-    """Fashion-MNIST as numpy arrays ``(x_train, y_train), (x_test, y_test)``."""
+    """Fashion-MNIST as numpy arrays ``(x_train, y_train), (x_test, y_test)``.
+
+    Images are uint8 of shape ``(n, 28, 28, 1)``; labels are class ids.
+
+    Example:
+
+    ```python
+    (x_train, y_train), (x_test, y_test) = load_fashion_mnist_arrays()
+    x_train.shape, x_test.shape  # (60000, 28, 28, 1), (10000, 28, 28, 1)
+    ```
+    """
     for fname in _FASHION_MNIST_FILES:
         _keras_cached(fname)
     (x_train, y_train), (x_test, y_test) = keras.datasets.fashion_mnist.load_data()
@@ -83,6 +102,13 @@ def pad_crop_flip(image, flip=True, pad=4, padding="zeros"):
     ``padding="zeros"`` pads with black; ``"reflect"`` mirrors the border
     (OpenCV's ``BORDER_REFLECT``, edge pixel repeated, as the Rocket Launching
     authors' CIFAR pipeline does; TensorFlow's ``SYMMETRIC`` mode).
+
+    Example:
+
+    ```python
+    image = tf.random.uniform((32, 32, 3))
+    augmented = pad_crop_flip(image, flip=True, pad=4, padding="reflect")  # (32, 32, 3)
+    ```
     """
     if padding not in PADDINGS:
         raise ValueError(f"`padding` must be one of {PADDINGS}. Received: padding={padding!r}")
@@ -103,6 +129,14 @@ def batch_pipeline(dataset, batch_size, training, augment=False, flip=True, seed
     ``shuffle_buffer`` defaults to the dataset's size when it is known (a
     full shuffle each epoch; the cache already holds every image), else
     20,000 examples.
+
+    Example:
+
+    ```python
+    pairs = tf.data.Dataset.from_tensor_slices((np.zeros((100, 32, 32, 3), "uint8"), np.zeros(100, "int64")))
+    train = batch_pipeline(pairs, batch_size=32, training=True, augment=True, seed=0)
+    x, y = next(iter(train))  # float32 images in [0, 1] of shape (32, 32, 32, 3), int32 labels
+    ```
     """
     dataset = dataset.map(_scale, num_parallel_calls=tf.data.AUTOTUNE).cache()
     if training:
@@ -140,6 +174,13 @@ def fashion_mnist(batch_size=128, validation_size=5000, augment=False, seed=0, t
             left and a right, but flips are harmless; off by default).
         seed: seed of the validation split and of shuffling.
         train_size: use only this many training examples (for quick runs).
+
+    Example:
+
+    ```python
+    splits = fashion_mnist(batch_size=128, validation_size=5000, train_size=1000)
+    splits.input_shape, splits.steps_per_epoch  # (28, 28, 1), 8
+    ```
     """
     (x_train, y_train), (x_test, y_test) = load_fashion_mnist_arrays()
     order = np.random.default_rng(seed).permutation(len(x_train))
@@ -167,6 +208,13 @@ def read_image_tfrecord(path, image_shape=(32, 32, 3)):
     Raises:
         ValueError: when the file is missing or its records are not in that
             format (checked on the first record, before training starts).
+
+    Example:
+
+    ```python
+    pairs = read_image_tfrecord("../shared/data/cifar10_jpeg/test.tfrecord")  # uint8 images, int64 labels
+    test = batch_pipeline(pairs, batch_size=128, training=False)
+    ```
     """
     if not tf.io.gfile.exists(path):
         raise ValueError(f"TFRecord file not found. Received: path={path!r}")
@@ -204,6 +252,13 @@ def cifar10(batch_size=128, validation_size=5000, augment=True, seed=0, data_dir
             ``tfds.load("cifar10")``.
         train_size: use only this many training examples (for quick runs).
         padding: ``"zeros"`` or ``"reflect"`` padding before the random crop.
+
+    Example:
+
+    ```python
+    splits = cifar10(batch_size=128, data_dir="../shared/data/cifar10_jpeg", padding="reflect")
+    model.fit(splits.train, validation_data=splits.validation, epochs=15)
+    ```
     """
     if data_dir is None:
         return tfds_images("cifar10", batch_size, validation_size, augment, seed, train_size=train_size, padding=padding)
@@ -225,7 +280,19 @@ def cifar10(batch_size=128, validation_size=5000, augment=True, seed=0, data_dir
 
 def tfds_images(name, batch_size=128, validation_size=5000, augment=True, seed=0, data_dir=None, train_size=None,
                 padding="zeros"):
-    """Any tensorflow-datasets image classification set with train/test splits."""
+    """Any tensorflow-datasets image classification set with train/test splits.
+
+    The arguments are those of ``cifar10``, with ``name`` the
+    tensorflow-datasets name and ``data_dir`` its data directory. Horizontal
+    flips are off for ``svhn_cropped`` (digits have a left and a right).
+
+    Example:
+
+    ```python
+    splits = tfds_images("cifar100", batch_size=128, validation_size=5000)
+    splits.num_classes  # 100
+    ```
+    """
     import tensorflow_datasets as tfds
 
     builder = tfds.builder(name, data_dir=data_dir)
@@ -247,6 +314,13 @@ def synthetic(batch_size=128, validation_size=256, seed=0, train_size=1024, inpu
 
     Each class is a fixed random pattern; examples are that pattern plus
     noise, as uint8 pixels like the real data.
+
+    Example:
+
+    ```python
+    splits = synthetic(batch_size=32, train_size=256, input_shape=(32, 32, 3))
+    x, y = next(iter(splits.train))  # x: (32, 32, 32, 3) float32 in [0, 1]; y: (32,) int32
+    ```
     """
     patterns = np.random.default_rng(1234).random((num_classes,) + tuple(input_shape))
     rng = np.random.default_rng(seed)
@@ -272,6 +346,13 @@ def load(name, batch_size=128, validation_size=5000, augment=None, seed=0, data_
     directory for ``cifar10`` and the tensorflow-datasets directory otherwise.
     ``padding`` (``"zeros"`` or ``"reflect"``) is the crop augmentation's
     border.
+
+    Example:
+
+    ```python
+    splits = load("cifar10", batch_size=128, data_dir="../shared/data/cifar10_jpeg")
+    smoke = load("synthetic", batch_size=32)  # 1024 generated 28x28x1 training images
+    ```
     """
     if name == "fashion_mnist":
         return fashion_mnist(batch_size, validation_size, bool(augment), seed, train_size)

@@ -23,7 +23,19 @@ NON_FINITE_MESSAGE = "Inputs contain NaN or Inf. Received: {received}."
 
 
 def labels_are_one_hot(labels, num_classes):
-    """Checks the labels' type and shape; True for one-hot (or soft) targets, False for class ids."""
+    """Checks the labels' type and shape; True for one-hot (or soft) targets, False for class ids.
+
+    Raises:
+        ValueError: for labels that are not an array, not numeric, or of
+            a shape that is neither class ids nor one-hot.
+
+    Example:
+
+    ```python
+    labels_are_one_hot(np.array([3, 1]), num_classes=10)  # False
+    labels_are_one_hot(np.eye(10)[[3, 1]], num_classes=10)  # True
+    ```
+    """
     if not hasattr(labels, "dtype"):
         raise ValueError(
             "RocketModel trains both heads on one label array (class ids or one-hot), "
@@ -54,6 +66,13 @@ def check_labels(labels, num_classes):
 
     Shapes and dtypes raise a ``ValueError`` now; for class ids on
     TensorFlow, returns the range assertions.
+
+    Example:
+
+    ```python
+    check_labels(tf.constant([3, 1]), num_classes=10)  # range assertions (run at once when eager)
+    check_labels(np.zeros((2, 5)), num_classes=10)  # ValueError: 5 columns for 10 classes
+    ```
     """
     if labels_are_one_hot(labels, num_classes):
         return []  # one-hot or soft targets
@@ -68,7 +87,18 @@ def check_labels(labels, num_classes):
 
 
 def check_inputs_finite(x):
-    """Inputs must not hold NaN or Inf: they would poison both heads."""
+    """Inputs must not hold NaN or Inf: they would poison both heads.
+
+    Returns ``x``, on TensorFlow behind an ``assert_all_finite`` check for
+    float inputs.
+
+    Example:
+
+    ```python
+    x = check_inputs_finite(tf.constant([[0.5, 1.0]]))  # x, unchanged
+    check_inputs_finite(tf.constant([[float("nan")]]))  # InvalidArgumentError
+    ```
+    """
     if keras.backend.backend() != "tensorflow":
         return x
     if not keras.backend.is_float_dtype(keras.backend.standardize_dtype(x.dtype)):
@@ -79,7 +109,15 @@ def check_inputs_finite(x):
 
 
 def checked_inputs(x, y, num_classes):
-    """``x`` made dependent on all checks of ``x`` and ``y`` (see module docstring)."""
+    """``x`` made dependent on all checks of ``x`` and ``y`` (see module docstring).
+
+    Example:
+
+    ```python
+    x = checked_inputs(tf.zeros((2, 28, 28, 1)), tf.constant([3, 1]), num_classes=10)
+    checked_inputs(tf.zeros((2, 28, 28, 1)), tf.constant([3, 12]), num_classes=10)  # InvalidArgumentError
+    ```
+    """
     assertions = check_labels(y, num_classes) if y is not None else []
     if keras.backend.backend() != "tensorflow":
         return x

@@ -16,13 +16,28 @@ def logits_mse(light_logits, booster_logits, temperature=None):
     (``((z - l)**2).sum() / batch_size``), so the paper's lambda = 0.03
     applies as is. A per-class *mean* would weaken the hint by the number of
     classes.
+
+    Example:
+
+    ```python
+    light, booster = np.array([[1.0, 0.0]]), np.array([[3.0, 1.0]])
+    logits_mse(light, booster)  # [5.0]
+    ```
     """
     del temperature
     return ops.sum(ops.square(light_logits - booster_logits), axis=-1)
 
 
 def softmax_mse(light_logits, booster_logits, temperature=None):
-    """Squared L2 distance between the heads' class probabilities (summed over classes)."""
+    """Squared L2 distance between the heads' class probabilities (summed over classes).
+
+    Example:
+
+    ```python
+    light = np.array([[1.0, 0.0, -1.0]])
+    softmax_mse(light, light + 5.0)  # [0.0]: softmax ignores a shift of the logits
+    ```
+    """
     del temperature
     return ops.sum(
         ops.square(ops.softmax(light_logits) - ops.softmax(booster_logits)),
@@ -40,6 +55,13 @@ def kd(light_logits, booster_logits, temperature=4.0):
     (a logged ``kd_loss`` of about 30 at T = 4 is normal); under the gradient
     block that entropy is a constant and its gradients equal the KL
     divergence's.
+
+    Example:
+
+    ```python
+    light, booster = np.array([[1.0, 0.0, -1.0]]), np.array([[2.0, 0.5, -1.0]])
+    kd(light, booster, temperature=4.0)  # one value per example, shape (1,)
+    ```
     """
     soft_targets = ops.softmax(booster_logits / temperature)
     log_probs = ops.log_softmax(light_logits / temperature)
@@ -57,6 +79,12 @@ def authors_kd_weight(alpha, num_classes):
     a constant (the soft targets' entropy) and has the same gradients. With
     their ``alpha = 0.9`` on CIFAR-10: 0.18. Their hard-label weight is
     ``1 - alpha``.
+
+    Example:
+
+    ```python
+    authors_kd_weight(0.9, num_classes=10)  # 0.18
+    ```
     """
     return 2.0 * alpha / num_classes
 
@@ -65,7 +93,18 @@ HINTS = {"logits_mse": logits_mse, "softmax_mse": softmax_mse, "kd": kd}
 
 
 def get_hint(name):
-    """Returns the hint function called ``name``; a ValueError otherwise."""
+    """Returns the hint function called ``name``; a ValueError otherwise.
+
+    Valid names are the keys of ``HINTS``: ``"logits_mse"``,
+    ``"softmax_mse"`` and ``"kd"``.
+
+    Example:
+
+    ```python
+    hint = get_hint("softmax_mse")  # the function softmax_mse
+    hint(np.array([[1.0, 0.0]]), np.array([[0.0, 1.0]]))  # one value per example
+    ```
+    """
     if name not in HINTS:
         raise ValueError(
             f"Unknown hint {name!r}. Valid hints are: {sorted(HINTS)}. "
@@ -79,6 +118,14 @@ def cross_entropy(labels, logits):
 
     Labels of the same rank as ``logits`` are read as one-hot (or soft)
     targets; labels of shape ``(batch,)`` or ``(batch, 1)`` as class ids.
+
+    Example:
+
+    ```python
+    logits = np.array([[2.0, 0.0, 0.0], [0.0, 0.0, 2.0]])
+    cross_entropy(np.array([0, 2]), logits)  # the same values as with one-hot labels:
+    cross_entropy(np.array([[1.0, 0.0, 0.0], [0.0, 0.0, 1.0]]), logits)
+    ```
     """
     if len(labels.shape) == len(logits.shape) and labels.shape[-1] != 1:
         return ops.categorical_crossentropy(
@@ -108,6 +155,15 @@ def rocket_loss_terms(
     weights. With ``with_kd``, also ``kd_loss`` = kd(l, z) at
     ``temperature``, gradient-blocked the same way (the paper's
     "rocket + KD" adds it to the logits hint).
+
+    Example:
+
+    ```python
+    labels = np.array([0, 2])
+    booster_logits, light_logits = np.random.randn(2, 3), np.random.randn(2, 3)
+    terms = rocket_loss_terms(labels, booster_logits, light_logits, with_kd=True)
+    sorted(terms)  # ["booster_loss", "hint_loss", "kd_loss", "light_loss"], each of shape (2,)
+    ```
     """
     booster_logits = ops.cast(booster_logits, "float32")
     light_logits = ops.cast(light_logits, "float32")

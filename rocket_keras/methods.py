@@ -62,7 +62,19 @@ NAMES = tuple(PARAMETERS)
 
 @dataclasses.dataclass(frozen=True)
 class Method:
-    """A method name and the parameters given in its spec (defaults left out)."""
+    """A method name and the parameters given in its spec (defaults left out).
+
+    Usually made by ``parse``; ``params`` is a sorted tuple of
+    ``(key, value)`` pairs.
+
+    Example:
+
+    ```python
+    method = Method("rocket", (("hint_weight", 0.01),))
+    method.spec, method.slug  # "rocket:hint_weight=0.01", "rocket_hint_weight=0.01"
+    method.heads  # ("light", "booster")
+    ```
+    """
 
     name: str
     params: tuple = ()
@@ -106,6 +118,14 @@ def parse(spec):
 
     Raises:
         ValueError: for an unknown method or parameter, naming what is valid.
+
+    Example:
+
+    ```python
+    method = parse("rocket:hint_weight=0.01,share=stem")
+    method.get("hint_weight"), method.get("share")  # 0.01, "stem"
+    parse("kd:alpha=0.9").needs_teacher  # True
+    ```
     """
     if isinstance(spec, Method):
         return spec
@@ -125,7 +145,15 @@ def parse(spec):
 
 
 def from_slug(slug):
-    """The ``Method`` whose ``slug`` (a run directory's name) is ``slug``."""
+    """The ``Method`` whose ``slug`` (a run directory's name) is ``slug``.
+
+    Example:
+
+    ```python
+    method = from_slug("rocket_hint_weight=0.01")
+    method == parse("rocket:hint_weight=0.01")  # True
+    ```
+    """
     name, sep, rest = slug.partition("_")
     return parse(f"{name}:{rest}" if sep else name)
 
@@ -137,6 +165,14 @@ class Recipe:
     Defaults are the demo's (0.1 at 50 % and 75 %, decoupled weight decay);
     the Rocket Launching authors' recipe is ``drops_at=(0.3, 0.6, 0.8),
     drop_factor=0.2, weight_decay=0, l2=5e-4, momentum_reset=True``.
+
+    Example:
+
+    ```python
+    recipe = Recipe(epochs=15, drops_at=(0.3, 0.6, 0.8), drop_factor=0.2,
+                    weight_decay=0, l2=5e-4, momentum_reset=True)
+    optimizer = recipe.optimizer(steps_per_epoch=352)
+    ```
     """
 
     epochs: int = 3
@@ -166,7 +202,15 @@ class Recipe:
 
 
 def rocket_settings(method, defaults=None):
-    """The rocket parameters of ``method``, over ``defaults`` (e.g. train.py's flags)."""
+    """The rocket parameters of ``method``, over ``defaults`` (e.g. train.py's flags).
+
+    Example:
+
+    ```python
+    settings = rocket_settings(parse("rocket:hint_weight=0.01"), defaults={"temperature": 2.0})
+    settings["hint_weight"], settings["temperature"]  # 0.01, 2.0
+    ```
+    """
     settings = {**ROCKET_PARAMETERS, **(defaults or {})}
     settings.update(dict(method.params))
     return settings
@@ -188,6 +232,14 @@ def build(method, make_pair, optimizer, teacher=None, defaults=None, metrics=("a
 
     The model to fit is the rocket pair itself, one of its nets, or a
     ``keras.distillation.Distiller`` whose ``student`` is the light net.
+
+    Example:
+
+    ```python
+    make_pair = lambda **kw: get_model("resnet14-resnet8", input_shape=(28, 28, 1), **kw)
+    model, pair = build("rocket:share=stem", make_pair, optimizer=Recipe().optimizer(100))
+    model.fit(splits.train, epochs=3)
+    ```
     """
     method = parse(method)
     settings = rocket_settings(method, defaults) if method.name == "rocket" else {

@@ -38,6 +38,20 @@ def drop_steps(total_steps, fractions):
     ``drop_steps(100, [0.3, 0.6, 0.8])`` is ``[30, 60, 80]``: the step with
     index 30 (the 31st update) is the first at the lower rate. In very short
     runs two drops can fall on one step; both then apply there.
+
+    Args:
+        total_steps: optimizer steps in the whole run.
+        fractions: fractions of training, each strictly between 0 and 1.
+
+    Returns:
+        The step numbers, a list of ints in increasing order.
+
+    Example:
+
+    ```python
+    drop_steps(100, [0.3, 0.6, 0.8])  # [30, 60, 80]
+    schedule = StepDecay(0.1, boundaries=drop_steps(15 * 352, [0.3, 0.6, 0.8]))
+    ```
     """
     if any(not 0 < float(f) < 1 for f in fractions):
         raise ValueError(
@@ -163,6 +177,14 @@ def recipe_optimizer(
 
     Returns:
         An ``SGD`` with a ``StepDecay`` schedule.
+
+    Example:
+
+    ```python
+    optimizer = recipe_optimizer(15 * 352, drops_at=(0.3, 0.6, 0.8), drop_factor=0.2,
+                                 weight_decay=0, l2=5e-4, reset_momentum=True)
+    model.compile(optimizer=optimizer, metrics=["accuracy"])
+    ```
     """
     boundaries = drop_steps(total_steps, drops_at)
     optimizer = SGD(

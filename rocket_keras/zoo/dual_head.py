@@ -50,6 +50,15 @@ class BranchLayers:
             ``shared_<name>``, and returned again to the other branch.
         synchronized_bn: use ``BatchNormalization(synchronized=True)`` so that
             several replicas compute the same statistics as one device.
+
+    Example:
+
+    ```python
+    BranchLayers("light").conv("stem_conv", 16, 3).name  # "light_stem_conv"
+    shared = {}
+    conv = BranchLayers("booster", shared).conv("stage1_block1_conv1", 16, 3)  # "shared_stage1_block1_conv1"
+    conv is BranchLayers("light", shared).conv("stage1_block1_conv1", 16, 3)  # True
+    ```
     """
 
     def __init__(self, prefix, shared_convs=None, synchronized_bn=False):
@@ -220,6 +229,15 @@ def build_rocket_model(
 
     Returns:
         A ``RocketModel`` with outputs ``{"booster": logits, "light": logits}``.
+
+    Example:
+
+    ```python
+    from rocket_keras.zoo.resnet import resnet_spec
+
+    model = build_rocket_model(name="rocket_resnet", input_shape=(28, 28, 1), num_classes=10,
+                               booster=resnet_spec(20), light=resnet_spec(8), share="interval")
+    ```
     """
     input_shape = checks.check_input_shape(input_shape)
     checks.check_positive_int("num_classes", num_classes)
@@ -288,7 +306,17 @@ def _replicas_in_sync():
 
 
 def normalization_layer(mean_std, channels):
-    """A fixed ``(x - mean) / std`` layer, named as part of both networks."""
+    """A fixed ``(x - mean) / std`` layer, named as part of both networks.
+
+    ``mean_std`` is ``(mean, std)``, each a number or one per channel.
+
+    Example:
+
+    ```python
+    layer = normalization_layer((0.5, 0.25), channels=1)
+    layer(np.ones((1, 2, 2, 1)))  # all 2.0; layer.name == "shared_input_normalization"
+    ```
+    """
     try:
         mean, std = (np.broadcast_to(np.asarray(v, "float32"), (channels,)) for v in mean_std)
     except (TypeError, ValueError):

@@ -26,7 +26,18 @@ _STAGES = (
 
 
 def make_divisible(value, divisor=8):
-    """Rounds a channel count as keras.applications.MobileNetV2 does."""
+    """Rounds a channel count as keras.applications.MobileNetV2 does.
+
+    To the nearest multiple of ``divisor``, at least ``divisor``, and never
+    more than 10 % below ``value``.
+
+    Example:
+
+    ```python
+    make_divisible(32 * 0.35)  # 16 (8 would be more than 10 % below 11.2)
+    make_divisible(24 * 0.5)  # 16
+    ```
+    """
     rounded = max(divisor, int(value + divisor / 2) // divisor * divisor)
     if rounded < 0.9 * value:
         rounded += divisor
@@ -34,6 +45,17 @@ def make_divisible(value, divisor=8):
 
 
 def mobilenet_v2_spec(alpha, name="alpha"):
+    """The ``NetworkSpec`` of a MobileNetV2 with width multiplier ``alpha``.
+
+    ``name`` is the argument named in the error for an invalid ``alpha``.
+
+    Example:
+
+    ```python
+    spec = mobilenet_v2_spec(0.35)
+    spec.stem_filters, spec.head_filters  # 16, 1280
+    ```
+    """
     checks.check_positive_number(name, alpha)
     return NetworkSpec(
         name=f"MobileNetV2-{alpha:g}",

@@ -7,7 +7,15 @@ from typing import Callable, Dict
 
 @dataclasses.dataclass(frozen=True)
 class ModelEntry:
-    """A registered configuration: a builder and the arguments that define it."""
+    """A registered configuration: a builder and the arguments that define it.
+
+    Example:
+
+    ```python
+    entry = get_entry("wrn40_1-wrn16_1")
+    entry.builder, entry.kwargs["booster_depth"]  # rocket_wide_resnet, 40
+    ```
+    """
 
     name: str
     builder: Callable
@@ -21,7 +29,19 @@ _DEPRECATED: Dict[str, tuple] = {}
 
 
 def register_model(name, builder, description="", **kwargs):
-    """Registers ``builder(**kwargs)`` under ``name``; a name is taken once."""
+    """Registers ``builder(**kwargs)`` under ``name``; a name is taken once.
+
+    ``get_model(name)`` then calls ``builder(name=name, **kwargs)``, so the
+    builder must take a ``name`` argument. Returns the ``ModelEntry``.
+
+    Example:
+
+    ```python
+    register_model("resnet32-resnet8", rocket_resnet, "ResNet-32 booster, ResNet-8 light.",
+                   booster_depth=32, light_depth=8, share="interval")
+    model = get_model("resnet32-resnet8", input_shape=(28, 28, 1))
+    ```
+    """
     if name in _REGISTRY:
         raise ValueError(
             f"A model named {name!r} is already registered. Received: name={name!r}"
@@ -31,7 +51,15 @@ def register_model(name, builder, description="", **kwargs):
 
 
 def register_deprecated_name(old, new, **kwargs):
-    """Keeps ``old`` working as ``new`` with ``kwargs``, with a DeprecationWarning."""
+    """Keeps ``old`` working as ``new`` with ``kwargs``, with a DeprecationWarning.
+
+    Example:
+
+    ```python
+    register_deprecated_name("resnet14-resnet8_cifar100", "resnet14-resnet8", num_classes=100)
+    model = get_model("resnet14-resnet8_cifar100")  # warns; get_model("resnet14-resnet8", num_classes=100)
+    ```
+    """
     _DEPRECATED[old] = (new, dict(kwargs))
 
 
@@ -51,6 +79,18 @@ def _resolve(name):
 
 
 def get_entry(name):
+    """The ``ModelEntry`` registered as ``name`` (a deprecated name gives its new one's).
+
+    Raises:
+        ValueError: for an unknown name, listing the registered ones.
+
+    Example:
+
+    ```python
+    entry = get_entry("resnet20-resnet8")
+    entry.kwargs  # {"booster_depth": 20, "light_depth": 8, "share": "interval"}
+    ```
+    """
     name, _ = _resolve(name)
     if name not in _REGISTRY:
         raise ValueError(
@@ -75,5 +115,12 @@ def get_model(name, **overrides):
 
 
 def list_models():
-    """Names of all registered configurations, sorted."""
+    """Names of all registered configurations, sorted.
+
+    Example:
+
+    ```python
+    "wrn40_1-wrn16_1" in list_models()  # True
+    ```
+    """
     return sorted(_REGISTRY)

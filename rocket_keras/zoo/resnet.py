@@ -11,7 +11,21 @@ from rocket_keras.zoo.spec import NetworkSpec, StageSpec
 
 
 def preact_resnet_spec(name, blocks_per_stage, widths, stem_filters=16):
-    """A three-stage pre-activation ResNet as a ``NetworkSpec``."""
+    """A three-stage pre-activation ResNet as a ``NetworkSpec``.
+
+    Args:
+        name: the network's name.
+        blocks_per_stage: n, basic blocks in each stage.
+        widths: filters of the three stages (strides 1, 2, 2).
+        stem_filters: filters of the stem convolution.
+
+    Example:
+
+    ```python
+    spec = preact_resnet_spec("ResNet-20", blocks_per_stage=3, widths=(16, 32, 64))
+    [stage.stride for stage in spec.stages]  # [1, 2, 2]
+    ```
+    """
     return NetworkSpec(
         name=name,
         stem=blocks.preact_stem,
@@ -26,6 +40,17 @@ def preact_resnet_spec(name, blocks_per_stage, widths, stem_filters=16):
 
 
 def resnet_spec(depth, name="depth"):
+    """The ``NetworkSpec`` of the CIFAR ResNet of ``depth`` (6n+2).
+
+    ``name`` is the argument named in the error for an invalid depth.
+
+    Example:
+
+    ```python
+    spec = resnet_spec(20)
+    spec.name, spec.stages[0].blocks  # "ResNet-20", 3
+    ```
+    """
     n = checks.blocks_per_stage(name, depth, 2, "8, 14, 20, 32, 56, 110")
     return preact_resnet_spec(f"ResNet-{depth}", n, (16, 32, 64))
 

@@ -10,6 +10,12 @@ class StageSpec:
 
     The first block applies ``stride``; ``expansion`` is only used by
     inverted residual blocks.
+
+    Example:
+
+    ```python
+    stage = StageSpec(blocks=3, filters=32, stride=2)  # three blocks, the first halves the resolution
+    ```
     """
 
     blocks: int
@@ -25,6 +31,16 @@ class NetworkSpec:
     ``stem(x, layers, spec)``, ``block(x, layers, name, filters, stride,
     expansion)`` and ``head(x, layers, spec)`` come from
     ``rocket_keras.blocks``; the logits layer is added by ``dual_head``.
+
+    Example:
+
+    ```python
+    from rocket_keras import blocks
+
+    spec = NetworkSpec(name="ResNet-8", stem=blocks.preact_stem, block=blocks.preact_basic_block,
+                       head=blocks.preact_head, stem_filters=16,
+                       stages=(StageSpec(1, 16, 1), StageSpec(1, 32, 2), StageSpec(1, 64, 2)))
+    ```
     """
 
     name: str

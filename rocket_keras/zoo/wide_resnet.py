@@ -10,6 +10,17 @@ from rocket_keras.zoo.resnet import preact_resnet_spec
 
 
 def wide_resnet_spec(depth, width, depth_name="depth", width_name="width"):
+    """The ``NetworkSpec`` of WRN-``depth``-``width`` (depth 6n+4, widths 16k-32k-64k).
+
+    ``depth_name`` and ``width_name`` are the arguments named in errors.
+
+    Example:
+
+    ```python
+    spec = wide_resnet_spec(16, 2)
+    spec.name, [stage.filters for stage in spec.stages]  # "WRN-16-2", [32, 64, 128]
+    ```
+    """
     n = checks.blocks_per_stage(depth_name, depth, 4, "10, 16, 22, 28, 40")
     checks.check_positive_int(width_name, width)
     return preact_resnet_spec(
