@@ -23,43 +23,41 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 from absl import app, flags, logging  # noqa: E402
 
-CONFIGS = ("light_alone", "booster_alone", "rocket_bottom", "rocket_interval", "rocket_none", "kd_student")
+# Method specs (rocket_keras.methods). Files written before the methods module
+# name them light_alone, booster_alone, rocket_bottom, rocket_interval,
+# rocket_none and kd_student.
+METHODS = ("light", "booster", "rocket:share=bottom", "rocket:share=interval", "rocket:share=none", "kd")
 
 flags.DEFINE_list("models", ["resnet14-resnet8_fmnist"], "Registered pairs to measure.")
-flags.DEFINE_list("configs", list(CONFIGS), "Configurations to measure (booster_alone is needed for the ratios).")
+flags.DEFINE_multi_string("method", list(METHODS),
+                          "Method specs to time, repeatable (booster is needed for the ratios); kd times the student's "
+                          "step with a frozen teacher.")
 flags.DEFINE_bool("deterministic", False, "Enable TensorFlow op determinism first (train.py's default).")
 flags.DEFINE_integer("batch_size", 128, "Batch size of the timed step.")
 flags.DEFINE_integer("steps", 20, "Timed steps per configuration (median reported).")
 flags.DEFINE_integer("warmup", 3, "Untimed steps first (tracing happens here).")
 flags.DEFINE_bool("memory", True, "Measure each configuration's peak memory in a subprocess.")
 flags.DEFINE_bool("timing", True, "Time the steps (--notiming: memory only).")
-flags.DEFINE_string("only", None, "Internal: run one model:config and print its peak memory.")
+flags.DEFINE_string("only", None, "Internal: run one model@method and print its peak memory.")
 flags.DEFINE_string("output_dir", "runs/bench", "Where the JSON goes (the committed files are in bench/results).")
 FLAGS = flags.FLAGS
 
 
-def build(name, config):
-    """A compiled model for ``config`` of pair ``name``, or None if it does not apply."""
+def build(name, spec):
+    """A compiled model for method ``spec`` on pair ``name``, or None if it does not apply."""
     import keras
 
-    from rocket_keras import baselines
+    from rocket_keras import methods
     from rocket_keras.zoo import get_model
 
-    optimizer = lambda: keras.optimizers.SGD(0.01, momentum=0.9)  # noqa: E731
-    if config.startswith("rocket_"):
-        share = config[len("rocket_"):]
-        try:
-            model = get_model(name, share=share)
-        except ValueError:  # e.g. "interval" for MobileNet
-            return None
-        model.compile(optimizer=optimizer(), metrics=["accuracy"])
-        return model
-    if config == "light_alone":
-        return baselines.single_net(get_model(name).light_model(), optimizer())
-    if config == "booster_alone":
-        return baselines.single_net(get_model(name).booster_model(), optimizer())
-    teacher = get_model(name).booster_model()
-    return baselines.knowledge_distillation(teacher, get_model(name).light_model(), optimizer=optimizer())
+    method = methods.parse(spec)
+    teacher = get_model(name).booster_model() if method.needs_teacher else None
+    try:
+        model, _ = methods.build(method, lambda **kwargs: get_model(name, **kwargs),
+                                 keras.optimizers.SGD(0.01, momentum=0.9), teacher=teacher)
+    except ValueError:  # e.g. "interval" sharing for MobileNet
+        return None
+    return model
 
 
 def batch(model):
@@ -100,7 +98,7 @@ def peak_rss_of_this_process_mib():
 
 def peak_memory_mib(name, config):
     result = subprocess.run(
-        [sys.executable, __file__, f"--only={name}:{config}", f"--batch_size={FLAGS.batch_size}",
+        [sys.executable, __file__, f"--only={name}@{config}", f"--batch_size={FLAGS.batch_size}",
          "--steps=2", "--warmup=1", f"--deterministic={FLAGS.deterministic}"],
         capture_output=True, text=True, check=True,
     )
@@ -110,15 +108,20 @@ def peak_memory_mib(name, config):
 def main(argv):
     del argv
     logging.set_verbosity(logging.WARNING)
-    unknown = sorted(set(FLAGS.configs) - set(CONFIGS))
-    if unknown or "booster_alone" not in FLAGS.configs:
-        raise app.UsageError(f"--configs must include booster_alone and come from {CONFIGS}. Received: {FLAGS.configs}")
+    from rocket_keras import methods
+
+    try:
+        specs = [methods.parse(spec).spec for spec in FLAGS.method]
+    except ValueError as error:
+        raise app.UsageError(str(error)) from None
+    if "booster" not in specs:
+        raise app.UsageError(f"--method must include booster (the ratios' base). Received: {specs}")
     if FLAGS.deterministic:
         import tensorflow as tf
 
         tf.config.experimental.enable_op_determinism()
     if FLAGS.only:
-        name, config = FLAGS.only.split(":")
+        name, config = FLAGS.only.split("@", 1)
         median_step_seconds({config: build(name, config)})
         print(peak_rss_of_this_process_mib())
         return
@@ -127,7 +130,7 @@ def main(argv):
     results = {"batch_size": FLAGS.batch_size, "steps": FLAGS.steps, "deterministic": FLAGS.deterministic,
                "models": {}}
     for name in FLAGS.models:
-        models = {config: build(name, config) for config in FLAGS.configs}
+        models = {config: build(name, config) for config in specs}
         models = {c: m for c, m in models.items() if m is not None}
         if FLAGS.timing:
             entry = {config: {"median_step_s": s} for config, s in median_step_seconds(models).items()}
@@ -138,7 +141,7 @@ def main(argv):
             for config in entry:
                 entry[config]["peak_rss_mib"] = peak_memory_mib(name, config)
         if FLAGS.timing:
-            base = entry["booster_alone"]["median_step_s"]
+            base = entry["booster"]["median_step_s"]
             for config in entry:
                 entry[config]["ratio_to_booster"] = entry[config]["median_step_s"] / base
         results["models"][name] = entry

@@ -39,7 +39,7 @@ def main(argv):
     logging.set_verbosity(logging.WARNING)
     import keras
 
-    from rocket_keras import baselines, data
+    from rocket_keras import data, methods
     from rocket_keras.export import format_table
     from rocket_keras.zoo import get_model
 
@@ -50,13 +50,15 @@ def main(argv):
     optimizer = lambda: keras.optimizers.SGD(0.05, momentum=0.9)  # noqa: E731
     shape = {"input_shape": splits.input_shape, "num_classes": splits.num_classes}
 
-    rocket = get_model(FLAGS.model, **shape, **({"share": FLAGS.share} if FLAGS.share else {}))
-    rocket.compile(optimizer=optimizer(), metrics=["accuracy"])
+    def make_pair(**kwargs):
+        return get_model(FLAGS.model, **shape, **kwargs)
+
+    rocket, _ = methods.build(f"rocket:share={FLAGS.share}" if FLAGS.share else "rocket", make_pair, optimizer())
     rocket_s = timed_fit(rocket, train)
 
-    teacher = baselines.single_net(get_model(FLAGS.model, **shape).booster_model(), optimizer())
+    teacher, _ = methods.build("booster", make_pair, optimizer())
     booster_s = timed_fit(teacher, train)
-    student = baselines.knowledge_distillation(teacher, get_model(FLAGS.model, **shape).light_model(), optimizer=optimizer())
+    student, _ = methods.build("kd", make_pair, optimizer(), teacher=teacher)
     student_s = timed_fit(student, train)
 
     results = {
