@@ -12,7 +12,7 @@ setup: $(STAMP)
 $(STAMP): setup.py
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e ".[dev]"
+	$(PY) -m pip install --quiet -e ".[dev,jax]"
 	touch $(STAMP)
 
 # Fashion-MNIST from Debian's dataset-fashion-mnist when we are root with

@@ -35,6 +35,9 @@ setup(
     ],
     extras_require={
         "dev": ["pytest", "matplotlib"],
+        # KERAS_BACKEND=jax: the same models on JAX, keras.distribution across
+        # devices and processes (CPU wheels; on GPU install jax[cuda12]).
+        "jax": ["jax[cpu]>=0.6,<0.11", "jax2onnx"],
     },
     license="Apache-2.0",
 )

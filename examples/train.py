@@ -92,7 +92,14 @@ flags.DEFINE_integer("seed", 0, "Random seed (weights, shuffling, validation spl
 flags.DEFINE_bool("deterministic", True, "TensorFlow op determinism: the same seed gives the same weights.")
 # MultiWorkerMirroredStrategy is left out: Keras 3's fit fails under it
 # (keras-team/keras#20585; reproduced here with Keras 3.15 / TF 2.21).
-flags.DEFINE_enum("strategy", "none", ["none", "mirrored"], "tf.distribute strategy.")
+flags.DEFINE_enum("strategy", "none", ["none", "mirrored"], "tf.distribute strategy (TensorFlow backend).")
+flags.DEFINE_enum("distribution", "none", ["none", "data_parallel"],
+                  "JAX backend: keras.distribution.DataParallel over every device of every process (see README, "
+                  "'Scaling out').")
+flags.DEFINE_string("coordinator_address", None,
+                    "Several processes (JAX): host:port of process 0; or KERAS_DISTRIB_JOB_ADDRESSES.")
+flags.DEFINE_integer("num_processes", None, "Several processes (JAX): how many; or KERAS_DISTRIB_NUM_PROCESSES.")
+flags.DEFINE_integer("process_id", None, "Several processes (JAX): this one's id, 0 first; or KERAS_DISTRIB_PROCESS_ID.")
 flags.DEFINE_string("output_dir", "runs/latest", "Where the model, logs and exports go.")
 flags.DEFINE_bool("resume", True, "Continue from the backup in --output_dir when there is one.")
 flags.DEFINE_bool("export", True, "Export the light net to TFLite (float32 and int8) and measure it.")
@@ -139,6 +146,29 @@ def parse_overrides(items):
         except (ValueError, SyntaxError):
             overrides[key.strip()] = value  # a bare string such as share=bottom
     return overrides
+
+
+def set_up_distribution():
+    """JAX: DataParallel over all devices, joining the other processes first when there are several.
+
+    With several processes, each writes to ``--output_dir`` only from process
+    0; the others write to ``<output_dir>/process-<id>``.
+    """
+    import keras
+
+    if FLAGS.distribution == "none":
+        return
+    if keras.backend.backend() != "jax":
+        raise app.UsageError("--distribution needs KERAS_BACKEND=jax (on TensorFlow use --strategy=mirrored).")
+    several = (FLAGS.num_processes or int(os.environ.get("KERAS_DISTRIB_NUM_PROCESSES", 1))) > 1
+    if several:
+        keras.distribution.initialize(FLAGS.coordinator_address, FLAGS.num_processes, FLAGS.process_id)
+        import jax
+
+        if jax.process_index() != 0:
+            FLAGS.output_dir = os.path.join(FLAGS.output_dir, f"process-{jax.process_index()}")
+    # tf.data input is sharded across processes by Keras (auto_shard_dataset).
+    keras.distribution.set_distribution(keras.distribution.DataParallel())
 
 
 def make_strategy():
@@ -199,13 +229,28 @@ def build_and_compile(splits):
     )
 
 
+def synchronous_logs():
+    """On JAX, a callback that keeps evaluation logs on the main thread.
+
+    Keras dispatches the batch-end callbacks of an evaluation to a thread
+    when no callback needs them; on JAX that thread converting the logs
+    aborted the process once in four DataParallel runs here (Keras 3.15,
+    jax 0.10). A callback with its own on_test_batch_end turns that off.
+    """
+    import keras
+
+    if keras.backend.backend() != "jax":
+        return []
+    return [keras.callbacks.LambdaCallback(on_test_batch_end=lambda batch, logs: None)]
+
+
 def callbacks(output_dir, resuming, clock):
     import keras
 
     from rocket_keras.callbacks import StopOnNonFiniteLoss, StudentCheckpoint
 
     distilling = method().name in ("kd", "mimic")
-    return [
+    return [*synchronous_logs(),
         # First, so that a non-finite batch stops training before any other
         # callback sees the broken epoch.
         StopOnNonFiniteLoss(monitor=("loss", "student_loss", "distillation_loss") if distilling else None),
@@ -249,9 +294,33 @@ class TrainingClock:
         return self.total()
 
 
+def export_in_tensorflow(output_dir, results):
+    """On JAX: the TFLite files are written by examples/export.py in a TensorFlow process."""
+    import subprocess
+
+    for quantization in (None, "int8"):
+        name = quantization or "float32"
+        path = os.path.join(output_dir, f"light_{name}.tflite")
+        record = os.path.join(output_dir, f"export-tflite_{name}.json")
+        command = [sys.executable, os.path.join(os.path.dirname(os.path.abspath(__file__)), "export.py"),
+                   f"--model={os.path.join(output_dir, 'model.keras')}", "--format=litert", f"--output={path}",
+                   f"--dataset={FLAGS.dataset}", f"--json_out={record}"]
+        command += [f"--quantization={quantization}"] if quantization else []
+        command += [f"--data_dir={FLAGS.data_dir}"] if FLAGS.data_dir else []
+        subprocess.run(command, check=True, env=dict(os.environ, KERAS_BACKEND="tensorflow"))
+        with open(record) as f:
+            exported = json.load(f)
+        results[f"tflite_{name}"] = {"path": path, "size_bytes": exported["size_bytes"],
+                                     "test_accuracy": exported["exported_test_accuracy"]}
+
+
 def export_and_measure(rocket, splits, output_dir, results):
+    import keras
+
     from rocket_keras.export import export_light, exported_accuracy
 
+    if keras.backend.backend() == "jax":
+        return export_in_tensorflow(output_dir, results)
     for quantization in (None, "int8"):
         path = os.path.join(output_dir, f"light_{quantization or 'float32'}.tflite")
         report = export_light(rocket, path, quantization=quantization, representative_data=splits.train)
@@ -301,7 +370,8 @@ def main(argv):
     keras.utils.set_random_seed(FLAGS.seed)
     import tensorflow as tf
 
-    if FLAGS.jit_compile and FLAGS.deterministic:
+    set_up_distribution()
+    if FLAGS.jit_compile and FLAGS.deterministic and keras.backend.backend() == "tensorflow":
         raise app.UsageError("--jit_compile needs --nodeterministic: Keras turns XLA off under TensorFlow op determinism.")
     if FLAGS.deterministic:
         tf.config.experimental.enable_op_determinism()
@@ -331,8 +401,11 @@ def main(argv):
     strategy = make_strategy()
     with strategy.scope():
         model, rocket = build_and_compile(splits)
-    model.jit_compile = FLAGS.jit_compile
-    if FLAGS.jit_compile:
+    # On JAX, Keras compiles the step anyway and RocketModel checks each
+    # batch on the host; --jit_compile is TensorFlow's XLA switch.
+    if keras.backend.backend() == "tensorflow":
+        model.jit_compile = FLAGS.jit_compile
+    if keras.backend.backend() == "tensorflow" and FLAGS.jit_compile:
         from rocket_keras.input_checks import check_dataset
 
         # XLA drops the in-step assertions: check every batch once here
@@ -359,7 +432,7 @@ def main(argv):
         write_results(results)
         sys.exit(f"{error}\nThe last good model is {os.path.join(FLAGS.output_dir, 'model.keras')} (if an epoch finished).")
     results = run_record(splits, rocket, resuming, clock.finish())
-    test = model.evaluate(splits.test, return_dict=True, verbose=0)
+    test = model.evaluate(splits.test, return_dict=True, verbose=0, callbacks=synchronous_logs())
     if method().name == "rocket":
         results["light_test_accuracy"] = test["light_accuracy"]
         results["booster_test_accuracy"] = test["booster_accuracy"]

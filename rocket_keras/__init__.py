@@ -11,5 +11,8 @@ from rocket_keras.rocket_model import RocketModel
 from rocket_keras.export import export_light
 from rocket_keras.pairing import from_networks
 from rocket_keras import zoo  # noqa: F401  (importing registers the zoo)
+# Registers the recipe's optimizer and schedule, so that keras.models.load_model
+# reads a model compiled with them after `import rocket_keras`.
+from rocket_keras import methods, optimizers  # noqa: F401,E402
 
 __all__ = ["RocketModel", "export_light", "from_networks", "__version__"]

@@ -500,6 +500,13 @@ def _check_arguments(filepath, format, quantization, representative_data, calibr
             f"Unknown quantization {quantization!r}. Valid values: {QUANTIZATIONS}. "
             f"Received: quantization={quantization!r}"
         )
+    if fmt == "litert" and keras.backend.backend() == "jax":
+        raise ValueError(
+            "LiteRT (TFLite) export needs the TensorFlow backend: Keras converts through TensorFlow's "
+            "TFLite converter. Save the model (model.save('m.keras')) and export it from a TensorFlow "
+            "process: KERAS_BACKEND=tensorflow python examples/export.py --model=m.keras --format=litert "
+            "(SavedModel and ONNX export work on JAX). Received: format='litert' on the jax backend"
+        )
     if quantization is not None and fmt != "litert":
         raise ValueError(
             f"Quantization applies to TFLite only. Received: format={format!r}, quantization={quantization!r}"

@@ -143,15 +143,40 @@ def check_dataset(dataset, num_classes):
     ```
     """
     for step, batch in enumerate(dataset):
-        x, y, _ = keras.utils.unpack_x_y_sample_weight(batch)
-        if y is None:
-            continue
-        one_hot = labels_are_one_hot(y, num_classes)
-        y = np.asarray(y)
-        if not one_hot and y.size and (y.min() < 0 or y.max() >= num_classes):
-            bad = y[(y < 0) | (y >= num_classes)].ravel()[0]
-            raise ValueError(LABEL_RANGE_MESSAGE.format(num_classes=num_classes, received=f"label {bad} in batch {step}"))
-        for t in keras.tree.flatten(x):
-            t = np.asarray(t)
-            if np.issubdtype(t.dtype, np.floating) and not np.all(np.isfinite(t)):
-                raise ValueError(NON_FINITE_MESSAGE.format(received=f"a non-finite value in batch {step}"))
+        check_batch(batch, num_classes, where=f"in batch {step}")
+
+
+def _host_parts(tensor):
+    """The values of ``tensor`` held by this process, as numpy arrays (a
+    sharded JAX array across processes is checked shard by shard)."""
+    shards = getattr(tensor, "addressable_shards", None)
+    if shards is not None:
+        return [np.asarray(shard.data) for shard in shards]
+    return [np.asarray(tensor)]
+
+
+def check_batch(batch, num_classes, where="in this batch"):
+    """Checks one ``(x, y[, sample_weight])`` batch on the host, with the in-step messages.
+
+    Label shapes and dtypes raise as in ``check_labels``; class ids outside
+    ``[0, num_classes)`` and NaN or Inf inputs raise a ``ValueError``.
+    Used by ``check_dataset`` and, on the JAX backend, before every
+    training and evaluation step (JAX compiles the step, so values cannot
+    be asserted inside it).
+
+    Example:
+
+    ```python
+    check_batch((np.zeros((2, 8, 8, 1), "float32"), np.array([0, 3])), num_classes=10)
+    ```
+    """
+    x, y, _ = keras.utils.unpack_x_y_sample_weight(batch)
+    if y is not None and not labels_are_one_hot(y, num_classes):
+        for labels in _host_parts(y):
+            if labels.size and (labels.min() < 0 or labels.max() >= num_classes):
+                bad = labels[(labels < 0) | (labels >= num_classes)].ravel()[0]
+                raise ValueError(LABEL_RANGE_MESSAGE.format(num_classes=num_classes, received=f"label {bad} {where}"))
+    for tensor in keras.tree.flatten(x):
+        for values in _host_parts(tensor):
+            if np.issubdtype(values.dtype, np.floating) and not np.all(np.isfinite(values)):
+                raise ValueError(NON_FINITE_MESSAGE.format(received=f"a non-finite value {where}"))

@@ -15,6 +15,7 @@ computed in inference mode. So the standard Keras ``train_step`` (gradient tape,
 precision, ``tf.distribute``) does the rest.
 """
 
+import itertools
 import numbers
 import warnings
 
@@ -448,13 +449,57 @@ class RocketModel(keras.Model):
         x = input_checks.checked_inputs(x, y, num_classes=self.num_classes)
         return keras.utils.pack_x_y_sample_weight(x, y, sample_weight)
 
-    def train_step(self, data):
+    # JAX compiles the whole step, so the value checks (label range, finite
+    # inputs) run on the host, on each batch before the step: a bad batch
+    # changes no weight. TensorFlow asserts inside the step instead.
+    def make_train_function(self, force=False):
+        super().make_train_function(force)
+        self.train_function = self._host_checked(self.train_function, training=True)
+
+    def make_test_function(self, force=False):
+        super().make_test_function(force)
+        self.test_function = self._host_checked(self.test_function, training=False)
+
+    def _host_checked(self, function, training):
+        """``function(state, iterator)`` with each batch checked on the host first (JAX only)."""
+        if keras.backend.backend() != "jax" or getattr(function, "_rocket_checked", False):
+            return function
+
+        def checked(state, iterator):
+            # The batches of one call (steps_per_execution of them), checked
+            # before the compiled step donates the state: on a bad batch the
+            # model's variables get the state back (the JAX trainer took them
+            # out for the loop) and the error goes up.
+            batches = list(itertools.islice(iterator, self.steps_per_execution))
+            try:
+                for batch in batches:
+                    input_checks.check_batch(batch, self.num_classes)
+            except ValueError:
+                self._restore_jax_state(state, training)
+                raise
+            return function(state, iter(batches))
+
+        checked._rocket_checked = True
+        return checked
+
+    def _restore_jax_state(self, state, training):
+        groups = [self.trainable_variables, self.non_trainable_variables]
+        groups += [self.optimizer.variables] if training else []
+        groups += [self.metrics_variables]
+        for variables, values in zip(groups, state):
+            for variable, value in zip(variables, values):
+                variable.assign(value)
+        self._jax_state = None
+
+    # The data is the last argument on every backend: TensorFlow's trainer
+    # calls train_step(data), JAX's train_step(state, data).
+    def train_step(self, *args):
         # Checked before the forward pass, which already updates BatchNorm
         # statistics: a bad batch leaves every weight as it was.
-        return super().train_step(self._checked(data))
+        return super().train_step(*args[:-1], self._checked(args[-1]))
 
-    def test_step(self, data):
-        return super().test_step(self._checked(data))
+    def test_step(self, *args):
+        return super().test_step(*args[:-1], self._checked(args[-1]))
 
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
         if self._rocket_settings is None:

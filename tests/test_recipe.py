@@ -221,3 +221,22 @@ def test_check_dataset_refuses_bad_labels_and_non_finite_inputs():
     bad_x[1, 0, 0, 0] = np.nan
     with pytest.raises(ValueError, match="NaN or Inf. Received: a non-finite value in batch 0"):
         input_checks.check_dataset(tf.data.Dataset.from_tensor_slices((bad_x, y)).batch(4), 10)
+
+
+def test_a_model_compiled_with_the_recipe_optimizer_loads_in_a_fresh_process(tmp_path):
+    import subprocess
+    import sys
+
+    model = rocket_resnet(input_shape=SHAPE, booster_depth=8, light_depth=8)
+    model.compile(optimizer=recipe_optimizer(10, drops_at=(0.3, 0.6), l2=5e-4, weight_decay=0, reset_momentum=True))
+    x, y = tiny_batch(SHAPE)
+    model.fit(x, y, epochs=1, verbose=0)
+    model.save(tmp_path / "m.keras")
+    code = (
+        "import keras, rocket_keras, sys; m = keras.models.load_model(sys.argv[1]); "
+        "print(type(m.optimizer).__name__, m.optimizer.l2, m.optimizer.reset_momentum_at, int(m.optimizer.iterations))"
+    )
+    result = subprocess.run([sys.executable, "-c", code, str(tmp_path / "m.keras")], capture_output=True, text=True,
+                            timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "SGD 0.0005 [3, 6] 1" in result.stdout  # class, settings and the step count all restored
