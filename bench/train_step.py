@@ -33,6 +33,8 @@ flags.DEFINE_multi_string("method", list(METHODS),
                           "Method specs to time, repeatable (booster is needed for the ratios); kd times the student's "
                           "step with a frozen teacher.")
 flags.DEFINE_bool("deterministic", False, "Enable TensorFlow op determinism first (train.py's default).")
+flags.DEFINE_bool("jit_compile", None, "XLA on or off (default: Keras' choice: off on a TensorFlow CPU, on for JAX). "
+                  "The backend is KERAS_BACKEND's; run once per backend to compare them.")
 flags.DEFINE_integer("batch_size", 128, "Batch size of the timed step.")
 flags.DEFINE_integer("steps", 20, "Timed steps per configuration (median reported).")
 flags.DEFINE_integer("warmup", 3, "Untimed steps first (tracing happens here).")
@@ -57,6 +59,8 @@ def build(name, spec):
                                  keras.optimizers.SGD(0.01, momentum=0.9), teacher=teacher)
     except ValueError:  # e.g. "interval" sharing for MobileNet
         return None
+    if FLAGS.jit_compile is not None:
+        model.jit_compile = FLAGS.jit_compile
     return model
 
 
@@ -99,7 +103,8 @@ def peak_rss_of_this_process_mib():
 def peak_memory_mib(name, config):
     result = subprocess.run(
         [sys.executable, __file__, f"--only={name}@{config}", f"--batch_size={FLAGS.batch_size}",
-         "--steps=2", "--warmup=1", f"--deterministic={FLAGS.deterministic}"],
+         "--steps=2", "--warmup=1", f"--deterministic={FLAGS.deterministic}"]
+        + ([f"--jit_compile={FLAGS.jit_compile}"] if FLAGS.jit_compile is not None else []),
         capture_output=True, text=True, check=True,
     )
     return float(result.stdout.strip().splitlines()[-1])
@@ -127,8 +132,10 @@ def main(argv):
         return
     from rocket_keras.export import format_table
 
+    import keras
+
     results = {"batch_size": FLAGS.batch_size, "steps": FLAGS.steps, "deterministic": FLAGS.deterministic,
-               "models": {}}
+               "backend": keras.backend.backend(), "jit_compile": FLAGS.jit_compile, "models": {}}
     for name in FLAGS.models:
         models = {config: build(name, config) for config in specs}
         models = {c: m for c, m in models.items() if m is not None}
@@ -153,6 +160,8 @@ def main(argv):
         print(format_table(rows), "\n")
     os.makedirs(FLAGS.output_dir, exist_ok=True)
     stem = "train_step" if FLAGS.timing else "train_step_memory"
+    if keras.backend.backend() != "tensorflow" or FLAGS.jit_compile:
+        stem += f"-{keras.backend.backend()}" + ("-xla" if FLAGS.jit_compile else "")
     path = os.path.join(FLAGS.output_dir, stem + ("_deterministic" if FLAGS.deterministic else "") + ".json")
     with open(path, "w") as f:
         json.dump(results, f, indent=2)
