@@ -72,3 +72,28 @@ def test_a_head_the_method_does_not_train_is_a_dash_not_diverged(tmp_path):
     write_run(pair, "rocket", 0, 0.83, 150.0)
     readme = run_report(tmp_path)
     assert "| light | 0 (diverged) | diverged | - |" in readme
+
+
+def test_study_targets_gap_closure_margin_booster_head_and_rocket_kd(tmp_path):
+    pair = tmp_path / "results" / "cifar10" / "resnet20-resnet8"
+    for seed, (light, booster, rocket, rocket_kd) in enumerate([(0.78, 0.83, 0.81, 0.82), (0.78, 0.83, 0.81, 0.80)]):
+        write_run(pair, "light", seed, light, 100.0)
+        write_run(pair, "booster", seed, None, 200.0)
+        # A booster run: its accuracy is the booster's (write_run writes a light one).
+        result = json.loads((pair / f"booster-seed{seed}" / "results.json").read_text())
+        result.pop("training_error")
+        result["booster_test_accuracy"] = booster
+        (pair / f"booster-seed{seed}" / "results.json").write_text(json.dumps(result))
+        write_run(pair, "rocket", seed, rocket, 300.0)
+        rocket_file = pair / f"rocket-seed{seed}" / "results.json"
+        rocket_file.write_text(json.dumps({**json.loads(rocket_file.read_text()), "booster_test_accuracy": 0.828}))
+        write_run(pair, "rocket_teacher_alpha=0.9", seed, rocket_kd, 300.0)
+    write_run(tmp_path / "results" / "fashion_mnist" / "pair", "light", 0, 0.8, 10.0)
+    readme = run_report(tmp_path)
+    # The study's section comes first, before the 3-epoch smoke runs.
+    assert readme.index("## cifar10 / resnet20-resnet8") < readme.index("## fashion_mnist / pair")
+    # (81 - 78) / (83 - 78) = 60 %; the spread is 0, so any margin beats 2 std.
+    assert "- rocket gap closure (rocket - light) / (booster - light) of at least 40 %: **met** (60 %)" in readme
+    assert "- rocket light net above light alone by more than 2 standard deviations of either: **met** (+3.00" in readme
+    assert "- rocket booster head within 0.5 points of the booster alone: **met** (82.80 vs 83.00)" in readme
+    assert "- rocket + KD from the frozen booster above rocket: **missed** (81.00 vs 81.00)" in readme
