@@ -11,6 +11,7 @@ test split, so that choices made on it do not tune on the test set.
 
 import dataclasses
 import os
+import warnings
 
 import numpy as np
 import tensorflow as tf
@@ -260,6 +261,16 @@ def cifar10(batch_size=128, validation_size=5000, augment=True, seed=0, data_dir
     model.fit(splits.train, validation_data=splits.validation, epochs=15)
     ```
     """
+    if data_dir is not None and not os.path.isdir(data_dir):
+        # The recipes name ../shared/data/cifar10_jpeg, the copy kept beside
+        # this project; elsewhere the real CIFAR-10 comes from tfds.
+        warnings.warn(
+            f"No CIFAR-10 TFRecord directory at {data_dir!r} (expected train.tfrecord and test.tfrecord there). "
+            "Falling back to tensorflow-datasets 'cifar10' (downloaded on first use). "
+            "Pass --data_dir=<directory> to use a TFRecord copy.",
+            stacklevel=2,
+        )
+        data_dir = None
     if data_dir is None:
         return tfds_images("cifar10", batch_size, validation_size, augment, seed, train_size=train_size, padding=padding)
     # The training file was shuffled once when written, so its tail is a

@@ -9,6 +9,7 @@ import keras
 import numpy as np
 import pytest
 
+from rocket_keras import data
 from rocket_keras.export import export_light, exported_accuracy, load_exported
 from rocket_keras.zoo import rocket_mobilenet, rocket_resnet, rocket_wide_resnet
 
@@ -81,6 +82,11 @@ def test_int8_agrees_with_keras_on_a_trained_model(tmp_path):
         assert np.mean(int8_labels == keras_labels) >= 0.95
     accuracy = exported_accuracy(path, [(x_test, y_test)])
     assert accuracy == pytest.approx(np.mean(int8_labels == y_test))
+    # Dynamic range (int8 weights, float activations) on the same trained net.
+    # Measured here: arg-max agreement 1.0 and largest probability error
+    # 5e-4; 0.98 and 0.05 leave room for other CPUs' kernels.
+    report = export_light(model, tmp_path / "dynamic.tflite", quantization="dynamic", representative_data=x_test)
+    assert report.argmax_agreement >= 0.98 and report.max_abs_diff < 0.05, report
 
 
 def test_logits_export_and_path_of_keras_file(tmp_path):
@@ -159,7 +165,9 @@ def run_export_cli(*args):
 def test_export_cli_takes_a_baseline_model_file(tmp_path):
     # train.py saves the light net itself (not a RocketModel) for light/kd/mimic.
     light = rocket_resnet(input_shape=(28, 28, 1), booster_depth=8, light_depth=8).light_model()
-    light.compile(optimizer="sgd", loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    light.compile(optimizer=keras.optimizers.Adam(3e-3), loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    # Trained on the synthetic set the CLI evaluates on, so that accuracy means something.
+    light.fit(data.synthetic(batch_size=64).train, epochs=3, verbose=0)
     light.save(tmp_path / "light.keras")
     result = run_export_cli(
         f"--model={tmp_path / 'light.keras'}", "--format=litert", "--quantization=int8", "--dataset=synthetic",
@@ -168,7 +176,10 @@ def test_export_cli_takes_a_baseline_model_file(tmp_path):
     assert result.returncode == 0, result.stderr[-3000:]
     record = json.loads((tmp_path / "r.json").read_text())
     assert record["quantization"] == "int8" and record["size_bytes"] > 0
-    assert 0.0 <= record["exported_test_accuracy"] <= 1.0
+    # Measured here: Keras 1.0, int8 1.0 on the 256 test images; int8 may
+    # cost a few images on other CPUs, not more than 5 %.
+    assert record["keras_test_accuracy"] > 0.9
+    assert abs(record["exported_test_accuracy"] - record["keras_test_accuracy"]) <= 0.05
 
 
 def test_export_cli_int8_without_dataset_names_the_flag(tmp_path):

@@ -23,6 +23,25 @@ def moved(before, after, prefix):
     return {p: not np.array_equal(before[p], after[p]) for p in before if p.startswith(prefix)}
 
 
+def softmax(a):
+    e = np.exp(a - a.max(-1, keepdims=True))
+    return e / e.sum(-1, keepdims=True)
+
+
+def numpy_terms(model, x, y, temperature=4.0):
+    """The rocket loss terms computed in numpy from the model's inference logits."""
+    logits = model.predict(x, verbose=0)
+    z, l = logits["booster"].astype("float64"), logits["light"].astype("float64")
+    rows = np.arange(len(y))
+    soft = softmax(z / temperature)
+    return {
+        "booster_loss": -np.mean(np.log(softmax(z)[rows, y])),
+        "light_loss": -np.mean(np.log(softmax(l)[rows, y])),
+        "hint_loss": np.mean(np.sum((l - z) ** 2, axis=-1)),
+        "kd_loss": -temperature**2 * np.mean(np.sum(soft * np.log(softmax(l / temperature)), axis=-1)),
+    }
+
+
 def test_fit_and_evaluate_log_every_term_and_head():
     model = tiny_resnet()
     model.compile(optimizer="sgd", metrics=["accuracy"])
@@ -30,20 +49,25 @@ def test_fit_and_evaluate_log_every_term_and_head():
     history = model.fit(x, y, validation_data=(x, y), epochs=1, batch_size=4, verbose=0)
     expected = {"loss", "booster_loss", "light_loss", "hint_loss", "booster_accuracy", "light_accuracy"}
     assert expected | {f"val_{k}" for k in expected} == set(history.history)
-    logs = model.evaluate(x, y, return_dict=True, verbose=0)
+    logs = model.evaluate(x, y, batch_size=len(x), return_dict=True, verbose=0)
     assert expected == set(logs)
-    total = logs["booster_loss"] + logs["light_loss"] + 0.03 * logs["hint_loss"]
-    np.testing.assert_allclose(logs["loss"], total, rtol=1e-5)
+    terms = numpy_terms(model, x, y)
+    for name in ("booster_loss", "light_loss", "hint_loss"):
+        np.testing.assert_allclose(logs[name], terms[name], rtol=1e-4, err_msg=name)
+    total = terms["booster_loss"] + terms["light_loss"] + 0.03 * terms["hint_loss"]
+    np.testing.assert_allclose(logs["loss"], total, rtol=1e-4)
 
 
 def test_rocket_plus_kd_adds_and_logs_the_kd_term():
     model = tiny_resnet()
     model.compile(optimizer="sgd", metrics=["accuracy"], kd_weight=0.5, temperature=2.0)
     x, y = tiny_batch(SHAPE)
-    logs = model.evaluate(x, y, return_dict=True, verbose=0)
-    assert "kd_loss" in logs and logs["kd_loss"] > 0
-    total = logs["booster_loss"] + logs["light_loss"] + 0.03 * logs["hint_loss"] + 0.5 * logs["kd_loss"]
-    np.testing.assert_allclose(logs["loss"], total, rtol=1e-5)
+    logs = model.evaluate(x, y, batch_size=len(x), return_dict=True, verbose=0)
+    # T^2 times the cross-entropy of the softened heads, computed independently.
+    terms = numpy_terms(model, x, y, temperature=2.0)
+    np.testing.assert_allclose(logs["kd_loss"], terms["kd_loss"], rtol=1e-4)
+    total = terms["booster_loss"] + terms["light_loss"] + 0.03 * terms["hint_loss"] + 0.5 * terms["kd_loss"]
+    np.testing.assert_allclose(logs["loss"], total, rtol=1e-4)
 
 
 def test_metric_objects_are_logged_once_per_head():
@@ -208,3 +232,35 @@ def test_compile_accepts_numpy_numbers():
 def test_compile_rejects_bad_arguments(kwargs, match):
     with pytest.raises(ValueError, match=match):
         tiny_resnet().compile(optimizer="sgd", **kwargs)
+
+
+def test_sample_weights_weight_every_loss_term_as_keras_does():
+    model = tiny_resnet()
+    model.compile(optimizer="sgd", auto_scale_loss=False)
+    x, y = tiny_batch(SHAPE)
+    weights = np.linspace(0.0, 2.0, len(x)).astype("float32")
+    logs = model.evaluate(x, y, sample_weight=weights, batch_size=len(x), return_dict=True, verbose=0)
+    logits = model.predict(x, verbose=0)
+    z, l = logits["booster"].astype("float64"), logits["light"].astype("float64")
+    rows = np.arange(len(y))
+    # Keras' "sum_over_batch_size": sum(w * loss) / batch size.
+    expected = {
+        "booster_loss": np.sum(weights * -np.log(softmax(z)[rows, y])) / len(x),
+        "light_loss": np.sum(weights * -np.log(softmax(l)[rows, y])) / len(x),
+        "hint_loss": np.sum(weights * np.sum((l - z) ** 2, axis=-1)) / len(x),
+    }
+    for name, value in expected.items():
+        np.testing.assert_allclose(logs[name], value, rtol=1e-4, err_msg=name)
+
+
+def test_regularisation_losses_are_added_to_the_total():
+    model = tiny_resnet()
+    model.compile(optimizer="sgd")
+    x, y = tiny_batch(SHAPE)
+    plain = model.evaluate(x, y, batch_size=len(x), return_dict=True, verbose=0)["loss"]
+    conv = model.get_layer("shared_stem_conv")
+    conv.kernel.regularizer = keras.regularizers.L2(0.1)  # as if built with kernel_regularizer
+    model.compile(optimizer="sgd")
+    regularised = model.evaluate(x, y, batch_size=len(x), return_dict=True, verbose=0)["loss"]
+    penalty = 0.1 * np.sum(np.square(conv.kernel.numpy()))
+    np.testing.assert_allclose(regularised - plain, penalty, rtol=1e-3)

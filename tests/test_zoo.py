@@ -1,5 +1,6 @@
 """Every registered model and builder: builds, trains a step, shares what it says."""
 
+import keras
 import numpy as np
 import pytest
 
@@ -105,14 +106,48 @@ def test_bottom_shares_the_trunk_and_none_shares_nothing():
     assert not variable_ids(none.light_model()) & variable_ids(none.booster_model())
 
 
-def test_parameter_counts_are_pinned():
-    # Catches accidental architecture changes (numbers measured on this code).
-    model = rocket_wide_resnet(input_shape=(32, 32, 3))
-    assert model.light_model().count_params() == PINNED["wrn16_1_light"]
-    assert model.booster_model().count_params() == PINNED["wrn40_1_booster"]
+def wrn_parameters(depth, k, classes=10, channels=3):
+    """WRN-depth-k's parameters counted from the architecture (pre-activation
+    blocks, BatchNorm with its 4 vectors, bias-free convolutions, a 1x1
+    shortcut where the shape changes), independently of the builder."""
+    n = (depth - 4) // 6
+    total = 9 * channels * 16  # the stem's 3x3 convolution
+    c_in = 16
+    for width, stride in ((16 * k, 1), (32 * k, 2), (64 * k, 2)):
+        for b in range(n):
+            total += 4 * c_in + 9 * c_in * width + 4 * width + 9 * width * width
+            if b == 0 and (stride != 1 or c_in != width):
+                total += c_in * width
+            c_in = width
+    return total + 4 * c_in + c_in * classes + classes
 
 
-PINNED = {"wrn16_1_light": 175994, "wrn40_1_booster": 566650}
+@pytest.mark.parametrize("booster, light", [((40, 1), (16, 1)), ((40, 2), (16, 2))])
+def test_wrn_parameter_counts_match_the_architecture(booster, light):
+    model = rocket_wide_resnet(input_shape=(32, 32, 3), booster_depth=booster[0], booster_width=booster[1],
+                               light_depth=light[0], light_width=light[1])
+    assert model.light_model().count_params() == wrn_parameters(*light)
+    assert model.booster_model().count_params() == wrn_parameters(*booster)
+    assert wrn_parameters(16, 1) == 175994  # the count the zoo cards show for WRN-16-1
+
+
+@pytest.mark.parametrize("name", ["wrn40_1-wrn16_1", "wrn40_2-wrn16_2", "resnet20-resnet8"])
+def test_interval_light_block_b_reuses_booster_block_b_of_the_same_stage(name):
+    model = get_model(name)
+    booster_layers = {id(layer): layer.name for layer in model.booster_model().layers}
+    light_convs = [layer for layer in model.light_model().layers if isinstance(layer, keras.layers.Conv2D)]
+    blocks = set()
+    for layer in light_convs:
+        assert id(layer) in booster_layers, layer.name  # every light convolution is a booster one
+        if "_block" in layer.name:
+            stage, block = layer.name.split("_")[1:3]  # shared_stage2_block1_conv1
+            blocks.add((stage, block))
+    # Light block b of stage s is booster block b of stage s: the first blocks of each stage.
+    light_blocks_per_stage = len(blocks) // 3
+    assert blocks == {(f"stage{s}", f"block{b}") for s in (1, 2, 3) for b in range(1, light_blocks_per_stage + 1)}
+    booster_only_blocks = {layer.name.split("_")[2] for layer in model.booster_model().layers
+                           if layer.name.startswith("booster_stage1_block") and layer.weights}
+    assert f"block{light_blocks_per_stage + 1}" in booster_only_blocks
 
 
 @pytest.mark.parametrize(
