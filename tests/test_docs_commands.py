@@ -1,0 +1,64 @@
+"""Every script command the READMEs show parses as written: the script exists,
+each flag is one of its flags with a valid value, and every flagfile it names
+exists. (Running them is what make demo, the study and the benchmarks do; here
+the flags are parsed with the script's own absl definitions, main not run.)"""
+
+import collections
+import re
+import shlex
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+DOCS = ["README.md", "bench/README.md", "results/README.md"]
+# Placeholders the docs use for values a reader fills in.
+PLACEHOLDERS = {"--num_processes=N": "--num_processes=2", "--process_id=I": "--process_id=0"}
+
+PARSE = """
+import json, os, runpy, sys
+from absl import flags
+sys.path.insert(0, os.path.dirname(sys.argv[1]))  # as `python script.py` would
+runpy.run_path(sys.argv[1], run_name="documented_command")
+for argv in json.loads(sys.argv[2]):
+    flags.FLAGS.unparse_flags()
+    flags.FLAGS([sys.argv[1], *argv])
+print("parsed", len(json.loads(sys.argv[2])))
+"""
+
+
+def documented_commands():
+    """``{script: [argv, ...]}`` for each script command in a bash block of the docs."""
+    commands = collections.defaultdict(list)
+    for doc in DOCS:
+        text = (ROOT / doc).read_text()
+        blocks = re.findall(r"```bash\n(.*?)```", text, re.S)
+        # Inline commands: `python examples/...` and the recorded `examples/train.py ...`.
+        blocks += re.findall(r"`((?:\.venv/bin/)?python [^`]+)`", text)
+        blocks += ["python " + c for c in re.findall(r"`((?:examples|bench)/\w+\.py [^`]+)`", text)]
+        for block in blocks:
+            for line in block.replace("\\\n", " ").splitlines():
+                line = line.split(" #")[0].strip()
+                for old, new in PLACEHOLDERS.items():
+                    line = line.replace(old, new)
+                words = shlex.split(line) if line else []
+                words = [w for w in words if not re.match(r"^[A-Z_]+=", w)]  # environment assignments
+                if len(words) > 1 and words[0].endswith("python") and words[1].endswith(".py"):
+                    commands[words[1]].append(words[2:])
+    return commands
+
+
+def test_the_docs_show_the_main_scripts():
+    commands = documented_commands()
+    assert {"examples/train.py", "examples/compare.py", "examples/export.py", "bench/train_step.py"} <= set(commands)
+
+
+def test_every_documented_script_command_parses():
+    import json
+
+    for script, argvs in sorted(documented_commands().items()):
+        assert (ROOT / script).exists(), script
+        result = subprocess.run([sys.executable, "-c", PARSE, script, json.dumps(argvs)], cwd=ROOT,
+                                capture_output=True, text=True, timeout=300)
+        assert result.returncode == 0, f"{script}: {result.stderr[-2000:]}"
+        assert f"parsed {len(argvs)}" in result.stdout
