@@ -1,0 +1,330 @@
+"""Magnitude pruning for Keras 3, in tensorflow-model-optimization's vocabulary.
+
+``tensorflow_model_optimization`` supports Keras 2 only. This module gives a
+Keras 3 user the same workflow:
+
+```python
+import rocket_keras.pruning as pruning
+
+schedule = pruning.PolynomialDecay(initial_sparsity=0.0, final_sparsity=0.75, begin_step=0, end_step=1000)
+pruned = pruning.prune_low_magnitude(model, schedule)
+pruned.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
+pruned.fit(x, y, epochs=3, callbacks=[pruning.UpdatePruningStep()])
+final = pruning.strip_pruning(pruned)  # plain layers, zeros baked in
+print(pruning.sparsity(final))
+```
+
+Convolutions, depthwise convolutions and dense layers are prunable; only
+their kernels are pruned (biases and BatchNorm never). A pruned layer is
+wrapped in ``PruneLowMagnitude``, which holds a 0/1 mask of its kernel: the
+forward pass uses ``kernel * mask``, so pruned weights get no gradient, and
+a constraint sets them back to exactly zero after every optimizer step (the
+momentum of weights pruned mid-training would otherwise move them). At the
+steps the schedule names, ``UpdatePruningStep`` sets each mask to keep the
+largest-magnitude weights of its layer. Masks are variables: they are saved
+with ``.keras`` files and restored on loading.
+
+With a ``RocketModel``, ``prune_low_magnitude(model, schedule, net="light")``
+prunes the light net's layers during rocket training; the booster's own
+layers stay dense (under "interval" sharing the light net's convolutions are
+booster ones too, so those shared layers are pruned for both).
+
+The callback runs on the TensorFlow backend (on JAX, Keras holds the
+variables outside the model during ``fit``, out of a callback's reach).
+"""
+
+import keras
+import numpy as np
+from keras import ops
+
+PRUNABLE = (keras.layers.Conv2D, keras.layers.DepthwiseConv2D, keras.layers.Dense)
+
+
+def _kernel(layer):
+    """The pruned weight of a prunable layer."""
+    return layer.depthwise_kernel if isinstance(layer, keras.layers.DepthwiseConv2D) else layer.kernel
+
+
+def _check_fraction(name, value):
+    if not isinstance(value, (int, float)) or isinstance(value, bool) or not 0.0 <= value < 1.0:
+        raise ValueError(f"`{name}` must be a number in [0, 1). Received: {name}={value!r}")
+
+
+def _check_steps(begin_step, end_step, frequency):
+    if not isinstance(frequency, int) or frequency < 1:
+        raise ValueError(f"`frequency` must be a positive integer. Received: frequency={frequency!r}")
+    if begin_step < 0 or (end_step != -1 and end_step < begin_step):
+        raise ValueError(
+            f"Steps must satisfy 0 <= begin_step <= end_step (or end_step=-1: no end). "
+            f"Received: begin_step={begin_step!r}, end_step={end_step!r}"
+        )
+
+
+class PruningSchedule:
+    """When to prune and to which sparsity: ``schedule(step) -> (prune_now, sparsity)``."""
+
+    def __init__(self, begin_step, end_step, frequency):
+        _check_steps(begin_step, end_step, frequency)
+        self.begin_step, self.end_step, self.frequency = int(begin_step), int(end_step), int(frequency)
+
+    def _in_window(self, step):
+        after_end = self.end_step != -1 and step > self.end_step
+        on_beat = (step - self.begin_step) % self.frequency == 0 or step == self.end_step
+        return step >= self.begin_step and not after_end and on_beat
+
+    def get_config(self):
+        return {"begin_step": self.begin_step, "end_step": self.end_step, "frequency": self.frequency}
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+
+@keras.saving.register_keras_serializable(package="rocket_keras")
+class ConstantSparsity(PruningSchedule):
+    """The same sparsity at every pruning step from ``begin_step`` on.
+
+    Example:
+
+    ```python
+    schedule = ConstantSparsity(0.5, begin_step=0, frequency=100)
+    schedule(0), schedule(50), schedule(100)  # (True, 0.5), (False, 0.5), (True, 0.5)
+    ```
+    """
+
+    def __init__(self, target_sparsity, begin_step=0, end_step=-1, frequency=100):
+        _check_fraction("target_sparsity", target_sparsity)
+        super().__init__(begin_step, end_step, frequency)
+        self.target_sparsity = float(target_sparsity)
+
+    def __call__(self, step):
+        return self._in_window(step), self.target_sparsity
+
+    def get_config(self):
+        return {"target_sparsity": self.target_sparsity, **super().get_config()}
+
+
+@keras.saving.register_keras_serializable(package="rocket_keras")
+class PolynomialDecay(PruningSchedule):
+    """Sparsity rising from ``initial_sparsity`` to ``final_sparsity`` (Zhu & Gupta, 2017).
+
+    ``s(t) = final + (initial - final) * (1 - p)**power`` with ``p`` the
+    fraction of the way from ``begin_step`` to ``end_step``; pruning happens
+    every ``frequency`` steps in that window and at ``end_step``.
+
+    Example:
+
+    ```python
+    schedule = PolynomialDecay(0.0, 0.8, begin_step=0, end_step=100, power=3, frequency=10)
+    schedule(50)  # (True, 0.7): 0.8 - 0.8 * 0.5**3
+    ```
+    """
+
+    def __init__(self, initial_sparsity, final_sparsity, begin_step, end_step, power=3, frequency=100):
+        _check_fraction("initial_sparsity", initial_sparsity)
+        _check_fraction("final_sparsity", final_sparsity)
+        if end_step == -1:
+            raise ValueError("PolynomialDecay needs an end_step. Received: end_step=-1")
+        super().__init__(begin_step, end_step, frequency)
+        self.initial_sparsity, self.final_sparsity = float(initial_sparsity), float(final_sparsity)
+        self.power = power
+
+    def __call__(self, step):
+        span = max(self.end_step - self.begin_step, 1)
+        progress = min(max((step - self.begin_step) / span, 0.0), 1.0)
+        sparsity = self.final_sparsity + (self.initial_sparsity - self.final_sparsity) * (1.0 - progress) ** self.power
+        return self._in_window(step), sparsity
+
+    def get_config(self):
+        return {"initial_sparsity": self.initial_sparsity, "final_sparsity": self.final_sparsity,
+                "power": self.power, **super().get_config()}
+
+
+@keras.saving.register_keras_serializable(package="rocket_keras")
+class PruneLowMagnitude(keras.layers.Wrapper):
+    """A prunable layer with a 0/1 mask on its kernel (see the module docstring).
+
+    Example:
+
+    ```python
+    layer = PruneLowMagnitude(keras.layers.Dense(4), ConstantSparsity(0.5))
+    layer(np.ones((1, 3)))  # builds the mask (all ones until the first pruning step)
+    ```
+    """
+
+    def __init__(self, layer, schedule, **kwargs):
+        if not isinstance(layer, PRUNABLE):
+            raise ValueError(
+                f"Only {', '.join(c.__name__ for c in PRUNABLE)} layers can be pruned. "
+                f"Received: layer {layer.name!r} of type {type(layer).__name__}"
+            )
+        kwargs.setdefault("name", f"prune_low_magnitude_{layer.name}")
+        super().__init__(layer, **kwargs)
+        self.schedule = schedule
+
+    def build(self, input_shape=None):
+        if not self.layer.built:
+            self.layer.build(input_shape)
+        kernel = _kernel(self.layer)
+        self.mask = self.add_weight(name="mask", shape=kernel.shape, initializer="ones", trainable=False)
+        # After every optimizer step, pruned weights go back to exactly zero.
+        kernel.constraint = lambda value: value * ops.cast(self.mask, value.dtype)
+        self.built = True
+
+    def call(self, inputs, *args, **kwargs):
+        kernel = _kernel(self.layer)
+        trainable = [v.value * self.mask if v is kernel else v.value for v in self.layer.trainable_variables]
+        non_trainable = [v.value for v in self.layer.non_trainable_variables]
+        outputs, _ = self.layer.stateless_call(trainable, non_trainable, inputs, *args, **kwargs)
+        return outputs
+
+    def compute_output_shape(self, input_shape):
+        return self.layer.compute_output_shape(input_shape)
+
+    def update_mask(self, sparsity):
+        """Keeps the ``1 - sparsity`` largest-magnitude weights; zeroes the rest."""
+        kernel = _kernel(self.layer)
+        magnitudes = np.abs(np.asarray(kernel.numpy() * self.mask.numpy()))
+        pruned = int(np.floor(sparsity * magnitudes.size))
+        mask = np.ones(magnitudes.size, dtype="float32")
+        if pruned:
+            # The smallest magnitudes go; ties broken by position, so exactly `pruned` of them.
+            mask[np.argsort(magnitudes, axis=None, kind="stable")[:pruned]] = 0.0
+        mask = mask.reshape(magnitudes.shape)
+        self.mask.assign(mask)
+        kernel.assign(kernel.numpy() * mask)
+
+    def get_config(self):
+        config = super().get_config()
+        config["schedule"] = keras.saving.serialize_keras_object(self.schedule)
+        return config
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        config["schedule"] = keras.saving.deserialize_keras_object(config["schedule"])
+        config["layer"] = keras.saving.deserialize_keras_object(config["layer"])
+        return cls(**config)
+
+
+def _clone_with(model, replace):
+    """``model`` rebuilt with each layer ``replace(layer)`` returns, once per layer."""
+    done = {}
+
+    def clone_function(layer):
+        if id(layer) not in done:
+            done[id(layer)] = replace(layer)
+        return done[id(layer)]
+
+    return keras.models.clone_model(model, clone_function=clone_function)
+
+
+def prune_low_magnitude(model, schedule, net=None, layers=None):
+    """``model`` with its prunable layers wrapped in ``PruneLowMagnitude``.
+
+    Args:
+        model: a functional ``keras.Model`` or a ``RocketModel``. The result
+            shares its layers (and weights) with ``model``.
+        schedule: a ``ConstantSparsity`` or ``PolynomialDecay``.
+        net: for a ``RocketModel``: ``"light"`` prunes the light net's layers
+            only (the booster's own layers stay dense); ``None`` prunes all.
+        layers: optional names of the layers to prune (default: every
+            convolution, depthwise convolution and dense layer in scope).
+
+    Returns:
+        A model of the same class (a ``RocketModel`` stays one); train it
+        with the ``UpdatePruningStep`` callback.
+
+    Example:
+
+    ```python
+    pruned = prune_low_magnitude(rocket, ConstantSparsity(0.5, begin_step=100), net="light")
+    ```
+    """
+    if not isinstance(schedule, PruningSchedule):
+        raise ValueError(f"`schedule` must be a ConstantSparsity or PolynomialDecay. Received: {schedule!r}")
+    scope = model.light_model().layers if net == "light" else model.layers
+    if net not in (None, "light"):
+        raise ValueError(f"`net` must be None or 'light'. Received: net={net!r}")
+    chosen = {id(layer) for layer in scope if isinstance(layer, PRUNABLE) and (layers is None or layer.name in layers)}
+    if not chosen:
+        raise ValueError(f"No prunable layer (Conv2D, DepthwiseConv2D, Dense) to prune. Received: layers={layers!r}")
+    return _clone_with(model, lambda layer: PruneLowMagnitude(layer, schedule) if id(layer) in chosen else layer)
+
+
+def strip_pruning(model):
+    """``model`` without pruning wrappers: the inner layers, with their zeros baked in.
+
+    Example:
+
+    ```python
+    final = strip_pruning(pruned)  # same predictions, plain Conv2D/Dense layers
+    ```
+    """
+
+    def unwrap(layer):
+        if isinstance(layer, PruneLowMagnitude):
+            kernel = _kernel(layer.layer)
+            kernel.constraint = None
+            kernel.assign(kernel.numpy() * layer.mask.numpy())
+            return layer.layer
+        return layer
+
+    return _clone_with(model, unwrap)
+
+
+def sparsity(model):
+    """Fraction of zero kernel weights per prunable layer, and ``"overall"``.
+
+    Works on a pruned model (wrapped layers) and on a stripped or plain one.
+
+    Example:
+
+    ```python
+    report = sparsity(final)  # {"conv1": 0.75, ..., "overall": 0.74}
+    ```
+    """
+    counts = {}
+    for layer in model._flatten_layers(include_self=False):
+        inner = layer.layer if isinstance(layer, PruneLowMagnitude) else layer
+        if isinstance(inner, PRUNABLE) and inner.built and inner.name not in counts:
+            values = np.asarray(_kernel(inner).numpy())
+            if isinstance(layer, PruneLowMagnitude):
+                values = values * layer.mask.numpy()
+            counts[inner.name] = (int(np.sum(values == 0)), values.size)
+    report = {name: zeros / size for name, (zeros, size) in counts.items()}
+    total = sum(size for _, size in counts.values())
+    report["overall"] = sum(zeros for zeros, _ in counts.values()) / total if total else 0.0
+    return report
+
+
+class UpdatePruningStep(keras.callbacks.Callback):
+    """Updates the masks of a pruned model at the steps its schedule names.
+
+    The step is the optimizer's iteration count, so a resumed run continues
+    the schedule where it stopped.
+
+    Example:
+
+    ```python
+    pruned.fit(x, y, epochs=3, callbacks=[UpdatePruningStep()])
+    ```
+    """
+
+    def on_train_begin(self, logs=None):
+        if keras.backend.backend() != "tensorflow":
+            raise ValueError(
+                "UpdatePruningStep runs on the TensorFlow backend. "
+                f"Received: KERAS_BACKEND={keras.backend.backend()!r}"
+            )
+        self.wrappers = [layer for layer in self.model._flatten_layers(include_self=False)
+                         if isinstance(layer, PruneLowMagnitude)]
+        if not self.wrappers:
+            raise ValueError("UpdatePruningStep needs a model from prune_low_magnitude. Received: no pruned layer")
+
+    def on_train_batch_begin(self, batch, logs=None):
+        step = int(self.model.optimizer.iterations.numpy())
+        for wrapper in self.wrappers:
+            prune_now, target = wrapper.schedule(step)
+            if prune_now:
+                wrapper.update_mask(target)

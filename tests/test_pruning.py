@@ -1,0 +1,126 @@
+"""rocket_keras.pruning: masks, schedules, training, saving, stripping, rocket pairs."""
+
+import keras
+import numpy as np
+import pytest
+
+from rocket_keras import pruning
+from rocket_keras.zoo import rocket_resnet
+
+SHAPE = (8, 8, 1)
+
+
+def small_model():
+    inputs = keras.Input(SHAPE)
+    x = keras.layers.Conv2D(8, 3, name="conv")(inputs)
+    x = keras.layers.BatchNormalization(name="bn")(x)
+    x = keras.layers.GlobalAveragePooling2D()(x)
+    return keras.Model(inputs, keras.layers.Dense(10, name="dense")(x))
+
+
+def data(n=64, seed=0):
+    rng = np.random.default_rng(seed)
+    return rng.random((n,) + SHAPE, dtype=np.float32), rng.integers(0, 10, n)
+
+
+def compiled(model):
+    model.compile(optimizer=keras.optimizers.SGD(0.1, momentum=0.9),
+                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    return model
+
+
+def wrappers(model):
+    return {layer.layer.name: layer for layer in model.layers if isinstance(layer, pruning.PruneLowMagnitude)}
+
+
+def test_a_mask_zeroes_exactly_the_smallest_magnitudes_at_the_sparsity():
+    pruned = pruning.prune_low_magnitude(small_model(), pruning.ConstantSparsity(0.75))
+    dense = wrappers(pruned)["dense"]
+    values = np.random.default_rng(1).normal(size=dense.layer.kernel.shape).astype("float32")
+    dense.layer.kernel.assign(values)
+    dense.update_mask(0.75)
+    kept = dense.mask.numpy().astype(bool)
+    assert kept.sum() == values.size - int(0.75 * values.size)
+    assert np.abs(values[kept]).min() > np.abs(values[~kept]).max()  # the smallest went
+    np.testing.assert_array_equal(dense.layer.kernel.numpy(), values * kept)
+    assert [v.path.split("/")[-1] for v in dense.non_trainable_weights] == ["mask"]  # no bias mask
+
+
+@pytest.mark.parametrize(
+    "schedule, expected",
+    [
+        (pruning.ConstantSparsity(0.5, begin_step=10, frequency=5), {9: (False, 0.5), 10: (True, 0.5), 12: (False, 0.5), 15: (True, 0.5)}),
+        (pruning.PolynomialDecay(0.0, 0.8, begin_step=0, end_step=100, power=3, frequency=10),
+         {0: (True, 0.0), 50: (True, 0.8 - 0.8 * 0.5**3), 55: (False, 0.8 - 0.8 * 0.45**3), 100: (True, 0.8), 110: (False, 0.8)}),
+    ],
+)
+def test_schedules_at_their_boundaries(schedule, expected):
+    for step, (prune_now, target) in expected.items():
+        got = schedule(step)
+        assert got[0] == prune_now and got[1] == pytest.approx(target), step
+
+
+def test_pruned_weights_stay_exactly_zero_through_training_with_momentum():
+    x, y = data()
+    # Pruned once, at step 8, when every weight has momentum; then 8 more steps.
+    schedule = pruning.ConstantSparsity(0.5, begin_step=8, frequency=10_000)
+    pruned = compiled(pruning.prune_low_magnitude(small_model(), schedule))
+    pruned.fit(x, y, batch_size=16, epochs=4, verbose=0, callbacks=[pruning.UpdatePruningStep()])
+    assert int(pruned.optimizer.iterations) == 16
+    for wrapper in wrappers(pruned).values():
+        mask = wrapper.mask.numpy().astype(bool)
+        kernel = pruning._kernel(wrapper.layer).numpy()
+        assert np.all(kernel[~mask] == 0) and np.all(kernel[mask] != 0)
+        assert mask.mean() == pytest.approx(0.5, abs=1 / mask.size)
+    bias = pruned.get_layer("prune_low_magnitude_dense").layer.bias.numpy()
+    assert np.count_nonzero(bias) == bias.size  # biases are not pruned
+
+
+def test_polynomial_schedule_reaches_its_final_sparsity_and_strip_keeps_predictions(tmp_path):
+    x, y = data()
+    schedule = pruning.PolynomialDecay(0.0, 0.9, begin_step=0, end_step=12, frequency=4)
+    pruned = compiled(pruning.prune_low_magnitude(small_model(), schedule))
+    pruned.fit(x, y, batch_size=16, epochs=4, verbose=0, callbacks=[pruning.UpdatePruningStep()])
+    report = pruning.sparsity(pruned)
+    assert report["conv"] == pytest.approx(0.9, abs=1 / 72) and report["dense"] == pytest.approx(0.9, abs=1 / 80)
+    final = pruning.strip_pruning(pruned)
+    assert not any(isinstance(layer, pruning.PruneLowMagnitude) for layer in final.layers)
+    assert isinstance(final.get_layer("conv"), keras.layers.Conv2D)
+    np.testing.assert_allclose(final.predict(x, verbose=0), pruned.predict(x, verbose=0), atol=1e-6)
+    assert pruning.sparsity(final) == report
+
+
+def test_masks_survive_saving_and_loading(tmp_path):
+    x, y = data()
+    pruned = compiled(pruning.prune_low_magnitude(small_model(), pruning.ConstantSparsity(0.6, frequency=1)))
+    pruned.fit(x, y, batch_size=32, epochs=1, verbose=0, callbacks=[pruning.UpdatePruningStep()])
+    pruned.save(tmp_path / "pruned.keras")
+    loaded = keras.models.load_model(tmp_path / "pruned.keras")
+    for name, wrapper in wrappers(pruned).items():
+        np.testing.assert_array_equal(wrappers(loaded)[name].mask.numpy(), wrapper.mask.numpy())
+    assert isinstance(wrappers(loaded)["conv"].schedule, pruning.ConstantSparsity)
+    np.testing.assert_allclose(loaded.predict(x, verbose=0), pruned.predict(x, verbose=0), atol=1e-6)
+    # Training goes on from the loaded file with the same masks.
+    loaded.fit(x, y, batch_size=32, epochs=1, verbose=0, callbacks=[pruning.UpdatePruningStep()])
+    assert pruning.sparsity(loaded)["overall"] == pytest.approx(0.6, abs=0.02)
+
+
+def test_the_light_net_of_a_rocket_pair_is_pruned_and_the_booster_stays_dense():
+    x, y = data()
+    model = rocket_resnet(input_shape=SHAPE, booster_depth=14, light_depth=8)
+    pruned = pruning.prune_low_magnitude(model, pruning.ConstantSparsity(0.5, frequency=1), net="light")
+    assert type(pruned).__name__ == "RocketModel"
+    pruned.compile(optimizer=keras.optimizers.SGD(0.05, momentum=0.9), metrics=["accuracy"])
+    pruned.fit(x, y, batch_size=16, epochs=1, verbose=0, callbacks=[pruning.UpdatePruningStep()])
+    assert pruning.sparsity(pruned.light_model())["overall"] == pytest.approx(0.5, abs=0.01)
+    booster_kernels = [w for w in pruned.booster_only_weights if w.path.endswith("kernel")]
+    assert booster_kernels and all(np.count_nonzero(w.numpy()) == w.numpy().size for w in booster_kernels)
+
+
+def test_bad_arguments_are_refused():
+    with pytest.raises(ValueError, match="Received: target_sparsity=1.0"):
+        pruning.ConstantSparsity(1.0)
+    with pytest.raises(ValueError, match="can be pruned"):
+        pruning.PruneLowMagnitude(keras.layers.BatchNormalization(), pruning.ConstantSparsity(0.5))
+    with pytest.raises(ValueError, match="No prunable layer"):
+        pruning.prune_low_magnitude(small_model(), pruning.ConstantSparsity(0.5), layers=["bn"])
