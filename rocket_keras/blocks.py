@@ -14,6 +14,10 @@ The factory interface (see ``dual_head.BranchLayers``)::
     relu(name, max_value=None)
     add(name)
     pool(name)
+    max_pool(name, pool_size=3, strides=2)
+    concat(name)
+    channel_split(name)
+    channel_shuffle(name, groups=2)
 """
 
 
@@ -141,4 +145,123 @@ def mobilenet_head(x, layers, spec):
     x = layers.conv("head_conv", spec.head_filters, 1)(x)
     x = layers.norm("head_bn")(x)
     x = layers.relu("head_relu", max_value=6.0)(x)
+    return layers.pool("head_pool")(x)
+
+
+def conv_bn_relu_stem(x, layers, spec):
+    """3x3 convolution, BN, ReLU: the stem of the CIFAR ShuffleNetV2 and SqueezeNet.
+
+    Example:
+
+    ```python
+    from rocket_keras.zoo.shufflenet import shufflenet_v2_spec
+
+    x = conv_bn_relu_stem(keras.Input((32, 32, 3)), BranchLayers("light"), shufflenet_v2_spec(0.5))
+    x.shape  # (None, 32, 32, 24)
+    ```
+    """
+    x = layers.conv("stem_conv", spec.stem_filters, 3, spec.stem_stride)(x)
+    x = layers.norm("stem_bn")(x)
+    return layers.relu("stem_relu")(x)
+
+
+def _shuffle_branch(x, layers, name, filters, stride):
+    """1x1 conv-BN-ReLU, 3x3 depthwise-BN, 1x1 conv-BN-ReLU."""
+    y = layers.conv(f"{name}_expand", filters, 1)(x)
+    y = layers.norm(f"{name}_expand_bn")(y)
+    y = layers.relu(f"{name}_expand_relu")(y)
+    y = layers.depthwise_conv(f"{name}_depthwise", 3, stride)(y)
+    y = layers.norm(f"{name}_depthwise_bn")(y)
+    y = layers.conv(f"{name}_project", filters, 1)(y)
+    y = layers.norm(f"{name}_project_bn")(y)
+    return layers.relu(f"{name}_project_relu")(y)
+
+
+def shufflenet_v2_block(x, layers, name, filters, stride, expansion=1):
+    """ShuffleNetV2 unit (Ma et al. 2018).
+
+    With stride 1 and unchanged width: split the channels in half, transform
+    one half, concatenate, shuffle. Otherwise both halves come from the whole
+    input (the second through a 3x3 depthwise convolution at ``stride`` and a
+    1x1 convolution), each with ``filters / 2`` channels.
+
+    Example:
+
+    ```python
+    y = shufflenet_v2_block(keras.Input((16, 16, 48)), BranchLayers("light"), "stage2_block1",
+                            filters=96, stride=2)
+    y.shape  # (None, 8, 8, 96)
+    ```
+    """
+    del expansion  # the signature is shared by all blocks
+    half = filters // 2
+    if stride == 1 and x.shape[-1] == filters:
+        kept, transformed = layers.channel_split(f"{name}_split")(x)
+        y = _shuffle_branch(transformed, layers, f"{name}_branch", half, 1)
+    else:
+        kept = layers.depthwise_conv(f"{name}_shortcut_depthwise", 3, stride)(x)
+        kept = layers.norm(f"{name}_shortcut_depthwise_bn")(kept)
+        kept = layers.conv(f"{name}_shortcut_project", half, 1)(kept)
+        kept = layers.norm(f"{name}_shortcut_project_bn")(kept)
+        kept = layers.relu(f"{name}_shortcut_relu")(kept)
+        y = _shuffle_branch(x, layers, f"{name}_branch", half, stride)
+    y = layers.concat(f"{name}_concat")([kept, y])
+    return layers.channel_shuffle(f"{name}_shuffle", 2)(y)
+
+
+def conv_bn_relu_head(x, layers, spec):
+    """1x1 convolution to ``spec.head_filters``, BN, ReLU, global pool (ShuffleNetV2).
+
+    Example:
+
+    ```python
+    from rocket_keras.zoo.shufflenet import shufflenet_v2_spec
+
+    spec = shufflenet_v2_spec(0.5)
+    conv_bn_relu_head(keras.Input((8, 8, 192)), BranchLayers("light"), spec).shape  # (None, 1024)
+    ```
+    """
+    x = layers.conv("head_conv", spec.head_filters, 1)(x)
+    x = layers.norm("head_bn")(x)
+    x = layers.relu("head_relu")(x)
+    return layers.pool("head_pool")(x)
+
+
+def fire_block(x, layers, name, filters, stride, expansion=1):
+    """SqueezeNet fire module (Iandola et al. 2016), with BatchNorm.
+
+    A max-pool first when ``stride`` is 2; a 1x1 squeeze to ``filters / 8``
+    channels; 1x1 and 3x3 expands of ``filters / 2`` each, concatenated.
+
+    Example:
+
+    ```python
+    y = fire_block(keras.Input((16, 16, 128)), BranchLayers("light"), "stage2_block1", filters=256, stride=2)
+    y.shape  # (None, 8, 8, 256)
+    ```
+    """
+    del expansion
+    if stride != 1:
+        x = layers.max_pool(f"{name}_pool", 3, stride)(x)
+    squeeze = layers.conv(f"{name}_squeeze", max(filters // 8, 1), 1)(x)
+    squeeze = layers.norm(f"{name}_squeeze_bn")(squeeze)
+    squeeze = layers.relu(f"{name}_squeeze_relu")(squeeze)
+    outputs = []
+    for kernel in (1, 3):
+        y = layers.conv(f"{name}_expand{kernel}", filters // 2, kernel)(squeeze)
+        y = layers.norm(f"{name}_expand{kernel}_bn")(y)
+        outputs.append(layers.relu(f"{name}_expand{kernel}_relu")(y))
+    return layers.concat(f"{name}_concat")(outputs)
+
+
+def pool_head(x, layers, spec):
+    """Global average pool only (SqueezeNet's features go straight to the logits).
+
+    Example:
+
+    ```python
+    pool_head(keras.Input((8, 8, 512)), BranchLayers("light"), None).shape  # (None, 512)
+    ```
+    """
+    del spec
     return layers.pool("head_pool")(x)

@@ -11,6 +11,8 @@ from rocket_keras.zoo import (
     register_model,
     rocket_mobilenet,
     rocket_resnet,
+    rocket_shufflenet,
+    rocket_squeezenet,
     rocket_wide_resnet,
 )
 from rocket_keras.zoo.registry import get_entry
@@ -25,6 +27,10 @@ BUILDERS = {
     "wrn-bottom": lambda: rocket_wide_resnet(input_shape=SMALL, booster_depth=16, light_depth=10, booster_width=2, light_width=1, share="bottom"),
     "mobilenet-bottom": lambda: rocket_mobilenet(input_shape=SMALL, booster_alpha=0.5, light_alpha=0.25),
     "mobilenet-none": lambda: rocket_mobilenet(input_shape=SMALL, booster_alpha=0.5, light_alpha=0.25, share="none"),
+    "shufflenet-bottom": lambda: rocket_shufflenet(input_shape=SMALL, booster_width=1.0, light_width=0.5),
+    "shufflenet-none": lambda: rocket_shufflenet(input_shape=SMALL, booster_width=1.5, light_width=0.5, share="none"),
+    "squeezenet-bottom": lambda: rocket_squeezenet(input_shape=SMALL, booster_width=1.0, light_width=0.5),
+    "squeezenet-none": lambda: rocket_squeezenet(input_shape=SMALL, booster_width=0.75, light_width=0.25, share="none"),
 }
 
 
@@ -67,7 +73,7 @@ def check_ownership(model):
 @pytest.mark.parametrize("name", list_models())
 def test_every_registered_model_trains_one_step(name):
     # Registered input sizes, shrunk to keep the suite fast on 2 cores.
-    channels = get_entry(name).kwargs["input_shape"][-1]
+    channels = get_entry(name).kwargs.get("input_shape", (32, 32, 3))[-1]
     model = get_model(name, input_shape=(16, 16, channels))
     train_one_step(model, (16, 16, channels))
     check_ownership(model)
@@ -180,7 +186,7 @@ def test_registering_a_name_twice_raises():
 def test_every_registered_model_round_trips_through_keras_files(name, tmp_path):
     import keras
 
-    channels = get_entry(name).kwargs["input_shape"][-1]
+    channels = get_entry(name).kwargs.get("input_shape", (32, 32, 3))[-1]
     model = get_model(name, input_shape=(16, 16, channels))
     model.compile(optimizer="sgd", metrics=["accuracy"], hint="softmax_mse")
     path = tmp_path / "model.keras"
@@ -191,3 +197,62 @@ def test_every_registered_model_round_trips_through_keras_files(name, tmp_path):
     np.testing.assert_array_equal(
         keras.ops.convert_to_numpy(loaded(x)["light"]), keras.ops.convert_to_numpy(model(x)["light"])
     )
+
+
+def test_channel_shuffle_and_split_match_numpy():
+    from rocket_keras.layers import ChannelShuffle, ChannelSplit
+
+    x = np.arange(2 * 1 * 1 * 6, dtype="float32").reshape(2, 1, 1, 6)
+    shuffled = keras.ops.convert_to_numpy(ChannelShuffle(groups=2)(x))
+    # Channels [a0 a1 a2 b0 b1 b2] -> [a0 b0 a1 b1 a2 b2].
+    np.testing.assert_array_equal(shuffled[..., :], x[..., [0, 3, 1, 4, 2, 5]])
+    left, right = (keras.ops.convert_to_numpy(t) for t in ChannelSplit()(x))
+    np.testing.assert_array_equal(left, x[..., :3])
+    np.testing.assert_array_equal(right, x[..., 3:])
+
+
+def squeezenet_parameters(width, classes=10, channels=3):
+    """SqueezeNet's parameters from its layout (fires with BatchNorm), independently of the builder."""
+    def rounded(c):
+        return max(16, int(round(c * width / 16)) * 16)
+
+    stem = rounded(64)
+    total = 9 * channels * stem + 4 * stem
+    c_in = stem
+    for fires, c_out in ((2, 128), (2, 256), (2, 384), (2, 512)):
+        c_out = rounded(c_out)
+        for _ in range(fires):
+            squeeze, expand = c_out // 8, c_out // 2
+            total += c_in * squeeze + 4 * squeeze + squeeze * expand + 4 * expand + 9 * squeeze * expand + 4 * expand
+            c_in = c_out
+    return total + c_in * classes + classes
+
+
+@pytest.mark.parametrize("width", [0.25, 0.5, 1.0])
+def test_squeezenet_parameter_counts_match_its_layout(width):
+    model = rocket_squeezenet(input_shape=(32, 32, 3), booster_width=width, light_width=width, share="none")
+    assert model.light_model().count_params() == squeezenet_parameters(width)
+
+
+def test_shufflenet_parameter_counts_are_pinned():
+    # ShuffleNetV2 at 32x32x3 with 10 classes (BatchNorm statistics
+    # included): about the paper's 0.5x and 2.0x without their 1000-class
+    # classifiers (1.4 M - 1.0 M, 7.4 M - 2.0 M). Pinned to catch
+    # architecture changes.
+    model = rocket_shufflenet(input_shape=(32, 32, 3), booster_width=2.0, light_width=0.5, share="none")
+    assert model.light_model().count_params() == 359_994
+    assert model.booster_model().count_params() == 5_399_202
+
+
+@pytest.mark.parametrize("build", [
+    lambda: rocket_shufflenet(input_shape=(32, 32, 3), booster_width=1.0, light_width=0.5),
+    lambda: rocket_squeezenet(input_shape=(32, 32, 3), booster_width=1.0, light_width=0.25),
+])
+def test_the_light_templates_export_to_tflite_and_onnx(build, tmp_path):
+    from rocket_keras import export_light
+
+    model = build()
+    x = np.random.default_rng(0).random((8, 32, 32, 3), dtype=np.float32)
+    for fmt, path in (("litert", tmp_path / "light.tflite"), ("onnx", tmp_path / "light.onnx")):
+        report = export_light(model, path, format=fmt, representative_data=x)
+        assert report.max_abs_diff < 1e-4 and report.argmax_agreement == 1.0, report

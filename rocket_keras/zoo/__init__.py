@@ -11,6 +11,8 @@ print(list_models())
 from rocket_keras.zoo.mobilenet import rocket_mobilenet
 from rocket_keras.zoo.registry import get_entry, get_model, list_models, register_deprecated_name, register_model
 from rocket_keras.zoo.resnet import rocket_resnet
+from rocket_keras.zoo.shufflenet import rocket_shufflenet
+from rocket_keras.zoo.squeezenet import rocket_squeezenet
 from rocket_keras.zoo.wide_resnet import rocket_wide_resnet
 
 __all__ = [
@@ -21,6 +23,8 @@ __all__ = [
     "register_model",
     "rocket_mobilenet",
     "rocket_resnet",
+    "rocket_shufflenet",
+    "rocket_squeezenet",
     "rocket_wide_resnet",
 ]
 
@@ -63,6 +67,18 @@ register_model(
     rocket_mobilenet,
     "MobileNetV2 pair: alpha 1.0 booster, alpha 0.35 light, bottom sharing.",
     booster_alpha=1.0, light_alpha=0.35, share="bottom", shared_stages=1,
+)
+register_model(
+    "shufflenet2.0-shufflenet0.5",
+    rocket_shufflenet,
+    "ShuffleNetV2 pair: width 2.0 booster, width 0.5 light, bottom sharing.",
+    booster_width=2.0, light_width=0.5, share="bottom", shared_stages=1,
+)
+register_model(
+    "squeezenet1.0-squeezenet0.5",
+    rocket_squeezenet,
+    "SqueezeNet pair: full-width booster, half-width light, bottom sharing.",
+    booster_width=1.0, light_width=0.5, share="bottom", shared_stages=1,
 )
 _FASHION_MNIST = {"input_shape": (28, 28, 1), "num_classes": 10}
 register_deprecated_name("resnet14-resnet8_fmnist", "resnet14-resnet8", **_FASHION_MNIST)

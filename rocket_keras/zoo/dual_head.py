@@ -28,6 +28,7 @@ Layer names tell ownership: ``booster_``, ``light_`` or ``shared_``.
 import keras
 import numpy as np
 
+from rocket_keras import layers as rocket_layers
 from rocket_keras.rocket_model import RocketModel
 from rocket_keras.zoo import checks
 
@@ -119,6 +120,18 @@ class BranchLayers:
 
     def pool(self, name):
         return keras.layers.GlobalAveragePooling2D(name=self._name(name))
+
+    def max_pool(self, name, pool_size=3, strides=2):
+        return keras.layers.MaxPooling2D(pool_size, strides, padding="same", name=self._name(name))
+
+    def concat(self, name):
+        return keras.layers.Concatenate(name=self._name(name))
+
+    def channel_split(self, name):
+        return rocket_layers.ChannelSplit(name=self._name(name))
+
+    def channel_shuffle(self, name, groups=2):
+        return rocket_layers.ChannelShuffle(groups, name=self._name(name))
 
 
 def _run_stages(x, spec, stage_indices, layers_for_block):
