@@ -1,0 +1,102 @@
+"""Numbers in prose come from the data: every accuracy the READMEs and notes
+state ("84.70 %", "85.06 ± 0.40") is a value in a committed result file
+(results.json, export-*.json, history.csv), a mean ± std over the seeds of a
+committed method, or one of the paper's figures the report cites."""
+
+import collections
+import csv
+import glob
+import json
+import re
+import statistics
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def percent(value):
+    return f"{100 * value:.2f}"
+
+
+def measured_values():
+    """Every accuracy-like value (0-1) of the result files, as "NN.NN"."""
+    values = set()
+
+    def walk(item):
+        if isinstance(item, dict):
+            for v in item.values():
+                walk(v)
+        elif isinstance(item, list):
+            for v in item:
+                walk(v)
+        elif isinstance(item, float) and 0.0 <= item <= 1.0:
+            values.add(percent(item))
+
+    for path in glob.glob(str(ROOT / "results" / "**" / "*.json"), recursive=True):
+        walk(json.loads(Path(path).read_text()))
+    for path in glob.glob(str(ROOT / "results" / "**" / "history.csv"), recursive=True):
+        for row in csv.DictReader(open(path)):
+            for value in row.values():
+                try:
+                    number = float(value)
+                except (TypeError, ValueError):
+                    continue
+                if 0.0 <= number <= 1.0:
+                    values.add(percent(number))
+    return values
+
+
+def seed_means():
+    """"mean ± std" of each head's test accuracy over the seeds of every method directory."""
+    groups = collections.defaultdict(list)
+    for path in glob.glob(str(ROOT / "results" / "**" / "*-seed*" / "results.json"), recursive=True):
+        run = Path(path).parent
+        groups[(run.parent, run.name.rsplit("-seed", 1)[0])].append(json.loads(Path(path).read_text()))
+    means = set()
+    for results in groups.values():
+        for head in ("light", "booster"):
+            values = [r[f"{head}_test_accuracy"] for r in results if f"{head}_test_accuracy" in r]
+            if len(values) > 1:
+                means.add(f"{percent(statistics.mean(values))} ± {percent(statistics.stdev(values))}")
+                means.add(percent(statistics.mean(values)))  # a mean stated without its spread
+    return means
+
+
+def paper_figures():
+    sys.path.insert(0, str(ROOT / "examples"))
+    try:
+        from report import PAPER_CIFAR10_ERROR
+    finally:
+        sys.path.pop(0)
+    return {f"{e:.2f}" for e in PAPER_CIFAR10_ERROR.values()} | {f"{100 - e:.2f}" for e in PAPER_CIFAR10_ERROR.values()}
+
+
+def prose():
+    """The hand-written texts that state measured numbers."""
+    readme = (ROOT / "README.md").read_text()
+    texts = {"README.md": readme[readme.index("## Measured results"):readme.index("## Baselines and comparisons")]}
+    for path in glob.glob(str(ROOT / "results" / "**" / "NOTES.md"), recursive=True) + glob.glob(
+        str(ROOT / "results" / "sweeps" / "*" / "README.md")
+    ):
+        texts[str(Path(path).relative_to(ROOT))] = Path(path).read_text()
+    return texts
+
+
+def test_every_accuracy_in_prose_is_a_committed_measurement_or_a_cited_figure():
+    values, means, paper = measured_values(), seed_means(), paper_figures()
+    unsupported = {}
+    for name, text in prose().items():
+        text = re.sub(r"\s+", " ", text)  # a "±" may wrap onto the next line
+        spreads = re.findall(r"\d+\.\d\d ± \d+\.\d\d", text)
+        singles = re.findall(r"(\d+\.\d\d) ?%", re.sub(r"\d+\.\d\d ± \d+\.\d\d", "", text))
+        missing = [s for s in spreads if s not in means] + [s for s in singles if s not in values | means | paper]
+        if missing:
+            unsupported[name] = missing
+    assert not unsupported, unsupported
+
+
+def test_the_check_catches_a_drifted_number():
+    values, means = measured_values(), seed_means()
+    assert "84.70 ± 0.91" in means  # the light net alone on the Fashion-MNIST smoke runs
+    assert "84.71 ± 0.91" not in means and "99.99" not in values
