@@ -48,8 +48,9 @@ ROCKET_PARAMETERS = {
     "share": None,
 }
 KD_PARAMETERS = {"temperature": 4.0, "alpha": None, "student_loss_weight": 0.5}
-# A recipe value a method may change for itself (e.g. mimic at a lower rate).
-RECIPE_PARAMETERS = {"learning_rate": None}
+# Recipe values a method may change for itself (e.g. mimic at a lower rate,
+# rocket under the paper's coupled L2: rocket:l2=0.0005,weight_decay=0).
+RECIPE_PARAMETERS = {"learning_rate": None, "l2": None, "weight_decay": None}
 PARAMETERS = {
     "light": {},
     "booster": {},
@@ -185,18 +186,21 @@ class Recipe:
     momentum_reset: bool = False
 
     def optimizer(self, steps_per_epoch, method=None):
-        """A fresh optimizer for ``epochs * steps_per_epoch`` steps (a method may set its own rate)."""
-        learning_rate = self.learning_rate
-        if method is not None and method.get("learning_rate") is not None:
-            learning_rate = method.get("learning_rate")
+        """A fresh optimizer for ``epochs * steps_per_epoch`` steps.
+
+        A method may set its own ``learning_rate``, ``l2`` and ``weight_decay``.
+        """
+        values = {key: getattr(self, key) for key in RECIPE_PARAMETERS}
+        if method is not None:
+            values.update({key: method.get(key) for key in RECIPE_PARAMETERS if method.get(key) is not None})
         return recipe_optimizer(
             self.epochs * steps_per_epoch,
-            learning_rate=learning_rate,
+            learning_rate=values["learning_rate"],
             momentum=self.momentum,
             drops_at=self.drops_at,
             drop_factor=self.drop_factor,
-            weight_decay=self.weight_decay,
-            l2=self.l2,
+            weight_decay=values["weight_decay"],
+            l2=values["l2"],
             reset_momentum=self.momentum_reset,
         )
 

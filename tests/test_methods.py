@@ -74,3 +74,9 @@ def test_a_method_may_set_its_own_learning_rate():
     recipe = methods.Recipe(learning_rate=0.1)
     assert float(recipe.optimizer(10).learning_rate) == pytest.approx(0.1)
     assert float(recipe.optimizer(10, methods.parse("mimic:learning_rate=0.03")).learning_rate) == pytest.approx(0.03)
+
+
+def test_a_method_may_set_its_own_l2_and_weight_decay():
+    optimizer = methods.Recipe(weight_decay=5e-4).optimizer(10, methods.parse("rocket:l2=0.0005,weight_decay=0"))
+    assert optimizer.l2 == 5e-4 and not optimizer.weight_decay
+    assert methods.parse("rocket:l2=0.0005,weight_decay=0").slug == "rocket_l2=0.0005,weight_decay=0"
