@@ -264,3 +264,32 @@ def test_regularisation_losses_are_added_to_the_total():
     regularised = model.evaluate(x, y, batch_size=len(x), return_dict=True, verbose=0)["loss"]
     penalty = 0.1 * np.sum(np.square(conv.kernel.numpy()))
     np.testing.assert_allclose(regularised - plain, penalty, rtol=1e-3)
+
+
+@pytest.mark.parametrize("share", ["interval", "bottom"])
+def test_shared_weights_get_the_hint_gradient_through_the_light_path_only(share):
+    import tensorflow as tf
+
+    x, y = tiny_batch(SHAPE)
+    model = tiny_resnet(share)
+    model.compile(optimizer="sgd", hint_weight=1.0, booster_loss_weight=0.0, light_loss_weight=0.0)
+    shared = [w for w in model.trainable_weights if w.path.startswith("shared_")]
+    assert shared
+    # The booster's logits as a number, computed first: the hint then reaches
+    # the shared weights only through the light net.
+    target = model(x, training=True)["booster"]
+    with tf.GradientTape(persistent=True) as tape:
+        y_pred = model(x, training=True)
+        blocked = model.compute_loss(x=x, y=y, y_pred=y_pred)
+        light_only = tf.reduce_mean(tf.reduce_sum(tf.square(y_pred["light"] - tf.constant(target)), axis=-1))
+    light_grads = tape.gradient(light_only, shared)
+    for a, b in zip(tape.gradient(blocked, shared), light_grads):
+        np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-5, atol=1e-7)
+    # Without the block, the booster path adds its own part.
+    model.compile(optimizer="sgd", hint_weight=1.0, booster_loss_weight=0.0, light_loss_weight=0.0,
+                  gradient_block=False)
+    with tf.GradientTape() as tape:
+        unblocked = model.compute_loss(x=x, y=y, y_pred=model(x, training=True))
+    differences = [np.max(np.abs(a.numpy() - b.numpy()))
+                   for a, b in zip(tape.gradient(unblocked, shared), light_grads)]
+    assert max(differences) > 1e-4
