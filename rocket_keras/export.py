@@ -179,6 +179,13 @@ def _as_graph(model):
     return keras.Model(inputs, model(inputs), name=model.name)
 
 
+def _ends_in_softmax(model):
+    from rocket_keras.rocket_model import _last_layer
+
+    layer = _last_layer(model.outputs[0])
+    return isinstance(layer, keras.layers.Softmax) or getattr(layer, "activation", None) is keras.activations.softmax
+
+
 def _light_of(model):
     """The network to ship: a RocketModel's light net (checked), or a plain model as it is."""
     model = load_model_file(model)
@@ -485,14 +492,20 @@ def export_light(
     """
     # Checked before `_light_of`, which may load a `.keras` file: bad
     # arguments fail at once.
-    filepath = _check_arguments(filepath, format, quantization, representative_data, calibration_examples)
+    filepath = _check_arguments(filepath, format, quantization, representative_data, calibration_examples, int8_io)
+    light = _light_of(model)
+    if probabilities and _ends_in_softmax(light):
+        raise ValueError(
+            "The model already ends in a softmax, and probabilities=True would add another. Pass "
+            f"probabilities=False to export it as it is. Received: a model whose output comes from {light.layers[-1].name!r}"
+        )
     return _export(
-        _light_of(model), filepath, FORMATS[format], quantization, representative_data, verify, probabilities,
+        light, filepath, FORMATS[format], quantization, representative_data, verify, probabilities,
         int8_io, calibration_examples,
     )
 
 
-def _check_arguments(filepath, format, quantization, representative_data, calibration_examples):
+def _check_arguments(filepath, format, quantization, representative_data, calibration_examples, int8_io=False):
     """Validates the export arguments; returns ``filepath`` as a string."""
     fmt = _format(format)
     if quantization not in QUANTIZATIONS:
@@ -506,6 +519,11 @@ def _check_arguments(filepath, format, quantization, representative_data, calibr
             "TFLite converter. Save the model (model.save('m.keras')) and export it from a TensorFlow "
             "process: KERAS_BACKEND=tensorflow python examples/export.py --model=m.keras --format=litert "
             "(SavedModel and ONNX export work on JAX). Received: format='litert' on the jax backend"
+        )
+    if int8_io and quantization != "int8":
+        raise ValueError(
+            f"`int8_io` makes the input and output int8, which needs quantization='int8'. "
+            f"Received: int8_io=True, quantization={quantization!r}"
         )
     if quantization is not None and fmt != "litert":
         raise ValueError(

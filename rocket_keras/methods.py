@@ -141,8 +141,23 @@ def parse(spec):
             raise ValueError(
                 f"Method {name!r} takes parameters {sorted(allowed)} as key=value. Received: spec={spec!r}"
             )
-        params[key] = _value(value)
+        if key in params:
+            raise ValueError(f"Parameter {key!r} is given twice. Received: spec={spec!r}")
+        params[key] = _check_type(key, _value(value), allowed[key], spec)
     return Method(name, tuple(sorted(params.items())))
+
+
+def _check_type(key, value, default, spec):
+    """``value``, if it is of the parameter's kind: a flag, a word or a number."""
+    if isinstance(default, bool):
+        kind, ok = "True or False", isinstance(value, bool)
+    elif isinstance(default, str) or key == "share":
+        kind, ok = "a word", isinstance(value, str)
+    else:
+        kind, ok = "a number", isinstance(value, (int, float)) and not isinstance(value, bool)
+    if not ok:
+        raise ValueError(f"Parameter {key!r} must be {kind}. Received: {key}={value!r} in spec={spec!r}")
+    return value
 
 
 def from_slug(slug):

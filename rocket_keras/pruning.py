@@ -41,8 +41,8 @@ PRUNABLE = (keras.layers.Conv2D, keras.layers.DepthwiseConv2D, keras.layers.Dens
 
 
 def _kernel(layer):
-    """The pruned weight of a prunable layer."""
-    return layer.depthwise_kernel if isinstance(layer, keras.layers.DepthwiseConv2D) else layer.kernel
+    """The pruned weight of a prunable layer (Keras 3 calls a depthwise one ``kernel`` too)."""
+    return layer.kernel
 
 
 def _check_fraction(name, value):
@@ -161,6 +161,8 @@ class PruneLowMagnitude(keras.layers.Wrapper):
         kwargs.setdefault("name", f"prune_low_magnitude_{layer.name}")
         super().__init__(layer, **kwargs)
         self.schedule = schedule
+        # Set by UpdatePruningStep; training without it would prune nothing.
+        self._updated_by_callback = False
 
     def build(self, input_shape=None):
         if not self.layer.built:
@@ -171,7 +173,13 @@ class PruneLowMagnitude(keras.layers.Wrapper):
         kernel.constraint = lambda value: value * ops.cast(self.mask, value.dtype)
         self.built = True
 
-    def call(self, inputs, *args, **kwargs):
+    def call(self, inputs, *args, training=None, **kwargs):
+        if training and not self._updated_by_callback:
+            raise ValueError(
+                f"{self.name} is trained without the UpdatePruningStep callback, so its mask would never "
+                "change: pass callbacks=[rocket_keras.pruning.UpdatePruningStep()] to fit. "
+                "Received: training=True with no UpdatePruningStep"
+            )
         kernel = _kernel(self.layer)
         trainable = [v.value * self.mask if v is kernel else v.value for v in self.layer.trainable_variables]
         non_trainable = [v.value for v in self.layer.non_trainable_variables]
@@ -216,7 +224,7 @@ def _clone_with(model, replace):
             done[id(layer)] = replace(layer)
         return done[id(layer)]
 
-    return keras.models.clone_model(model, clone_function=clone_function)
+    return keras.models.clone_model(model, clone_function=clone_function, recursive=True)
 
 
 def prune_low_magnitude(model, schedule, net=None, layers=None):
@@ -243,10 +251,16 @@ def prune_low_magnitude(model, schedule, net=None, layers=None):
     """
     if not isinstance(schedule, PruningSchedule):
         raise ValueError(f"`schedule` must be a ConstantSparsity or PolynomialDecay. Received: {schedule!r}")
-    scope = model.light_model().layers if net == "light" else model.layers
     if net not in (None, "light"):
         raise ValueError(f"`net` must be None or 'light'. Received: net={net!r}")
-    chosen = {id(layer) for layer in scope if isinstance(layer, PRUNABLE) and (layers is None or layer.name in layers)}
+    if net == "light" and not hasattr(model, "light_model"):
+        raise ValueError(f"net='light' needs a RocketModel. Received: a {type(model).__name__}; use net=None")
+    scope = model.light_model() if net == "light" else model
+    # Layers of nested models (a pair from from_networks, a backbone) too.
+    chosen = {
+        id(layer) for layer in scope._flatten_layers(include_self=False)
+        if isinstance(layer, PRUNABLE) and (layers is None or layer.name in layers)
+    }
     if not chosen:
         raise ValueError(f"No prunable layer (Conv2D, DepthwiseConv2D, Dense) to prune. Received: layers={layers!r}")
     return _clone_with(model, lambda layer: PruneLowMagnitude(layer, schedule) if id(layer) in chosen else layer)
@@ -321,6 +335,8 @@ class UpdatePruningStep(keras.callbacks.Callback):
                          if isinstance(layer, PruneLowMagnitude)]
         if not self.wrappers:
             raise ValueError("UpdatePruningStep needs a model from prune_low_magnitude. Received: no pruned layer")
+        for wrapper in self.wrappers:
+            wrapper._updated_by_callback = True
 
     def on_train_batch_begin(self, batch, logs=None):
         step = int(self.model.optimizer.iterations.numpy())

@@ -20,6 +20,7 @@ import numbers
 import warnings
 
 import keras
+import numpy as np
 from keras import ops
 
 from rocket_keras import input_checks, losses
@@ -256,6 +257,11 @@ class RocketModel(keras.Model):
             teacher_kd_weight=teacher_kd_weight,
         )
         self._check_teacher(teacher, teacher_kd_weight)
+        if not isinstance(gradient_block, (bool, np.bool_)):
+            raise ValueError(
+                "`gradient_block` must be True or False (a string such as 'false' would count as True). "
+                f"Received: gradient_block={gradient_block!r}"
+            )
         if not _is_number(temperature) or temperature <= 0:
             raise ValueError(
                 f"`temperature` must be a positive number. Received: temperature={temperature!r}"
@@ -287,6 +293,7 @@ class RocketModel(keras.Model):
             "teacher_kd_weight": float(teacher_kd_weight),
         }
         self._teacher = _Untracked(teacher) if teacher is not None else None
+        self._label_format = None
         self._passthrough_compile_args = {
             k: v for k, v in kwargs.items() if k in _PASSTHROUGH_COMPILE_ARGS
         }
@@ -377,8 +384,24 @@ class RocketModel(keras.Model):
             )
         if teacher is None:
             return
+        if isinstance(teacher, RocketModel):
+            raise ValueError(
+                "`teacher` must be one network giving logits, not a rocket pair: pass its booster, "
+                "e.g. teacher=pair.booster_model(). Received: a RocketModel"
+            )
         if not isinstance(teacher, keras.Model):
             raise ValueError(f"`teacher` must be a keras.Model. Received: teacher of type {type(teacher).__name__}")
+        if tuple(teacher.inputs[0].shape[1:]) != tuple(self.inputs[0].shape[1:]):
+            raise ValueError(
+                f"The teacher must take this model's inputs, of shape {tuple(self.inputs[0].shape[1:])}. "
+                f"Received: a teacher with inputs of shape {tuple(teacher.inputs[0].shape[1:])}"
+            )
+        layer = _last_layer(teacher.outputs[0])
+        if isinstance(layer, keras.layers.Softmax) or getattr(layer, "activation", None) is keras.activations.softmax:
+            raise ValueError(
+                "The teacher ends in a softmax; its KD term needs logits. Build it without the softmax. "
+                f"Received: teacher output from layer {layer.name!r}"
+            )
         shared = {id(v) for v in teacher.weights} & {id(v) for v in self.weights}
         if shared:
             raise ValueError(
@@ -447,7 +470,21 @@ class RocketModel(keras.Model):
     def _checked(self, data):
         x, y, sample_weight = keras.utils.unpack_x_y_sample_weight(data)
         x = input_checks.checked_inputs(x, y, num_classes=self.num_classes)
+        if y is not None:
+            self._check_label_format(y)
         return keras.utils.pack_x_y_sample_weight(x, y, sample_weight)
+
+    def _check_label_format(self, y):
+        """One label format per compile: Keras builds the head metrics for the first one it sees."""
+        label_format = "one-hot" if input_checks.labels_are_one_hot(y, self.num_classes) else "class ids"
+        seen = getattr(self, "_label_format", None)
+        if seen is None:
+            self._label_format = label_format
+        elif seen != label_format:
+            raise ValueError(
+                f"This model's metrics were built for labels as {seen}, and Keras keeps that choice: "
+                f"keep to {seen}, or call compile() again to switch. Received: labels as {label_format}"
+            )
 
     # JAX compiles the whole step, so the value checks (label range, finite
     # inputs) run on the host, on each batch before the step: a bad batch

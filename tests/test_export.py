@@ -193,3 +193,15 @@ def test_calibration_examples_must_be_a_positive_integer(tmp_path, count):
         export_light(TEMPLATES["resnet-interval"](), tmp_path / "l.tflite", quantization="int8",
                      representative_data=calibration_data(), calibration_examples=count)
     assert not (tmp_path / "l.tflite").exists()
+
+
+def test_int8_io_needs_int8_and_a_softmax_model_is_not_softmaxed_twice(tmp_path):
+    model = TEMPLATES["resnet-interval"]()
+    with pytest.raises(ValueError, match="int8_io=True, quantization=None"):
+        export_light(model, tmp_path / "l.tflite", int8_io=True)
+    inputs = keras.Input((4,))
+    probabilities = keras.Model(inputs, keras.layers.Dense(3, activation="softmax")(inputs))
+    with pytest.raises(ValueError, match="probabilities=False"):
+        export_light(probabilities, tmp_path / "p.tflite")
+    report = export_light(probabilities, tmp_path / "p.tflite", probabilities=False)
+    assert report.op_counts.get("SOFTMAX") == 1

@@ -80,3 +80,14 @@ def test_a_method_may_set_its_own_l2_and_weight_decay():
     optimizer = methods.Recipe(weight_decay=5e-4).optimizer(10, methods.parse("rocket:l2=0.0005,weight_decay=0"))
     assert optimizer.l2 == 5e-4 and not optimizer.weight_decay
     assert methods.parse("rocket:l2=0.0005,weight_decay=0").slug == "rocket_l2=0.0005,weight_decay=0"
+
+
+@pytest.mark.parametrize("spec, match", [
+    ("rocket:gradient_block=false", "must be True or False. Received: gradient_block='false'"),
+    ("rocket:hint_weight=abc", "must be a number. Received: hint_weight='abc'"),
+    ("rocket:share=1", "must be a word"),
+    ("rocket:hint_weight=0.01,hint_weight=0.02", "given twice"),
+])
+def test_parameter_values_are_checked_when_the_spec_is_read(spec, match):
+    with pytest.raises(ValueError, match=match):
+        methods.parse(spec)

@@ -124,3 +124,42 @@ def test_bad_arguments_are_refused():
         pruning.PruneLowMagnitude(keras.layers.BatchNormalization(), pruning.ConstantSparsity(0.5))
     with pytest.raises(ValueError, match="No prunable layer"):
         pruning.prune_low_magnitude(small_model(), pruning.ConstantSparsity(0.5), layers=["bn"])
+
+
+@pytest.mark.parametrize("build", [
+    lambda: __import__("rocket_keras").zoo.rocket_mobilenet(input_shape=(16, 16, 3), booster_alpha=0.5, light_alpha=0.35),
+    lambda: __import__("rocket_keras").zoo.rocket_shufflenet(input_shape=(16, 16, 3), booster_width=1.0, light_width=0.5),
+])
+def test_depthwise_layers_are_pruned_too(build):
+    pruned = pruning.prune_low_magnitude(build(), pruning.ConstantSparsity(0.5, frequency=1), net="light")
+    depthwise = [w for w in pruned.light_model()._flatten_layers() if isinstance(w, pruning.PruneLowMagnitude)
+                 and isinstance(w.layer, keras.layers.DepthwiseConv2D)]
+    assert depthwise
+    x = np.random.default_rng(0).random((8, 16, 16, 3), dtype=np.float32)
+    pruned.compile(optimizer="sgd")
+    pruned.fit(x, np.arange(8), epochs=1, verbose=0, callbacks=[pruning.UpdatePruningStep()])
+    assert pruning.sparsity(pruned.light_model())["overall"] == pytest.approx(0.5, abs=0.01)
+
+
+def test_layers_inside_nested_models_are_pruned():
+    from rocket_keras import from_networks
+
+    def net(name, width):
+        inputs = keras.Input(SHAPE)
+        x = keras.layers.Conv2D(width, 3, name=f"{name}_conv")(inputs)
+        return keras.Model(inputs, keras.layers.Dense(10, name=f"{name}_out")(keras.layers.Flatten()(x)), name=name)
+
+    pruned = pruning.prune_low_magnitude(from_networks(net("big", 8), net("small", 2)),
+                                         pruning.ConstantSparsity(0.5, frequency=1), net="light")
+    x, y = data(16)
+    pruned.compile(optimizer="sgd")
+    pruned.fit(x, y, epochs=1, verbose=0, callbacks=[pruning.UpdatePruningStep()])
+    report = pruning.sparsity(pruned)
+    assert report["small_conv"] == pytest.approx(0.5, abs=0.05) and report["big_conv"] == 0.0
+
+
+def test_training_without_the_callback_is_refused():
+    pruned = compiled(pruning.prune_low_magnitude(small_model(), pruning.ConstantSparsity(0.5)))
+    x, y = data(16)
+    with pytest.raises(ValueError, match="UpdatePruningStep"):
+        pruned.fit(x, y, epochs=1, verbose=0)

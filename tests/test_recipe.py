@@ -240,3 +240,16 @@ def test_a_model_compiled_with_the_recipe_optimizer_loads_in_a_fresh_process(tmp
                             timeout=300)
     assert result.returncode == 0, result.stderr[-2000:]
     assert "SGD 0.0005 [3, 6] 1" in result.stdout  # class, settings and the step count all restored
+
+
+def test_a_teacher_must_be_one_net_of_logits_on_the_same_inputs():
+    model = rocket_resnet(input_shape=SHAPE, booster_depth=14, light_depth=8)
+    with pytest.raises(ValueError, match="booster_model"):
+        model.compile(optimizer="sgd", teacher=rocket_resnet(input_shape=SHAPE), teacher_kd_weight=0.18)
+    other_inputs = rocket_resnet(input_shape=(8, 8, 3), booster_depth=8, light_depth=8).booster_model()
+    with pytest.raises(ValueError, match="inputs of shape"):
+        model.compile(optimizer="sgd", teacher=other_inputs, teacher_kd_weight=0.18)
+    inputs = keras.Input(SHAPE)
+    softmax = keras.Model(inputs, keras.layers.Dense(10, activation="softmax")(keras.layers.Flatten()(inputs)))
+    with pytest.raises(ValueError, match="ends in a softmax"):
+        model.compile(optimizer="sgd", teacher=softmax, teacher_kd_weight=0.18)

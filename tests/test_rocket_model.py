@@ -293,3 +293,21 @@ def test_shared_weights_get_the_hint_gradient_through_the_light_path_only(share)
     differences = [np.max(np.abs(a.numpy() - b.numpy()))
                    for a, b in zip(tape.gradient(unblocked, shared), light_grads)]
     assert max(differences) > 1e-4
+
+
+def test_gradient_block_must_be_a_bool():
+    with pytest.raises(ValueError, match="Received: gradient_block='false'"):
+        tiny_resnet().compile(optimizer="sgd", gradient_block="false")
+
+
+def test_switching_the_label_format_is_refused_until_compile_again():
+    model = tiny_resnet()
+    model.compile(optimizer="sgd", metrics=["accuracy"])
+    x, y = tiny_batch(SHAPE)
+    model.fit(x, np.eye(10, dtype="float32")[y], epochs=1, verbose=0)
+    with pytest.raises(ValueError, match="built for labels as one-hot.*Received: labels as class ids"):
+        model.evaluate(x, y, verbose=0)
+    model.compile(optimizer="sgd", metrics=["accuracy"])
+    logs = model.evaluate(x, y, return_dict=True, verbose=0)
+    predicted = np.argmax(model.predict(x, verbose=0)["light"], -1)
+    assert logs["light_accuracy"] == pytest.approx(np.mean(predicted == y))
