@@ -16,7 +16,7 @@ import os
 import keras
 import numpy as np
 
-from rocket_keras.rocket_model import RocketModel
+from rocket_keras.rocket_model import RocketModel, softmax_layer
 
 FORMATS = {"tf_saved_model": "tf_saved_model", "litert": "litert", "tflite": "litert", "onnx": "onnx"}
 QUANTIZATIONS = (None, "float16", "dynamic", "int8")
@@ -177,13 +177,6 @@ def _as_graph(model):
         ) from None
     inputs = keras.Input(shape=tuple(shape[1:]))
     return keras.Model(inputs, model(inputs), name=model.name)
-
-
-def _ends_in_softmax(model):
-    from rocket_keras.rocket_model import _last_layer
-
-    layer = _last_layer(model.outputs[0])
-    return isinstance(layer, keras.layers.Softmax) or getattr(layer, "activation", None) is keras.activations.softmax
 
 
 def _light_of(model):
@@ -494,7 +487,7 @@ def export_light(
     # arguments fail at once.
     filepath = _check_arguments(filepath, format, quantization, representative_data, calibration_examples, int8_io)
     light = _light_of(model)
-    if probabilities and _ends_in_softmax(light):
+    if probabilities and softmax_layer(light.outputs[0]) is not None:
         raise ValueError(
             "The model already ends in a softmax, and probabilities=True would add another. Pass "
             f"probabilities=False to export it as it is. Received: a model whose output comes from {light.layers[-1].name!r}"

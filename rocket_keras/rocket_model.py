@@ -105,6 +105,14 @@ def _last_layer(tensor):
     return layer
 
 
+def softmax_layer(tensor):
+    """The layer computing ``tensor`` if it is a softmax (so the tensor is not logits), else None."""
+    layer = _last_layer(tensor)
+    if isinstance(layer, keras.layers.Softmax) or getattr(layer, "activation", None) is keras.activations.softmax:
+        return layer
+    return None
+
+
 def _head_outputs(outputs, booster, light):
     """``{"booster": z, "light": l}`` from either way of naming the heads, checked."""
     if booster is not None or light is not None:
@@ -128,8 +136,8 @@ def _head_outputs(outputs, booster, light):
             f"of shape {shapes['light']}"
         )
     for head in HEADS:
-        layer = _last_layer(outputs[head])
-        if isinstance(layer, keras.layers.Softmax) or getattr(layer, "activation", None) is keras.activations.softmax:
+        layer = softmax_layer(outputs[head])
+        if layer is not None:
             raise ValueError(
                 f"The {head} head ends in a softmax; RocketModel needs logits (its losses apply "
                 "the softmax). Build the network without it, e.g. "
@@ -396,8 +404,8 @@ class RocketModel(keras.Model):
                 f"The teacher must take this model's inputs, of shape {tuple(self.inputs[0].shape[1:])}. "
                 f"Received: a teacher with inputs of shape {tuple(teacher.inputs[0].shape[1:])}"
             )
-        layer = _last_layer(teacher.outputs[0])
-        if isinstance(layer, keras.layers.Softmax) or getattr(layer, "activation", None) is keras.activations.softmax:
+        layer = softmax_layer(teacher.outputs[0])
+        if layer is not None:
             raise ValueError(
                 "The teacher ends in a softmax; its KD term needs logits. Build it without the softmax. "
                 f"Received: teacher output from layer {layer.name!r}"
