@@ -321,7 +321,9 @@ class RocketModel(keras.Model):
                 mode = modes.get(str(monitor).removeprefix("val_"))
                 if mode:
                     callback.mode = mode
-        return super().fit(*args, callbacks=callbacks, **kwargs)
+        if callbacks is not None:
+            kwargs["callbacks"] = callbacks
+        return super().fit(*args, **kwargs)
 
     def _monitor_modes(self):
         """``"min"`` or ``"max"`` for each name this model logs."""
