@@ -28,7 +28,10 @@ SCRIPT = textwrap.dedent(
                            ("mirrored", tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"]))):
         with strategy.scope():
             model = build()
-            model.compile(optimizer=keras.optimizers.SGD(0.1), metrics=["accuracy"], hint_weight=1.0)
+            # lr 0.02: at 0.1, kernel rounding that depends on the per-replica
+            # batch size (oneDNN, this CPU) grew past the tolerance in some
+            # runs; unsynchronised BatchNorm still differs by 0.06 in the loss.
+            model.compile(optimizer=keras.optimizers.SGD(0.02), metrics=["accuracy"], hint_weight=1.0)
         norms = [l for l in model.layers if isinstance(l, keras.layers.BatchNormalization)]
         assert norms and all(l.synchronized == (name == "mirrored") for l in norms), name
         history = model.fit(x, y, batch_size=8, epochs=2, shuffle=False, verbose=0).history
