@@ -35,6 +35,7 @@ host before training instead of inside the step).
 described in the README's "Training safely".
 """
 
+import functools
 import json
 import os
 import sys
@@ -45,6 +46,10 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 from absl import app, flags, logging  # noqa: E402
 
 flags.DEFINE_string("model", "resnet14-resnet8", "Registered model name (see rocket_keras.zoo.list_models()).")
+flags.DEFINE_string("light_net", None,
+                    "Replace the pair's light net: an architecture (e.g. resnet8) or the JSON of an architecture "
+                    "search's child (examples/search.py writes best_child.json). The booster stays the pair's; "
+                    "sharing is --share, default 'none'.")
 flags.DEFINE_multi_string("override", [], "Builder argument of the model, as key=value (e.g. light_depth=14); repeatable.")
 flags.DEFINE_string("method", "rocket",
                     "A method spec (rocket_keras.methods): light, booster, kd, mimic or rocket, with parameters "
@@ -202,6 +207,24 @@ def load_teacher():
     return keras.models.load_model(FLAGS.teacher)
 
 
+def pair_with_light_net(overrides, **kwargs):
+    """The pair's booster with --light_net as the light net, through the zoo's templates."""
+    from rocket_keras import zoo
+    from rocket_keras.zoo.dual_head import build_rocket_model
+
+    settings = {"share": "none", **overrides, **kwargs}
+    unknown = set(settings) - {"share", "input_shape", "num_classes", "input_normalization", "shared_stages"}
+    if unknown:
+        raise app.UsageError(f"--light_net takes no --override of {sorted(unknown)}. Received: {sorted(unknown)}")
+    booster, _ = zoo.pair_architectures(FLAGS.model)
+    return build_rocket_model(
+        name=f"{booster}-{os.path.splitext(os.path.basename(FLAGS.light_net))[0]}",
+        booster=zoo.network_spec(booster),
+        light=zoo.network_spec(FLAGS.light_net),
+        **settings,
+    )
+
+
 def build_and_compile(splits):
     from rocket_keras import methods
     from rocket_keras.data import CIFAR10_CHANNEL_STATS
@@ -220,9 +243,13 @@ def build_and_compile(splits):
     the_method = method()
     # The flags give every parameter the spec leaves out.
     defaults = {name: FLAGS[name].value for name in methods.PARAMETERS[the_method.name]}
+    if FLAGS.light_net:
+        make_pair = functools.partial(pair_with_light_net, overrides)
+    else:
+        make_pair = lambda **kwargs: get_model(FLAGS.model, **{**overrides, **kwargs})  # noqa: E731
     return methods.build(
         the_method,
-        lambda **kwargs: get_model(FLAGS.model, **{**overrides, **kwargs}),
+        make_pair,
         recipe().optimizer(splits.steps_per_epoch, the_method),
         teacher=load_teacher() if the_method.needs_teacher else None,
         defaults=defaults,

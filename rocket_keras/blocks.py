@@ -37,12 +37,13 @@ def preact_stem(x, layers, spec):
     return layers.conv("stem_conv", spec.stem_filters, 3, spec.stem_stride)(x)
 
 
-def preact_basic_block(x, layers, name, filters, stride, expansion=1):
+def preact_basic_block(x, layers, name, filters, stride, expansion=1, inner_filters=None):
     """Pre-activation residual block (He et al. 2016; Zagoruyko & Komodakis).
 
     BN-ReLU-conv3x3-BN-ReLU-conv3x3, plus the input. When the stride or the
     width changes, a 1x1 convolution on the pre-activated input projects the
-    shortcut, as in WideResNet.
+    shortcut, as in WideResNet. ``inner_filters`` sets the width of the
+    first convolution (default ``filters``).
 
     Example:
 
@@ -59,7 +60,7 @@ def preact_basic_block(x, layers, name, filters, stride, expansion=1):
         shortcut = layers.conv(f"{name}_shortcut", filters, 1, stride)(y)
     else:
         shortcut = x
-    y = layers.conv(f"{name}_conv1", filters, 3, stride)(y)
+    y = layers.conv(f"{name}_conv1", inner_filters or filters, 3, stride)(y)
     y = layers.norm(f"{name}_bn2")(y)
     y = layers.relu(f"{name}_relu2")(y)
     y = layers.conv(f"{name}_conv2", filters, 3, 1)(y)
@@ -99,12 +100,13 @@ def mobilenet_stem(x, layers, spec):
     return layers.relu("stem_relu", max_value=6.0)(x)
 
 
-def inverted_residual_block(x, layers, name, filters, stride, expansion=6):
+def inverted_residual_block(x, layers, name, filters, stride, expansion=6, inner_filters=None):
     """MobileNetV2 inverted residual (Sandler et al. 2018).
 
     1x1 expansion (skipped when ``expansion == 1``), 3x3 depthwise
     convolution, linear 1x1 projection; the input is added back when shapes
-    allow.
+    allow. ``inner_filters`` sets the expansion's width (default
+    ``expansion`` times the input's).
 
     Example:
 
@@ -118,7 +120,7 @@ def inverted_residual_block(x, layers, name, filters, stride, expansion=6):
     in_channels = x.shape[-1]
     y = x
     if expansion != 1:
-        y = layers.conv(f"{name}_expand", in_channels * expansion, 1)(y)
+        y = layers.conv(f"{name}_expand", inner_filters or in_channels * expansion, 1)(y)
         y = layers.norm(f"{name}_expand_bn")(y)
         y = layers.relu(f"{name}_expand_relu", max_value=6.0)(y)
     y = layers.depthwise_conv(f"{name}_depthwise", 3, stride)(y)

@@ -75,6 +75,30 @@ def _keras_cached(fname):
         )
 
 
+def as_arrays(dataset, limit=None):
+    """``(images, labels)`` numpy arrays of a batched ``(images, labels)`` dataset.
+
+    Reads one pass (a shuffled training split gives one shuffled order);
+    ``limit`` keeps the first examples only.
+
+    Example:
+
+    ```python
+    x_val, y_val = as_arrays(splits.validation, limit=2000)
+    x_val.dtype, x_val.shape  # float32, (2000, 28, 28, 1)
+    ```
+    """
+    images, labels, count = [], [], 0
+    for x, y in dataset.as_numpy_iterator():
+        images.append(x)
+        labels.append(y)
+        count += len(y)
+        if limit is not None and count >= limit:
+            break
+    images, labels = np.concatenate(images), np.concatenate(labels)
+    return (images, labels) if limit is None else (images[:limit], labels[:limit])
+
+
 def load_fashion_mnist_arrays():
     """Fashion-MNIST as numpy arrays ``(x_train, y_train), (x_test, y_test)``.
 

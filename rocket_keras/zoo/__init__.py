@@ -8,6 +8,7 @@ print(list_models())
 ```
 """
 
+from rocket_keras.zoo.architectures import get_network, network_spec, pair_architectures
 from rocket_keras.zoo.mobilenet import rocket_mobilenet
 from rocket_keras.zoo.registry import get_entry, get_model, list_models, register_deprecated_name, register_model
 from rocket_keras.zoo.resnet import rocket_resnet
@@ -18,7 +19,10 @@ from rocket_keras.zoo.wide_resnet import rocket_wide_resnet
 __all__ = [
     "get_entry",
     "get_model",
+    "get_network",
     "list_models",
+    "network_spec",
+    "pair_architectures",
     "register_deprecated_name",
     "register_model",
     "rocket_mobilenet",

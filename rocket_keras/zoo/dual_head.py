@@ -138,6 +138,8 @@ def _run_stages(x, spec, stage_indices, layers_for_block):
     for s in stage_indices:
         stage = spec.stages[s]
         for b in range(stage.blocks):
+            # Only blocks that can take an inner width are asked to.
+            inner = {"inner_filters": stage.inner_filters[b]} if stage.inner_filters else {}
             x = spec.block(
                 x,
                 layers_for_block(s, b),
@@ -145,8 +147,49 @@ def _run_stages(x, spec, stage_indices, layers_for_block):
                 filters=stage.filters,
                 stride=stage.stride if b == 0 else 1,
                 expansion=stage.expansion,
+                **inner,
             )
     return x
+
+
+def _network(inputs, spec, prefix, num_classes, synchronized_bn=False):
+    """Stem, stages and head of one network with its own layers: its logits."""
+    branch = BranchLayers(prefix, synchronized_bn=synchronized_bn)
+    x = spec.stem(inputs, branch, spec)
+    x = _run_stages(x, spec, range(len(spec.stages)), lambda s, b: branch)
+    return _logits(x, spec, prefix, num_classes, synchronized_bn)
+
+
+def build_network(spec, *, input_shape, num_classes, name=None, prefix="light", input_normalization=None):
+    """One network of a ``NetworkSpec`` as a plain ``keras.Model`` (image to logits).
+
+    The layers are named as in a pair (``light_stage1_block1_conv1``), so
+    the network can be a light net of ``from_networks`` or ship alone.
+
+    Args:
+        spec: the ``NetworkSpec``.
+        input_shape: shape of one image.
+        num_classes: number of logits.
+        name: the model's name (default: the spec's name).
+        prefix: the owner prefix of the layer names.
+        input_normalization: ``None`` or ``(mean, std)`` per channel, as in
+            ``build_rocket_model``.
+
+    Example:
+
+    ```python
+    from rocket_keras.zoo.resnet import resnet_spec
+
+    net = build_network(resnet_spec(8), input_shape=(28, 28, 1), num_classes=10)
+    net.count_params()  # 78,042
+    ```
+    """
+    input_shape = checks.check_input_shape(input_shape)
+    checks.check_positive_int("num_classes", num_classes)
+    image = keras.Input(shape=input_shape, name="image")
+    inputs = normalization_layer(input_normalization, input_shape[-1])(image) if input_normalization else image
+    logits = _network(inputs, spec, prefix, num_classes)
+    return keras.Model(image, logits, name=name or spec.name.replace(" ", "_"))
 
 
 def _logits(x, spec, prefix, num_classes, synchronized_bn):
@@ -269,12 +312,10 @@ def build_rocket_model(
     inputs = normalization_layer(input_normalization, input_shape[-1])(image) if input_normalization else image
     all_stages = range(len(booster.stages))
     if share == "none":
-        outputs = {}
-        for prefix, spec in (("booster", booster), ("light", light)):
-            x = spec.stem(inputs, branch(prefix), spec)
-            stages = range(len(spec.stages))
-            x = _run_stages(x, spec, stages, lambda s, b, p=prefix: branch(p))
-            outputs[prefix] = _logits(x, spec, prefix, num_classes, synchronized_bn)
+        outputs = {
+            prefix: _network(inputs, spec, prefix, num_classes, synchronized_bn)
+            for prefix, spec in (("booster", booster), ("light", light))
+        }
     elif share == "bottom":
         trunk = light.stem(inputs, branch("shared"), light)
         trunk = _run_stages(

@@ -1,0 +1,277 @@
+"""N2N learning (Ashok et al., ICLR 2018): layer removal, then layer shrinkage, by REINFORCE.
+
+A network is a state, each policy turns it into a smaller child in one
+episode, and only the child gets a reward (gamma = 1):
+
+    R = C (2 - C) * A / A_teacher,   C = 1 - params(child) / params(teacher)
+
+with A the child's validation accuracy after a short distillation from the
+teacher; a degenerate child (no block left) gets -1. Each policy update
+samples ``rollouts`` children and takes one REINFORCE step with a
+moving-average baseline. Stage 1 searches removals from the teacher; stage
+2 searches shrink ratios of stage 1's best child. Children that build the
+same network are trained once (their reward is reused, as in the authors'
+code).
+
+Everything needed to continue lands in ``output_dir`` after each update:
+``children.jsonl`` (one line per child), ``state.json`` (stage, update,
+baseline, random state, best children) and the two policies as ``.keras``
+files (weights and Adam state), so ``N2NSearch(..., resume=True)`` carries
+on where an interrupted run stopped.
+"""
+
+import dataclasses
+import json
+import os
+import time
+
+import keras
+import numpy as np
+
+from rocket_keras.search import architecture, child_training, policies
+from rocket_keras.zoo.dual_head import build_network
+
+DEGENERATE_REWARD = -1.0
+STAGES = ("removal", "shrink")
+
+
+def compression(params, teacher_params):
+    """C = 1 - params / teacher_params."""
+    return 1.0 - params / teacher_params
+
+
+def reward(params, teacher_params, accuracy, teacher_accuracy):
+    """The N2N reward C (2 - C) A / A_teacher.
+
+    Example:
+
+    ```python
+    reward(50, 100, accuracy=0.9, teacher_accuracy=0.9)  # 0.75: C = 0.5
+    reward(100, 100, 0.9, 0.9)  # 0.0: no compression, no reward
+    ```
+    """
+    c = compression(params, teacher_params)
+    return c * (2.0 - c) * accuracy / teacher_accuracy
+
+
+@dataclasses.dataclass
+class Child:
+    """One evaluated child, as logged in ``children.jsonl``."""
+
+    stage: str
+    update: int
+    rollout: int
+    architecture: dict
+    params: int
+    accuracy: float
+    reward: float
+    seconds: float
+    cached: bool
+    degenerate: bool = False
+
+
+def _as_record(child):
+    return dataclasses.asdict(child)
+
+
+class N2NSearch:
+    """Searches a light net from a trained teacher, N2N style.
+
+    Args:
+        teacher: the trained teacher, a Keras model from images to logits.
+        teacher_spec: the teacher's ``NetworkSpec`` (e.g.
+            ``rocket_keras.zoo.network_spec("resnet14")``); children are built
+            from it by the zoo's templates.
+        train: ``(images, labels)`` arrays the children are distilled on.
+        validation: ``(images, labels)`` arrays that score them (never the
+            test set).
+        output_dir: where the log, state and policies go.
+        rollouts: children per policy update (the paper: 5).
+        child_epochs: passes over ``train`` for each child.
+        batch_size: child training batch size.
+        hint_weight: lambda of the children's logits term.
+        ratios: the shrink ratios to choose from.
+        learning_rate: Adam learning rate of both policies (the authors':
+            0.003).
+        baseline_decay: the baseline's moving average keeps this share of
+            its value at each update.
+        seed: seeds the policies, the sampling and the children.
+        resume: continue from ``output_dir`` when it holds a state.
+
+    Example:
+
+    ```python
+    search = N2NSearch(teacher, network_spec("resnet14"), (x, y), (x_val, y_val), output_dir="runs/search")
+    best = search.run(removal_updates=10, shrink_updates=10)
+    best.params, best.accuracy
+    ```
+    """
+
+    def __init__(self, teacher, teacher_spec, train, validation, output_dir, *, rollouts=5, child_epochs=1,
+                 batch_size=128, hint_weight=0.03, ratios=policies.DEFAULT_RATIOS, learning_rate=0.003,
+                 baseline_decay=0.8, seed=0, resume=True, verbose=True):
+        if rollouts < 1:
+            raise ValueError(f"`rollouts` must be at least 1. Received: rollouts={rollouts!r}")
+        self.teacher_spec = teacher_spec
+        self.train, self.validation = train, validation
+        self.output_dir = output_dir
+        self.rollouts, self.child_epochs, self.batch_size = rollouts, child_epochs, batch_size
+        self.hint_weight, self.ratios = hint_weight, tuple(ratios)
+        self.baseline_decay, self.seed, self.verbose = baseline_decay, seed, verbose
+        self.input_shape = tuple(teacher.inputs[0].shape[1:])
+        self.num_classes = int(teacher.outputs[0].shape[-1])
+        self.teacher_params = self._params(teacher_spec)
+        self.teacher_accuracy = child_training.accuracy(teacher, *validation)
+        self.logits = child_training.teacher_logits(teacher, train[0])
+        os.makedirs(output_dir, exist_ok=True)
+        self.policies = {
+            "removal": policies.removal_policy(learning_rate, seed=seed),
+            "shrink": policies.shrink_policy(self.ratios, learning_rate, seed=seed + 1),
+        }
+        self.state = {"updates": {stage: 0 for stage in STAGES}, "baseline": {}, "best": {}, "rng": None,
+                      "shrink_start": None, "teacher_params": self.teacher_params,
+                      "teacher_accuracy": self.teacher_accuracy}
+        self.rng = np.random.default_rng(seed)
+        self.cache = {}
+        if resume and os.path.exists(self._path("state.json")):
+            self._restore()
+        else:
+            open(self._path("children.jsonl"), "w").close()
+
+    # -- files --------------------------------------------------------------
+    def _path(self, name):
+        return os.path.join(self.output_dir, name)
+
+    def _save(self):
+        self.state["rng"] = self.rng.bit_generator.state
+        for stage, policy in self.policies.items():
+            policy.save(self._path(f"{stage}_policy.keras"))
+        with open(self._path("state.json.tmp"), "w") as f:
+            json.dump(self.state, f, indent=1)
+        os.replace(self._path("state.json.tmp"), self._path("state.json"))
+
+    def _restore(self):
+        with open(self._path("state.json")) as f:
+            self.state = json.load(f)
+        self.rng.bit_generator.state = self.state["rng"]
+        for stage in STAGES:
+            path = self._path(f"{stage}_policy.keras")
+            if os.path.exists(path):
+                self.policies[stage] = keras.models.load_model(path)
+        # Lines written after the last saved update belong to an update that
+        # will run again: drop them so the log holds each child once.
+        kept = [c for c in self.children() if c.update < self.state["updates"][c.stage]]
+        with open(self._path("children.jsonl"), "w") as f:
+            f.writelines(json.dumps(_as_record(c)) + "\n" for c in kept)
+        for child in kept:
+            if not child.degenerate:
+                self.cache[child.architecture_key] = (child.params, child.accuracy)
+
+    def children(self):
+        """Every child evaluated so far, from ``children.jsonl``."""
+        out = []
+        with open(self._path("children.jsonl")) as f:
+            for line in f:
+                child = Child(**json.loads(line))
+                child.architecture_key = architecture.key(architecture.from_dict(child.architecture, self.teacher_spec))
+                out.append(child)
+        return out
+
+    # -- children -----------------------------------------------------------
+    def _params(self, spec):
+        return build_network(spec, input_shape=self.input_shape, num_classes=self.num_classes).count_params()
+
+    def evaluate(self, spec, stage, update, rollout):
+        """Builds, trains and scores one child; logs it and returns its ``Child``."""
+        record = dict(stage=stage, update=update, rollout=rollout, architecture=architecture.to_dict(spec))
+        if architecture.num_blocks(spec) == 0:
+            child = Child(**record, params=0, accuracy=0.0, reward=DEGENERATE_REWARD, seconds=0.0, cached=False,
+                          degenerate=True)
+        else:
+            key = architecture.key(spec)
+            cached = key in self.cache
+            if cached:
+                params, accuracy = self.cache[key]
+                seconds = 0.0
+            else:
+                seed = self.seed * 100003 + STAGES.index(stage) * 10007 + update * 101 + rollout
+                keras.utils.set_random_seed(seed)
+                net = build_network(spec, input_shape=self.input_shape, num_classes=self.num_classes, name="child")
+                params = net.count_params()
+                accuracy, seconds = child_training.train_child(
+                    net, self.train, self.validation, self.logits, epochs=self.child_epochs,
+                    batch_size=self.batch_size, hint_weight=self.hint_weight, seed=seed,
+                )
+                self.cache[key] = (params, accuracy)
+            child = Child(**record, params=params, accuracy=accuracy, seconds=seconds, cached=cached,
+                          reward=reward(params, self.teacher_params, accuracy, self.teacher_accuracy))
+        with open(self._path("children.jsonl"), "a") as f:
+            f.write(json.dumps(_as_record(child)) + "\n")
+        best = self.state["best"].get(stage)
+        if best is None or child.reward > best["reward"]:
+            self.state["best"][stage] = _as_record(child)
+        if self.verbose:
+            print(f"{stage} update {update} rollout {rollout}: {child.params:,} parameters, "
+                  f"validation accuracy {child.accuracy:.4f}, reward {child.reward:+.4f}"
+                  f"{' (seen before)' if child.cached else ''}", flush=True)
+        return child
+
+    # -- the search ---------------------------------------------------------
+    def _start_spec(self, stage):
+        if stage == "removal":
+            return self.teacher_spec
+        if self.state["shrink_start"] is None:
+            # Stage 2 shrinks stage 1's best child, fixed when it starts.
+            best = self.state["best"].get("removal")
+            self.state["shrink_start"] = best["architecture"] if best else architecture.to_dict(self.teacher_spec)
+        return architecture.from_dict(self.state["shrink_start"], self.teacher_spec)
+
+    def _one_update(self, stage, update):
+        spec = self._start_spec(stage)
+        units = architecture.describe(spec)
+        x_t = architecture.features(units)
+        policy = self.policies[stage]
+        if stage == "removal":
+            actions = policies.sample_removal(policy, x_t, self.rng, self.rollouts)
+            inputs = np.repeat(np.asarray([x_t], "float32"), self.rollouts, axis=0)
+            acting = np.asarray([u.removable for u in units])
+            children = [architecture.remove(spec, a) for a in actions]
+        else:
+            actions = policies.sample_shrink(policy, x_t, self.rng, self.rollouts)
+            inputs = policies.shrink_inputs(x_t, actions, len(self.ratios))
+            acting = np.asarray([u.shrinkable for u in units])
+            children = [architecture.shrink(spec, [self.ratios[i] for i in a]) for a in actions]
+        rewards = [self.evaluate(child, stage, update, r).reward for r, child in enumerate(children)]
+        mean = float(np.mean(rewards))
+        baseline = self.state["baseline"].get(stage, mean)
+        policies.reinforce_update(policy, inputs, actions, rewards, baseline, acting)
+        self.state["baseline"][stage] = self.baseline_decay * baseline + (1 - self.baseline_decay) * mean
+        return mean
+
+    def run(self, removal_updates=10, shrink_updates=10):
+        """Runs (or continues) both stages up to these numbers of updates; returns the best ``Child``.
+
+        The best child has the highest reward over both stages; its
+        ``NetworkSpec`` is ``best_spec()``. Stage 2 shrinks the best child
+        of stage 1 as it was when stage 2 started.
+        """
+        budgets = {"removal": removal_updates, "shrink": shrink_updates}
+        for stage in STAGES:
+            for update in range(self.state["updates"][stage], budgets[stage]):
+                started = time.perf_counter()
+                mean = self._one_update(stage, update)
+                self.state["updates"][stage] = update + 1
+                self._save()
+                if self.verbose:
+                    print(f"{stage} update {update}: mean reward {mean:+.4f}, baseline "
+                          f"{self.state['baseline'][stage]:+.4f}, {time.perf_counter() - started:.0f} s", flush=True)
+        return self.best()
+
+    def best(self):
+        """The ``Child`` with the highest reward so far (``None`` before any)."""
+        candidates = [Child(**c) for c in self.state["best"].values()]
+        return max(candidates, key=lambda c: c.reward) if candidates else None
+
+    def best_spec(self):
+        """The ``NetworkSpec`` of the best child."""
+        return architecture.from_dict(self.best().architecture, self.teacher_spec)

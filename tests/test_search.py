@@ -1,0 +1,211 @@
+"""N2N architecture search: architecture actions, policies, reward, REINFORCE, the loop."""
+
+import json
+
+import keras
+import numpy as np
+import pytest
+
+from rocket_keras import data, zoo
+from rocket_keras.search import N2NSearch, architecture, policies, reward
+from rocket_keras.search.child_training import LogitsDistiller
+from rocket_keras.search.n2n import DEGENERATE_REWARD
+from rocket_keras.zoo.dual_head import build_network
+from rocket_keras.zoo.spec import NetworkSpec, StageSpec, save_spec, spec_from_dict, spec_to_dict
+
+SEARCHABLE = ("resnet14", "resnet8", "wrn16_2", "mobilenet0.35")
+
+
+# -- which units can be removed, and every action builds ---------------------
+
+def test_removable_blocks_are_the_identity_shortcut_blocks():
+    units = architecture.describe(zoo.network_spec("resnet14"))
+    assert [u.kind for u in units] == ["stem"] + ["block"] * 6 + ["head"]
+    # Stage 1 takes the 16-channel stem at stride 1 (identity); stages 2 and 3
+    # open with a strided, widening block that stays.
+    assert [u.removable for u in units] == [False, True, True, False, True, False, True, False]
+    # Checked against the built networks: an inverted residual block adds its
+    # input back exactly when shapes allow; a basic block projects otherwise.
+    for name, identity in (("mobilenet0.35", lambda names, block: f"{block}_add" in names),
+                           ("resnet20", lambda names, block: f"{block}_shortcut" not in names)):
+        names = {layer.name for layer in zoo.get_network(name).layers}
+        for u in architecture.describe(zoo.network_spec(name)):
+            if u.kind == "block":
+                assert u.removable == identity(names, f"light_stage{u.stage + 1}_block{u.block + 1}"), u
+
+
+def test_removing_every_removable_block_leaves_the_strided_ones():
+    teacher = zoo.network_spec("resnet14")
+    keep = [not u.removable for u in architecture.describe(teacher)]
+    child = architecture.remove(teacher, keep)
+    assert [s.blocks for s in child.stages] == [0, 1, 1]
+    net = build_network(child, input_shape=(28, 28, 1), num_classes=10)
+    assert net.output_shape == (None, 10)
+    # ResNet-14 without three of its six blocks: fewer parameters, none new.
+    assert net.count_params() < build_network(teacher, input_shape=(28, 28, 1), num_classes=10).count_params()
+
+
+@pytest.mark.parametrize("name", SEARCHABLE)
+def test_random_removals_and_shrinks_build(name):
+    rng = np.random.default_rng(0)
+    spec = zoo.network_spec(name)
+    units = architecture.describe(spec)
+    for _ in range(4):
+        removed = architecture.remove(spec, rng.integers(0, 2, len(units)))
+        kept_units = architecture.describe(removed)
+        ratios = rng.choice(policies.DEFAULT_RATIOS, len(kept_units))
+        child = architecture.shrink(removed, list(ratios))
+        net = build_network(child, input_shape=(32, 32, 3), num_classes=7)
+        assert net(np.zeros((2, 32, 32, 3), "float32")).shape == (2, 7)
+        # Blocks that cannot be removed are all still there.
+        fixed = sum(not u.removable for u in units if u.kind == "block")
+        assert architecture.num_blocks(child) >= fixed
+
+
+def test_shrink_scales_the_widths_it_says():
+    spec = zoo.network_spec("resnet8")  # stem, three one-block stages, head
+    child = architecture.shrink(spec, [0.5, 1.0, 0.5, 0.25, 1.0])
+    assert child.stem_filters == 8
+    assert [s.filters for s in child.stages] == [16, 16, 16]
+    assert [s.inner_filters for s in child.stages] == [(16,), (16,), (16,)]
+    net = build_network(child, input_shape=(28, 28, 1), num_classes=10)
+    assert net.get_layer("light_stem_conv").filters == 8
+    assert net.get_layer("light_stage3_block1_conv1").filters == 16
+    assert net.get_layer("light_stage3_block1_conv2").filters == 16
+    with pytest.raises(ValueError, match="one entry per unit"):
+        architecture.shrink(spec, [1.0])
+
+
+def test_searching_a_template_without_inner_widths_is_refused():
+    with pytest.raises(ValueError, match="SqueezeNet"):
+        architecture.describe(zoo.network_spec("squeezenet0.5"))
+
+
+def test_architecture_files_round_trip(tmp_path):
+    spec = architecture.shrink(zoo.network_spec("resnet14"), [0.5] * 8)
+    assert spec_from_dict(spec_to_dict(spec), like=zoo.network_spec("resnet14")) == spec
+    save_spec(spec, "resnet14", tmp_path / "child.json")
+    assert zoo.network_spec(str(tmp_path / "child.json")) == spec
+    net = zoo.get_network(str(tmp_path / "child.json"), input_shape=(28, 28, 1))
+    assert net.count_params() == build_network(spec, input_shape=(28, 28, 1), num_classes=10).count_params()
+    assert architecture.key(spec) != architecture.key(zoo.network_spec("resnet14"))
+
+
+# -- policies -----------------------------------------------------------------
+
+def _features(name="resnet14"):
+    return architecture.features(architecture.describe(zoo.network_spec(name)))
+
+
+def test_policy_shapes_and_log_probabilities():
+    x_t = _features()
+    removal = policies.removal_policy()
+    x = np.asarray([x_t] * 3, "float32")
+    assert removal(x).shape == (3, 8, 2)
+    # The two actions' probabilities sum to one; log pi matches a softmax in numpy.
+    logits = np.asarray(removal(x), "float64")
+    expected = logits - np.log(np.exp(logits).sum(-1, keepdims=True))
+    for action in (0, 1):
+        got = policies.log_probabilities(removal, x, np.full((3, 8), action))
+        np.testing.assert_allclose(got, expected[..., action], atol=1e-6)
+    shrink = policies.shrink_policy(ratios=(0.5, 1.0))
+    actions = policies.sample_shrink(shrink, x_t, np.random.default_rng(0), rollouts=4)
+    assert actions.shape == (4, 8) and set(np.unique(actions)) <= {0, 1}
+    assert policies.shrink_inputs(x_t, actions, 2).shape == (4, 8, architecture.FEATURES + 2)
+
+
+def test_shrink_policy_is_causal_so_stepwise_sampling_scores_the_same():
+    shrink = policies.shrink_policy()
+    x_t = _features()
+    actions = np.asarray([[3, 2, 1, 0, 1, 2, 3, 0]])
+    full = np.asarray(shrink(policies.shrink_inputs(x_t, actions, 4)))
+    changed = actions.copy()
+    changed[0, 5:] = 0
+    prefix = np.asarray(shrink(policies.shrink_inputs(x_t, changed, 4)))
+    # Outputs up to t only read inputs up to t (actions up to t - 1).
+    np.testing.assert_allclose(full[0, :6], prefix[0, :6], atol=1e-6)
+
+
+def test_sampling_follows_the_policy():
+    removal = policies.removal_policy()
+    x_t = _features()
+    keep_probability = np.exp(policies.log_probabilities(removal, np.asarray([x_t], "float32"), np.ones((1, 8), int)))[0]
+    actions = policies.sample_removal(removal, x_t, np.random.default_rng(0), rollouts=4000)
+    np.testing.assert_allclose(actions.mean(axis=0), keep_probability, atol=0.03)
+
+
+def test_reinforce_update_is_the_weighted_policy_gradient():
+    removal = policies.removal_policy(learning_rate=0.01)
+    x_t = _features()
+    acting = np.asarray([u.removable for u in architecture.describe(zoo.network_spec("resnet14"))])
+    rng = np.random.default_rng(1)
+    actions = policies.sample_removal(removal, x_t, rng, rollouts=6)
+    x = np.asarray([x_t] * 6, "float32")
+    # Toy reward: keeping unit 1 is worth one point.
+    rewards = actions[:, 1].astype(float)
+    baseline = 0.5
+    before = policies.log_probabilities(removal, x, actions)
+    keep1_before = np.exp(policies.log_probabilities(removal, x[:1], np.ones((1, 8), int)))[0, 1]
+    loss = policies.reinforce_update(removal, x, actions, rewards, baseline, acting)
+    # The loss Keras minimised: -sum_i sum_t (R_i - b) / N * mask_t * log pi(a_it).
+    expected = -np.sum((rewards - baseline)[:, None] / 6 * acting[None, :] * before)
+    np.testing.assert_allclose(loss, expected, rtol=1e-4)
+    keep1_after = np.exp(policies.log_probabilities(removal, x[:1], np.ones((1, 8), int)))[0, 1]
+    assert keep1_after > keep1_before
+
+
+# -- reward and the loop --------------------------------------------------------
+
+def test_reward_at_known_points():
+    assert reward(100, 100, 0.9, 0.9) == 0.0  # C = 0
+    assert reward(50, 100, 0.9, 0.9) == pytest.approx(0.75)  # C = 0.5: 0.5 * 1.5
+    assert reward(50, 100, 0.45, 0.9) == pytest.approx(0.375)  # half the teacher's accuracy
+    assert reward(0, 100, 0.9, 0.9) == pytest.approx(1.0)  # C = 1
+
+
+def _arrays(splits, limit=None):
+    return data.as_arrays(splits.train, limit), data.as_arrays(splits.validation, limit)
+
+
+def test_a_two_rollout_search_runs_logs_and_resumes(tmp_path):
+    splits = data.synthetic(batch_size=64, train_size=128, validation_size=64)
+    train, validation = _arrays(splits)
+    teacher = zoo.get_network("resnet14", input_shape=(28, 28, 1))
+    teacher.compile("sgd", keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    teacher.fit(*train, epochs=1, verbose=0)
+    make = lambda: N2NSearch(teacher, zoo.network_spec("resnet14"), train, validation, str(tmp_path),  # noqa: E731
+                             rollouts=2, batch_size=64, verbose=False)
+    best = make().run(removal_updates=1, shrink_updates=1)
+    children = [json.loads(line) for line in open(tmp_path / "children.jsonl")]
+    assert [(c["stage"], c["update"]) for c in children] == [("removal", 0)] * 2 + [("shrink", 0)] * 2
+    state = json.load(open(tmp_path / "state.json"))
+    for c in children:
+        assert c["reward"] == pytest.approx(
+            reward(c["params"], state["teacher_params"], c["accuracy"], state["teacher_accuracy"]))
+        assert c["params"] == build_network(
+            architecture.from_dict(c["architecture"], zoo.network_spec("resnet14")),
+            input_shape=(28, 28, 1), num_classes=10).count_params()
+    assert best.reward == max(c["reward"] for c in children)
+    # Resuming adds only the new update's children.
+    search = make()
+    search.run(removal_updates=1, shrink_updates=2)
+    children = [json.loads(line) for line in open(tmp_path / "children.jsonl")]
+    assert [(c["stage"], c["update"]) for c in children][4:] == [("shrink", 1)] * 2
+    # A child with no block left is degenerate: reward -1, nothing trained.
+    empty = NetworkSpec(name="empty", stem=zoo.network_spec("resnet8").stem,
+                        block=zoo.network_spec("resnet8").block, head=zoo.network_spec("resnet8").head,
+                        stem_filters=16, stages=(StageSpec(0, 16, 1),))
+    degenerate = search.evaluate(empty, "removal", 99, 0)
+    assert degenerate.reward == DEGENERATE_REWARD and degenerate.degenerate
+
+
+def test_logits_distiller_loss_is_cross_entropy_plus_the_logits_hint():
+    child = build_network(zoo.network_spec("resnet8"), input_shape=(16, 16, 1), num_classes=3)
+    distiller = LogitsDistiller(child, hint_weight=0.5)
+    x = np.random.default_rng(0).random((4, 16, 16, 1)).astype("float32")
+    labels, teacher = np.asarray([0, 1, 2, 0]), np.random.default_rng(1).normal(size=(4, 3)).astype("float32")
+    logits = np.asarray(child(x), "float64")
+    log_softmax = logits - np.log(np.exp(logits).sum(-1, keepdims=True))
+    expected = np.mean(-log_softmax[np.arange(4), labels] + 0.5 * np.sum((logits - teacher) ** 2, axis=-1))
+    loss = distiller.compute_loss(y={"labels": labels, "teacher_logits": teacher}, y_pred=child(x))
+    np.testing.assert_allclose(float(loss), expected, rtol=1e-5)
