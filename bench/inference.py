@@ -11,9 +11,7 @@ latency do not depend on the values. Writes bench/results/inference-<model>.json
 
 import json
 import os
-import statistics
 import tempfile
-import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
@@ -30,24 +28,13 @@ FLAGS = flags.FLAGS
 VARIANTS = (("tflite_float32", "litert", None), ("tflite_int8", "litert", "int8"), ("saved_model", "tf_saved_model", None))
 
 
-def median_latency_ms(run, x):
-    for _ in range(FLAGS.warmup):
-        run(x)
-    times = []
-    for _ in range(FLAGS.runs):
-        start = time.perf_counter()
-        run(x)
-        times.append(time.perf_counter() - start)
-    return 1000 * statistics.median(times)
-
-
 def main(argv):
     del argv
     logging.set_verbosity(logging.WARNING)
     import keras
     import numpy as np
 
-    from rocket_keras.export import export_light, format_table, load_exported
+    from rocket_keras.export import export_light, format_table, median_latency_ms
     from rocket_keras.profiling import count_flops
     from rocket_keras.zoo import get_model
 
@@ -62,10 +49,10 @@ def main(argv):
             for name, fmt, quantization in VARIANTS:
                 path = os.path.join(tmp, f"{head}_{name}" + (".tflite" if fmt == "litert" else ""))
                 report = export_light(net, path, fmt, quantization, calibration)
-                run = load_exported(path, fmt)
                 entry[name] = {"size_bytes": report.size_bytes, "argmax_agreement": report.argmax_agreement}
                 for batch in map(int, FLAGS.batch_sizes):
-                    entry[name][f"latency_ms_batch{batch}"] = median_latency_ms(run, calibration[:batch])
+                    entry[name][f"latency_ms_batch{batch}"] = median_latency_ms(
+                        path, calibration[:batch], fmt, runs=FLAGS.runs, warmup=FLAGS.warmup)
             results["nets"][head] = entry
 
     light, booster = results["nets"]["light"], results["nets"]["booster"]

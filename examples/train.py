@@ -50,6 +50,14 @@ flags.DEFINE_string("light_net", None,
                     "Replace the pair's light net: an architecture (e.g. resnet8) or the JSON of an architecture "
                     "search's child (examples/search.py writes best_child.json). The booster stays the pair's; "
                     "sharing is --share, default 'none'.")
+flags.DEFINE_float("prune_sparsity", None,
+                   "Prune the light net's kernels by magnitude to this sparsity during training (rocket_keras.pruning, "
+                   "PolynomialDecay from 0; with rocket the booster's own layers stay dense).")
+flags.DEFINE_float("prune_end", 0.7, "Fraction of training at which --prune_sparsity is reached (then held).")
+flags.DEFINE_integer("prune_frequency", 20, "Training steps between mask updates.")
+flags.DEFINE_string("init_from", None,
+                    "Start from the weights of a model.keras of the same pair and method, e.g. to prune a trained "
+                    "rocket model: --init_from=<run>/model.keras --prune_sparsity=0.75 --epochs=1.")
 flags.DEFINE_multi_string("override", [], "Builder argument of the model, as key=value (e.g. light_depth=14); repeatable.")
 flags.DEFINE_string("method", "rocket",
                     "A method spec (rocket_keras.methods): light, booster, kd, mimic or rocket, with parameters "
@@ -225,6 +233,29 @@ def pair_with_light_net(overrides, **kwargs):
     )
 
 
+def initialized_and_pruned(make_pair, steps_per_epoch, **kwargs):
+    """The pair with --init_from's weights and, with --prune_sparsity, its light net wrapped for pruning."""
+    import keras
+
+    from rocket_keras import pruning
+
+    pair = make_pair(**kwargs)
+    if FLAGS.init_from:
+        trained = keras.models.load_model(FLAGS.init_from, compile=False)
+        trained = pruning.strip_pruning(trained) if pruning.is_pruned(trained) else trained
+        if [w.shape for w in trained.weights] != [w.shape for w in pair.weights]:
+            raise app.UsageError(f"--init_from={FLAGS.init_from} is not a {FLAGS.model} pair of this layout.")
+        pair.set_weights(trained.get_weights())
+    if FLAGS.prune_sparsity is None:
+        return pair
+    if method().name == "booster":
+        raise app.UsageError("--prune_sparsity prunes the light net; --method=booster does not train it.")
+    end = max(1, int(FLAGS.prune_end * FLAGS.epochs * steps_per_epoch))
+    schedule = pruning.PolynomialDecay(0.0, FLAGS.prune_sparsity, begin_step=0, end_step=end,
+                                       frequency=FLAGS.prune_frequency)
+    return pruning.prune_low_magnitude(pair, schedule, net="light")
+
+
 def build_and_compile(splits):
     from rocket_keras import methods
     from rocket_keras.data import CIFAR10_CHANNEL_STATS
@@ -247,6 +278,8 @@ def build_and_compile(splits):
         make_pair = functools.partial(pair_with_light_net, overrides)
     else:
         make_pair = lambda **kwargs: get_model(FLAGS.model, **{**overrides, **kwargs})  # noqa: E731
+    if FLAGS.init_from or FLAGS.prune_sparsity is not None:
+        make_pair = functools.partial(initialized_and_pruned, make_pair, splits.steps_per_epoch)
     return methods.build(
         the_method,
         make_pair,
@@ -274,6 +307,7 @@ def synchronous_logs():
 def callbacks(output_dir, resuming, clock):
     import keras
 
+    from rocket_keras import pruning
     from rocket_keras.callbacks import StopOnNonFiniteLoss, StudentCheckpoint
 
     distilling = method().name in ("kd", "mimic")
@@ -289,6 +323,7 @@ def callbacks(output_dir, resuming, clock):
         keras.callbacks.TensorBoard(os.path.join(output_dir, "logs")),
         # A distiller is saved as its student, the light net.
         (StudentCheckpoint if distilling else keras.callbacks.ModelCheckpoint)(os.path.join(output_dir, "model.keras")),
+        *([pruning.UpdatePruningStep()] if FLAGS.prune_sparsity is not None else []),
     ]
 
 
@@ -344,23 +379,36 @@ def export_in_tensorflow(output_dir, results):
 def export_and_measure(rocket, splits, output_dir, results):
     import keras
 
-    from rocket_keras.export import export_light, exported_accuracy
+    from rocket_keras import pruning
+    from rocket_keras.export import export_light, exported_accuracy, median_latency_ms
 
     if keras.backend.backend() == "jax":
         return export_in_tensorflow(output_dir, results)
-    for quantization in (None, "int8"):
-        path = os.path.join(output_dir, f"light_{quantization or 'float32'}.tflite")
-        report = export_light(rocket, path, quantization=quantization, representative_data=splits.train)
+    pruned = pruning.is_pruned(rocket)
+    if pruned:
+        rocket = pruning.strip_pruning(rocket)  # plain layers, zeros baked in
+    one_image = next(iter(splits.test))[0][:1].numpy()
+    # A pruned net also goes through the converter's sparsity optimisation.
+    for quantization, sparse in ((None, False), ("int8", False)) + ((("int8", True),) if pruned else ()):
+        name = (quantization or "float32") + ("_sparse" if sparse else "")
+        path = os.path.join(output_dir, f"light_{name}.tflite")
+        report = export_light(rocket, path, quantization=quantization, representative_data=splits.train, sparsity=sparse)
         print(report, "\n")
-        results[f"tflite_{report.quantization}"] = {
+        results[f"tflite_{name}"] = {
             "path": path,
             "size_bytes": report.size_bytes,
+            "gzip_size_bytes": report.gzip_size_bytes,
+            "latency_ms_batch1": median_latency_ms(path, one_image),
+            "kernels": report.kernels,
             "test_accuracy": exported_accuracy(path, splits.test),
         }
 
 
 def run_record(splits, rocket, resuming, train_seconds):
     """What every results.json holds: the run's settings, size and training time."""
+    from rocket_keras import pruning
+
+    plain = pruning.strip_pruning(rocket) if pruning.is_pruned(rocket) else rocket  # masks are not parameters
     return {
         "model": FLAGS.model,
         "method": method().spec,
@@ -374,8 +422,8 @@ def run_record(splits, rocket, resuming, train_seconds):
         # Every flag of this script, so a run's recipe is on record even
         # when it came from a flagfile.
         "flags": {flag.name: flag.value for flag in FLAGS.get_flags_for_module(sys.argv[0])},
-        "light_parameters": rocket.light_model().count_params(),
-        "booster_parameters": rocket.booster_model().count_params(),
+        "light_parameters": plain.light_model().count_params(),
+        "booster_parameters": plain.booster_model().count_params(),
     }
 
 
@@ -466,6 +514,10 @@ def main(argv):
     else:
         (head,) = method().heads
         results[f"{head}_test_accuracy"] = test["accuracy"]
+    if FLAGS.prune_sparsity is not None:
+        from rocket_keras import pruning
+
+        results["light_sparsity"] = pruning.sparsity(pruning.strip_pruning(rocket).light_model())["overall"]
     teacher = teacher_record() if FLAGS.teacher else {}
     if teacher:
         # Two-stage methods cost the teacher's training too.

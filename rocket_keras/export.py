@@ -10,8 +10,11 @@ Keras light model.
 
 import collections
 import dataclasses
+import gzip
 import numbers
 import os
+import statistics
+import time
 
 import keras
 import numpy as np
@@ -47,6 +50,8 @@ class ExportReport:
     quantization: str
     size_bytes: int
     parameters: int
+    gzip_size_bytes: int = None
+    kernels: str = None
     max_abs_diff: float = None
     argmax_agreement: float = None
     verified_examples: int = 0
@@ -61,10 +66,11 @@ class ExportReport:
             ("format", self.format),
             ("quantization", self.quantization),
             ("size", f"{self.size_bytes:,} bytes ({self.size_bytes / 1024:.1f} KiB)"),
+            ("gzip size", "-" if self.gzip_size_bytes is None else f"{self.gzip_size_bytes:,} bytes"),
             ("parameters", f"{self.parameters:,}"),
             ("max |exported - keras|", fmt(self.max_abs_diff, ".3g")),
             ("arg-max agreement", fmt(self.argmax_agreement, ".2%")),
-            ("verified on", f"{self.verified_examples} examples"),
+            ("verified on", f"{self.verified_examples} examples" + (f" ({self.kernels} kernels)" if self.kernels else "")),
             ("ops", ", ".join(f"{k} x{v}" for k, v in sorted(self.op_counts.items()))),
         ]
 
@@ -314,9 +320,17 @@ class _TFLiteRunner:
     """Runs a .tflite file with LiteRT's interpreter (int8 I/O handled)."""
 
     def __init__(self, path):
-        from ai_edge_litert.interpreter import Interpreter
+        self.path = path
+        self._open(default_delegates=True)
 
-        self.interpreter = Interpreter(model_path=path)
+    def _open(self, default_delegates):
+        from ai_edge_litert.interpreter import Interpreter, OpResolverType
+
+        resolver = OpResolverType.AUTO if default_delegates else OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES
+        self.interpreter = Interpreter(model_path=self.path, experimental_op_resolver_type=resolver)
+        # "xnnpack": LiteRT's default CPU delegate; "builtin": its reference
+        # kernels, used when XNNPACK refuses the file (sparse kernels do).
+        self.kernels = "xnnpack" if default_delegates else "builtin"
         self.input = self.interpreter.get_input_details()[0]
         self.output = self.interpreter.get_output_details()[0]
         self.batch_shape = None
@@ -324,7 +338,13 @@ class _TFLiteRunner:
     def __call__(self, x):
         if x.shape != self.batch_shape:
             self.interpreter.resize_tensor_input(self.input["index"], x.shape)
-            self.interpreter.allocate_tensors()
+            try:
+                self.interpreter.allocate_tensors()
+            except RuntimeError as error:
+                if self.kernels != "xnnpack" or "delegate" not in str(error).lower():
+                    raise
+                self._open(default_delegates=False)
+                return self(x)
             self.batch_shape = x.shape
         if self.input["dtype"] == np.int8:
             scale, zero = self.input["quantization"]
@@ -402,7 +422,12 @@ def load_exported(path, format="litert"):
     ```
     """
     runner = _RUNNERS[_format(format)](os.fspath(path))
-    return lambda x: runner(np.asarray(x, dtype="float32"))
+
+    def run(x):
+        return runner(np.asarray(x, dtype="float32"))
+
+    run.runner = runner  # e.g. run.runner.kernels: which LiteRT kernels ran the file
+    return run
 
 
 def exported_accuracy(path, dataset, format="litert"):
@@ -432,6 +457,48 @@ def _size(path):
     return os.path.getsize(path)
 
 
+def gzip_size(path):
+    """Bytes of the file gzip-compressed at level 9 (``None`` for a directory).
+
+    A TFLite file stores pruned zeros as zeros: only compression (an app
+    store's download, a gzipped asset) turns sparsity into fewer bytes.
+
+    Example:
+
+    ```python
+    gzip_size("light_int8.tflite")  # smaller than the file, much smaller when pruned
+    ```
+    """
+    if os.path.isdir(path):
+        return None
+    with open(path, "rb") as f:
+        return len(gzip.compress(f.read(), compresslevel=9, mtime=0))
+
+
+def median_latency_ms(path, inputs, format="litert", runs=50, warmup=5):
+    """Median wall-clock milliseconds of one call of an exported file on ``inputs``.
+
+    The file runs in its real runtime (LiteRT's interpreter for TFLite);
+    ``inputs`` is one batch (batch 1 for a phone's latency).
+
+    Example:
+
+    ```python
+    median_latency_ms("light_int8.tflite", x_test[:1])  # milliseconds, on this machine
+    ```
+    """
+    run = load_exported(path, format)
+    inputs = np.asarray(inputs, "float32")
+    for _ in range(warmup):
+        run(inputs)
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        run(inputs)
+        times.append(time.perf_counter() - start)
+    return 1000 * statistics.median(times)
+
+
 def export_light(
     model,
     filepath,
@@ -442,6 +509,7 @@ def export_light(
     probabilities=True,
     int8_io=False,
     calibration_examples=CALIBRATION_EXAMPLES,
+    sparsity=False,
 ):
     """Writes the light net alone as SavedModel, TFLite or ONNX.
 
@@ -469,6 +537,9 @@ def export_light(
             ``False`` keeps the logits.
         int8_io: with ``"int8"``, make the file's input and output int8 too
             (the report dequantizes them for the comparison).
+        sparsity: TFLite only: add the converter's experimental sparsity
+            optimisation (``tf.lite.Optimize.EXPERIMENTAL_SPARSITY``), which
+            may store pruned kernels in a sparse format.
 
     Returns:
         An ``ExportReport``: path, size, parameters and, with ``verify``, the
@@ -486,6 +557,8 @@ def export_light(
     # Checked before `_light_of`, which may load a `.keras` file: bad
     # arguments fail at once.
     filepath = _check_arguments(filepath, format, quantization, representative_data, calibration_examples, int8_io)
+    if sparsity and FORMATS[format] != "litert":
+        raise ValueError(f"`sparsity` is a TFLite converter option. Received: sparsity=True with format={format!r}")
     light = _light_of(model)
     if probabilities and softmax_layer(light.outputs[0]) is not None:
         raise ValueError(
@@ -494,7 +567,7 @@ def export_light(
         )
     return _export(
         light, filepath, FORMATS[format], quantization, representative_data, verify, probabilities,
-        int8_io, calibration_examples,
+        int8_io, calibration_examples, sparsity,
     )
 
 
@@ -538,7 +611,7 @@ def _check_arguments(filepath, format, quantization, representative_data, calibr
 
 
 def _export(model, filepath, fmt, quantization, representative_data, verify, probabilities, int8_io,
-            calibration_examples):
+            calibration_examples, sparsity=False):
     """Converts, writes and (with ``verify``) checks ``model``; arguments already checked."""
     trained = model
     model = _float32(model)
@@ -564,6 +637,10 @@ def _export(model, filepath, fmt, quantization, representative_data, verify, pro
         )
 
     kwargs = _tflite_options(quantization, calibration, int8_io) if fmt == "litert" else {}
+    if sparsity:
+        import tensorflow as tf
+
+        kwargs["optimizations"] = [*kwargs.get("optimizations", []), tf.lite.Optimize.EXPERIMENTAL_SPARSITY]
     # tf2onnx traces a model that has run at least once.
     model(np.zeros((1,) + tuple(model.input.shape[1:]), dtype="float32"))
     model.export(filepath, format=fmt, verbose=False, **kwargs)
@@ -574,6 +651,7 @@ def _export(model, filepath, fmt, quantization, representative_data, verify, pro
         quantization=quantization or "float32",
         size_bytes=_size(filepath),
         parameters=model.count_params(),
+        gzip_size_bytes=gzip_size(filepath),
     )
     if verify:
         if calibration is not None:
@@ -582,7 +660,9 @@ def _export(model, filepath, fmt, quantization, representative_data, verify, pro
             rng = np.random.default_rng(0)
             x = rng.random((8,) + tuple(model.input.shape[1:]), dtype=np.float32)
         expected = model.predict(x, verbose=0)
-        actual = load_exported(filepath, fmt)(x)
+        runner = load_exported(filepath, fmt)
+        actual = runner(x)
+        report.kernels = getattr(runner.runner, "kernels", None)
         report.op_counts = _OP_COUNTERS.get(fmt, lambda path: {})(filepath)
         report.max_abs_diff = float(np.max(np.abs(actual - expected)))
         report.argmax_agreement = float(np.mean(actual.argmax(-1) == expected.argmax(-1)))

@@ -60,6 +60,25 @@ def _check_steps(begin_step, end_step, frequency):
         )
 
 
+def magnitude_mask(values, sparsity):
+    """A 0/1 mask of ``values``' shape that zeroes the ``floor(sparsity * size)`` smallest magnitudes.
+
+    Ties are broken by position, so exactly that many entries are zero.
+
+    Example:
+
+    ```python
+    magnitude_mask(np.array([0.1, -3.0, 0.2, 2.0]), 0.5)  # [0., 1., 0., 1.]
+    ```
+    """
+    magnitudes = np.abs(np.asarray(values))
+    pruned = int(np.floor(sparsity * magnitudes.size))
+    mask = np.ones(magnitudes.size, dtype="float32")
+    if pruned:
+        mask[np.argsort(magnitudes, axis=None, kind="stable")[:pruned]] = 0.0
+    return mask.reshape(magnitudes.shape)
+
+
 class PruningSchedule:
     """When to prune and to which sparsity: ``schedule(step) -> (prune_now, sparsity)``."""
 
@@ -192,13 +211,7 @@ class PruneLowMagnitude(keras.layers.Wrapper):
     def update_mask(self, sparsity):
         """Keeps the ``1 - sparsity`` largest-magnitude weights; zeroes the rest."""
         kernel = _kernel(self.layer)
-        magnitudes = np.abs(np.asarray(kernel.numpy() * self.mask.numpy()))
-        pruned = int(np.floor(sparsity * magnitudes.size))
-        mask = np.ones(magnitudes.size, dtype="float32")
-        if pruned:
-            # The smallest magnitudes go; ties broken by position, so exactly `pruned` of them.
-            mask[np.argsort(magnitudes, axis=None, kind="stable")[:pruned]] = 0.0
-        mask = mask.reshape(magnitudes.shape)
+        mask = magnitude_mask(kernel.numpy() * self.mask.numpy(), sparsity)
         self.mask.assign(mask)
         kernel.assign(kernel.numpy() * mask)
 
@@ -233,7 +246,9 @@ def prune_low_magnitude(model, schedule, net=None, layers=None):
     Args:
         model: a functional ``keras.Model`` or a ``RocketModel``. The result
             shares its layers (and weights) with ``model``.
-        schedule: a ``ConstantSparsity`` or ``PolynomialDecay``.
+        schedule: a ``ConstantSparsity`` or ``PolynomialDecay``, or a dict
+            ``{layer name: schedule}`` to prune those layers only, each to
+            its own target (e.g. from ``layer_targets``).
         net: for a ``RocketModel``: ``"light"`` prunes the light net's layers
             only (the booster's own layers stay dense); ``None`` prunes all.
         layers: optional names of the layers to prune (default: every
@@ -249,8 +264,15 @@ def prune_low_magnitude(model, schedule, net=None, layers=None):
     pruned = prune_low_magnitude(rocket, ConstantSparsity(0.5, begin_step=100), net="light")
     ```
     """
-    if not isinstance(schedule, PruningSchedule):
-        raise ValueError(f"`schedule` must be a ConstantSparsity or PolynomialDecay. Received: {schedule!r}")
+    schedules = schedule if isinstance(schedule, dict) else None
+    for value in (schedules or {"schedule": schedule}).values():
+        if not isinstance(value, PruningSchedule):
+            raise ValueError(
+                "`schedule` must be a ConstantSparsity or PolynomialDecay, or a dict of them by layer name. "
+                f"Received: {schedule!r}"
+            )
+    if schedules is not None:
+        layers = set(schedules) if layers is None else set(layers) & set(schedules)
     if net not in (None, "light"):
         raise ValueError(f"`net` must be None or 'light'. Received: net={net!r}")
     if net == "light" and not hasattr(model, "light_model"):
@@ -263,7 +285,25 @@ def prune_low_magnitude(model, schedule, net=None, layers=None):
     }
     if not chosen:
         raise ValueError(f"No prunable layer (Conv2D, DepthwiseConv2D, Dense) to prune. Received: layers={layers!r}")
-    return _clone_with(model, lambda layer: PruneLowMagnitude(layer, schedule) if id(layer) in chosen else layer)
+    if schedules is not None:
+        found = {layer.name for layer in scope._flatten_layers(include_self=False) if id(layer) in chosen}
+        if found != layers:
+            raise ValueError(
+                f"`schedule` names layers that are not prunable layers of the model: {sorted(layers - found)}. "
+                f"Received: schedule for {sorted(schedules)}"
+            )
+
+    def wrap(layer):
+        if id(layer) not in chosen:
+            return layer
+        return PruneLowMagnitude(layer, schedules[layer.name] if schedules is not None else schedule)
+
+    return _clone_with(model, wrap)
+
+
+def is_pruned(model):
+    """Whether ``model`` holds ``PruneLowMagnitude`` layers (from ``prune_low_magnitude``)."""
+    return any(isinstance(layer, PruneLowMagnitude) for layer in model._flatten_layers(include_self=False))
 
 
 def strip_pruning(model):
@@ -310,6 +350,78 @@ def sparsity(model):
     total = sum(size for _, size in counts.values())
     report["overall"] = sum(zeros for zeros, _ in counts.values()) / total if total else 0.0
     return report
+
+
+def prunable_layers(model, net=None):
+    """The prunable layers of ``model`` (of its light net with ``net="light"``), in order, once each."""
+    scope = model.light_model() if net == "light" else model
+    seen, layers = set(), []
+    for layer in scope._flatten_layers(include_self=False):
+        if isinstance(layer, PRUNABLE) and id(layer) not in seen:
+            seen.add(id(layer))
+            layers.append(layer)
+    return layers
+
+
+def sensitivity(model, evaluate, sparsities=(0.5, 0.75, 0.9), net=None, layers=None):
+    """Accuracy with one layer at a time pruned by magnitude, at each sparsity, without retraining.
+
+    Args:
+        model: a trained plain model or ``RocketModel``.
+        evaluate: ``evaluate(model) -> float``, e.g. validation accuracy
+            (never the test set: the targets chosen from it are settings).
+        sparsities: the fractions to try for each layer.
+        net: ``"light"``: only the light net's layers of a ``RocketModel``.
+        layers: optional names of the layers to try (default: all prunable).
+
+    Returns:
+        ``{"baseline": accuracy, "layers": {name: {sparsity: accuracy}},
+        "parameters": {name: kernel size}}``; the model's weights are
+        restored.
+
+    Example:
+
+    ```python
+    evaluate = lambda m: m.evaluate(splits.validation, return_dict=True, verbose=0)["light_accuracy"]
+    report = sensitivity(rocket, evaluate, sparsities=(0.5, 0.75, 0.9), net="light")
+    targets = layer_targets(report, max_drop=0.01)
+    ```
+    """
+    chosen = [layer for layer in prunable_layers(model, net) if layers is None or layer.name in layers]
+    report = {"baseline": float(evaluate(model)), "layers": {}, "parameters": {}}
+    for layer in chosen:
+        kernel = _kernel(layer)
+        original = kernel.numpy()
+        report["parameters"][layer.name] = int(original.size)
+        report["layers"][layer.name] = {}
+        try:
+            for target in sparsities:
+                kernel.assign(original * magnitude_mask(original, target))
+                report["layers"][layer.name][float(target)] = float(evaluate(model))
+        finally:
+            kernel.assign(original)
+    return report
+
+
+def layer_targets(report, max_drop):
+    """Per layer, the highest tried sparsity whose accuracy drop is at most ``max_drop`` (0 if none).
+
+    ``report`` comes from ``sensitivity``; the result is ``{name: sparsity}``
+    for the layers worth pruning (a target above 0), ready for
+    ``prune_low_magnitude(model, {name: ConstantSparsity(target), ...})``.
+
+    Example:
+
+    ```python
+    layer_targets({"baseline": 0.9, "layers": {"conv": {0.5: 0.9, 0.9: 0.7}}}, max_drop=0.01)  # {"conv": 0.5}
+    ```
+    """
+    targets = {}
+    for name, results in report["layers"].items():
+        good = [float(s) for s, accuracy in results.items() if report["baseline"] - accuracy <= max_drop]
+        if good:
+            targets[name] = max(good)
+    return targets
 
 
 class UpdatePruningStep(keras.callbacks.Callback):

@@ -163,3 +163,49 @@ def test_training_without_the_callback_is_refused():
     x, y = data(16)
     with pytest.raises(ValueError, match="UpdatePruningStep"):
         pruned.fit(x, y, epochs=1, verbose=0)
+
+
+def test_magnitude_mask_against_a_sort():
+    values = np.random.default_rng(3).normal(size=(5, 7))
+    mask = pruning.magnitude_mask(values, 0.6)
+    assert mask.sum() == values.size - int(0.6 * values.size)
+    # Every kept magnitude is at least every pruned one.
+    assert np.abs(values[mask == 1]).min() >= np.abs(values[mask == 0]).max()
+
+
+def test_sensitivity_prunes_one_layer_at_a_time_and_restores_the_weights():
+    model = small_model()
+    before = [w.numpy().copy() for w in model.weights]
+    x, _ = data(16)
+    reference = model.predict(x, verbose=0)
+    seen = []
+
+    def evaluate(m):
+        # What the evaluation sees: the zeros of the layer under test only.
+        seen.append({name: float(np.mean(m.get_layer(name).kernel.numpy() == 0)) for name in ("conv", "dense")})
+        return float(np.mean(np.abs(m.predict(x, verbose=0) - reference)))
+
+    report = pruning.sensitivity(model, evaluate, sparsities=(0.5, 0.9))
+    assert set(report["layers"]) == {"conv", "dense"}
+    assert report["baseline"] == 0.0 and report["parameters"] == {"conv": 72, "dense": 80}
+    assert seen[1:] == [{"conv": 0.5, "dense": 0.0}, {"conv": 64 / 72, "dense": 0.0},
+                        {"conv": 0.0, "dense": 0.5}, {"conv": 0.0, "dense": 0.9}]
+    for after, original in zip(model.weights, before):
+        np.testing.assert_array_equal(after.numpy(), original)
+    # Pruning more of a layer changes the outputs more.
+    assert report["layers"]["dense"][0.9] > report["layers"]["dense"][0.5] > 0
+
+
+def test_layer_targets_and_per_layer_schedules():
+    report = {"baseline": 0.90, "layers": {"conv": {0.5: 0.895, 0.75: 0.88, 0.9: 0.70}, "dense": {0.5: 0.80}}}
+    targets = pruning.layer_targets(report, max_drop=0.01)
+    assert targets == {"conv": 0.5}
+    assert pruning.layer_targets(report, max_drop=0.1) == {"conv": 0.75, "dense": 0.5}
+    schedules = {name: pruning.ConstantSparsity(t, frequency=1) for name, t in {"conv": 0.5, "dense": 0.9}.items()}
+    pruned = compiled(pruning.prune_low_magnitude(small_model(), schedules))
+    pruned.fit(*data(), epochs=1, batch_size=32, verbose=0, callbacks=[pruning.UpdatePruningStep()])
+    report = pruning.sparsity(pruning.strip_pruning(pruned))
+    assert report["conv"] == pytest.approx(0.5, abs=1 / 72) and report["dense"] == pytest.approx(0.9, abs=1 / 80)
+    assert pruning.is_pruned(pruned) and not pruning.is_pruned(pruning.strip_pruning(pruned))
+    with pytest.raises(ValueError, match="not prunable layers"):
+        pruning.prune_low_magnitude(small_model(), {"conv": pruning.ConstantSparsity(0.5), "bn": pruning.ConstantSparsity(0.5)})

@@ -272,6 +272,20 @@ class N2NSearch:
         candidates = [Child(**c) for c in self.state["best"].values()]
         return max(candidates, key=lambda c: c.reward) if candidates else None
 
+    def best_within(self, max_params):
+        """The child with the highest validation accuracy among those of at most ``max_params``.
+
+        For comparing with a hand-designed net of a given size (the reward
+        favours compression, so the best-reward child may be much smaller).
+        ``None`` when no child is that small.
+        """
+        candidates = [c for c in self.children() if not c.degenerate and c.params <= max_params]
+        return max(candidates, key=lambda c: (c.accuracy, -c.params)) if candidates else None
+
+    def spec_of(self, child):
+        """The ``NetworkSpec`` of a logged ``Child``."""
+        return architecture.from_dict(child.architecture, self.teacher_spec)
+
     def best_spec(self):
         """The ``NetworkSpec`` of the best child."""
-        return architecture.from_dict(self.best().architecture, self.teacher_spec)
+        return self.spec_of(self.best())
