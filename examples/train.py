@@ -53,6 +53,9 @@ flags.DEFINE_string("light_net", None,
 flags.DEFINE_float("prune_sparsity", None,
                    "Prune the light net's kernels by magnitude to this sparsity during training (rocket_keras.pruning, "
                    "PolynomialDecay from 0; with rocket the booster's own layers stay dense).")
+flags.DEFINE_string("prune_targets", None,
+                    "Per-layer sparsities instead of one --prune_sparsity: the JSON of examples/prune_sensitivity.py "
+                    "(its \"targets\": {layer name: sparsity}).")
 flags.DEFINE_float("prune_end", 0.7, "Fraction of training at which --prune_sparsity is reached (then held).")
 flags.DEFINE_integer("prune_frequency", 20, "Training steps between mask updates.")
 flags.DEFINE_string("init_from", None,
@@ -246,14 +249,26 @@ def initialized_and_pruned(make_pair, steps_per_epoch, **kwargs):
         if [w.shape for w in trained.weights] != [w.shape for w in pair.weights]:
             raise app.UsageError(f"--init_from={FLAGS.init_from} is not a {FLAGS.model} pair of this layout.")
         pair.set_weights(trained.get_weights())
-    if FLAGS.prune_sparsity is None:
+    if not pruning_requested():
         return pair
     if method().name == "booster":
         raise app.UsageError("--prune_sparsity prunes the light net; --method=booster does not train it.")
     end = max(1, int(FLAGS.prune_end * FLAGS.epochs * steps_per_epoch))
-    schedule = pruning.PolynomialDecay(0.0, FLAGS.prune_sparsity, begin_step=0, end_step=end,
-                                       frequency=FLAGS.prune_frequency)
-    return pruning.prune_low_magnitude(pair, schedule, net="light")
+
+    def schedule(target):
+        return pruning.PolynomialDecay(0.0, target, begin_step=0, end_step=end, frequency=FLAGS.prune_frequency)
+
+    if FLAGS.prune_targets:
+        with open(FLAGS.prune_targets) as f:
+            targets = json.load(f)["targets"]
+        return pruning.prune_low_magnitude(pair, {name: schedule(t) for name, t in targets.items()}, net="light")
+    return pruning.prune_low_magnitude(pair, schedule(FLAGS.prune_sparsity), net="light")
+
+
+def pruning_requested():
+    if FLAGS.prune_sparsity is not None and FLAGS.prune_targets:
+        raise app.UsageError("Give --prune_sparsity or --prune_targets, not both.")
+    return FLAGS.prune_sparsity is not None or bool(FLAGS.prune_targets)
 
 
 def build_and_compile(splits):
@@ -278,7 +293,7 @@ def build_and_compile(splits):
         make_pair = functools.partial(pair_with_light_net, overrides)
     else:
         make_pair = lambda **kwargs: get_model(FLAGS.model, **{**overrides, **kwargs})  # noqa: E731
-    if FLAGS.init_from or FLAGS.prune_sparsity is not None:
+    if FLAGS.init_from or pruning_requested():
         make_pair = functools.partial(initialized_and_pruned, make_pair, splits.steps_per_epoch)
     return methods.build(
         the_method,
@@ -323,7 +338,7 @@ def callbacks(output_dir, resuming, clock):
         keras.callbacks.TensorBoard(os.path.join(output_dir, "logs")),
         # A distiller is saved as its student, the light net.
         (StudentCheckpoint if distilling else keras.callbacks.ModelCheckpoint)(os.path.join(output_dir, "model.keras")),
-        *([pruning.UpdatePruningStep()] if FLAGS.prune_sparsity is not None else []),
+        *([pruning.UpdatePruningStep()] if pruning_requested() else []),
     ]
 
 
@@ -514,7 +529,7 @@ def main(argv):
     else:
         (head,) = method().heads
         results[f"{head}_test_accuracy"] = test["accuracy"]
-    if FLAGS.prune_sparsity is not None:
+    if pruning_requested():
         from rocket_keras import pruning
 
         results["light_sparsity"] = pruning.sparsity(pruning.strip_pruning(rocket).light_model())["overall"]
