@@ -129,6 +129,16 @@ def num_blocks(spec):
     return sum(stage.blocks for stage in spec.stages)
 
 
+def _units_for(spec, actions, name):
+    """``describe(spec)``, checking that ``actions`` has one entry per unit."""
+    units = describe(spec)
+    if len(actions) != len(units):
+        raise ValueError(
+            f"`{name}` needs one entry per unit ({len(units)} for {spec.name}). Received: {len(actions)} entries"
+        )
+    return units
+
+
 def remove(spec, keep):
     """The child of ``spec`` without the units whose ``keep`` is false.
 
@@ -144,11 +154,7 @@ def remove(spec, keep):
     [stage.blocks for stage in remove(teacher, keep).stages]  # [0, 1, 1]
     ```
     """
-    units = describe(spec)
-    if len(keep) != len(units):
-        raise ValueError(
-            f"`keep` needs one entry per unit ({len(units)} for {spec.name}). Received: {len(keep)} entries"
-        )
+    units = _units_for(spec, keep, "keep")
     stages = []
     for s, stage in enumerate(spec.stages):
         kept = [u for u in units if u.stage == s and (keep[u.index] or not u.removable)]
@@ -177,11 +183,7 @@ def shrink(spec, ratios):
     # 8, [16, 16, 16], [(16,), (16,), (16,)]
     ```
     """
-    units = describe(spec)
-    if len(ratios) != len(units):
-        raise ValueError(
-            f"`ratios` needs one entry per unit ({len(units)} for {spec.name}). Received: {len(ratios)} entries"
-        )
+    units = _units_for(spec, ratios, "ratios")
     stages = []
     for s, stage in enumerate(spec.stages):
         stage_units = [u for u in units if u.stage == s]
