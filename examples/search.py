@@ -63,6 +63,10 @@ def load_or_train_teacher(splits, booster):
     path = os.path.join(FLAGS.output_dir, "teacher.keras")
     if os.path.exists(path):
         return keras.models.load_model(path), path
+    if FLAGS.resume and os.path.exists(os.path.join(FLAGS.output_dir, "state.json")):
+        raise app.UsageError(
+            f"{FLAGS.output_dir} holds a search whose teacher.keras is gone (git does not keep .keras files); "
+            "a new teacher would not match its log. Pass --noresume to start over, or --teacher.")
     keras.utils.set_random_seed(FLAGS.seed)
     net = zoo.get_network(booster, input_shape=splits.input_shape, num_classes=splits.num_classes)
     teacher_splits = _splits(FLAGS.teacher_train_size)
@@ -138,6 +142,15 @@ def main(argv):
     from rocket_keras.zoo.spec import save_spec
 
     os.makedirs(FLAGS.output_dir, exist_ok=True)
+    if not FLAGS.resume:
+        for name in ("state.json", "reference.json", "teacher.keras", "removal_policy.keras", "shrink_policy.keras"):
+            if os.path.exists(os.path.join(FLAGS.output_dir, name)):
+                os.remove(os.path.join(FLAGS.output_dir, name))
+    keras.utils.set_random_seed(FLAGS.seed)
+    import tensorflow as tf
+
+    # The same seed gives the same teacher, children and search.
+    tf.config.experimental.enable_op_determinism()
     booster, light = zoo.pair_architectures(FLAGS.model)
     splits = _splits(FLAGS.child_train_size)
     teacher, teacher_path = load_or_train_teacher(splits, booster)

@@ -197,6 +197,10 @@ def test_a_two_rollout_search_runs_logs_and_resumes(tmp_path):
                         stem_filters=16, stages=(StageSpec(0, 16, 1),))
     degenerate = search.evaluate(empty, "removal", 99, 0)
     assert degenerate.reward == DEGENERATE_REWARD and degenerate.degenerate
+    # A state without its policies (git keeps the log only) cannot continue.
+    (tmp_path / "shrink_policy.keras").unlink()
+    with pytest.raises(ValueError, match="not its shrink policy"):
+        make()
 
 
 def test_logits_distiller_loss_is_cross_entropy_plus_the_logits_hint():

@@ -158,6 +158,12 @@ class N2NSearch:
             path = self._path(f"{stage}_policy.keras")
             if os.path.exists(path):
                 self.policies[stage] = keras.models.load_model(path)
+            elif self.state["updates"][stage]:
+                raise ValueError(
+                    f"{self.output_dir} holds a search state but not its {stage} policy, so it cannot be "
+                    f"continued (git keeps the log, not the .keras files). Start over with resume=False "
+                    f"(examples/search.py --noresume) or in another directory. Received: no {path}"
+                )
         # Lines written after the last saved update belong to an update that
         # will run again: drop them so the log holds each child once.
         kept = [c for c in self.children() if c.update < self.state["updates"][c.stage]]
