@@ -27,6 +27,7 @@ Hand the best child to rocket training with one flag:
 import json
 import os
 import sys
+import time
 
 from absl import app, flags
 
@@ -141,6 +142,8 @@ def main(argv):
     from rocket_keras.search import N2NSearch
     from rocket_keras.zoo.spec import save_spec
 
+    started = time.time()
+    resumed = FLAGS.resume and os.path.exists(os.path.join(FLAGS.output_dir, "state.json"))
     os.makedirs(FLAGS.output_dir, exist_ok=True)
     if not FLAGS.resume:
         for name in ("state.json", "reference.json", "teacher.keras", "removal_policy.keras", "shrink_policy.keras"):
@@ -191,6 +194,10 @@ def main(argv):
         "children_trained": sum(not c.cached and not c.degenerate for c in children),
         "child_seconds": sum(c.seconds for c in children),
         "validation": f"{len(validation[1])} images of the validation split (never the test set)",
+        # Wall-clock seconds of this command, teacher, search, reference nets
+        # and plot included; a resumed call counts only its own part.
+        "seconds": round(time.time() - started, 1),
+        "resumed": resumed,
     }
     with open(os.path.join(FLAGS.output_dir, "summary.json"), "w") as f:
         json.dump(summary, f, indent=1)
