@@ -76,6 +76,10 @@ def prose():
     """The hand-written texts that state measured numbers."""
     readme = (ROOT / "README.md").read_text()
     texts = {"README.md": readme[readme.index("## Measured results"):readme.index("## Baselines and comparisons")]}
+    # The sections with measured numbers outside "Measured results".
+    for title in ("## Search", "## Compression"):
+        start = readme.index(title)
+        texts[f"README.md {title[3:]}"] = readme[start:readme.index("\n## ", start + 1)]
     for path in glob.glob(str(ROOT / "results" / "**" / "NOTES.md"), recursive=True) + glob.glob(
         str(ROOT / "results" / "sweeps" / "*" / "README.md")
     ):
