@@ -36,8 +36,9 @@ done
   --model_file="$OUT/rocket/model.keras" --dataset=fashion_mnist --output_dir="$OUT/sensitivity"
 train "$OUT/during-targets" --prune_targets="$OUT/sensitivity/sensitivity.json"
 
-# The ShuffleNetV2 and SqueezeNet light nets, alone and with rocket ("bottom" sharing).
+# The ShuffleNetV2 and SqueezeNet light nets, alone and with rocket ("bottom"
+# sharing), in the main result tree (report.py and the model cards read them).
 for pair in shufflenet2.0-shufflenet0.5 squeezenet1.0-squeezenet0.5; do
   $PY examples/compare.py --model=$pair --dataset=fashion_mnist --recipe=$RECIPE \
-    --method=light --method=rocket --seeds=0 --results_dir=results/pruning
+    --method=light --method=rocket --seeds=0
 done
