@@ -72,3 +72,40 @@ def test_light_net_refuses_builder_overrides(tmp_path):
                "--override=light_depth=14", f"--output_dir={tmp_path}"]
     result = subprocess.run(command, env=ENV, capture_output=True, text=True, cwd=ROOT)
     assert result.returncode != 0 and "--light_net takes no --override of ['light_depth']" in result.stderr
+
+
+@pytest.fixture(scope="module")
+def booster_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("booster")
+    return out, train(out, "--method=booster", "--noexport")
+
+
+@pytest.mark.parametrize("method", ["kd:alpha=0.9", "mimic"])
+def test_two_stage_methods_distil_the_booster_into_the_light_net(booster_run, tmp_path, method):
+    booster_dir, booster = booster_run
+    results = train(tmp_path, f"--method={method}", f"--teacher={booster_dir / 'model.keras'}", "--noexport")
+    assert results["method"] == method
+    # Two-stage methods are charged the teacher's training time.
+    assert results["teacher_train_seconds"] == booster["train_seconds"]
+    # What is saved is the student alone: the light net, not the distiller.
+    student = keras.models.load_model(tmp_path / "model.keras")
+    assert student.count_params() == results["light_parameters"] == booster_run[1]["light_parameters"]
+    x = np.random.default_rng(0).random((4, 28, 28, 1), dtype=np.float32)
+    assert student(x).shape == (4, 10)
+
+
+def test_mixed_precision_and_mirrored_runs(tmp_path):
+    mixed = train(tmp_path / "mixed", "--mixed_precision", "--noexport")
+    model = keras.models.load_model(tmp_path / "mixed" / "model.keras")
+    assert model.get_layer("shared_stem_conv").dtype_policy.name == "mixed_bfloat16"
+    assert model.get_layer("light_logits").dtype_policy.compute_dtype == "float32"
+    assert mixed["flags"]["mixed_precision"] is True
+    # One CPU device: the mirrored strategy has one replica and must train
+    # exactly as no strategy does.
+    plain = train(tmp_path / "plain", "--noexport")
+    mirrored = train(tmp_path / "mirrored", "--strategy=mirrored", "--noexport")
+    assert mirrored["light_test_accuracy"] == pytest.approx(plain["light_test_accuracy"], abs=1e-6)
+    plain_weights = keras.models.load_model(tmp_path / "plain" / "model.keras").get_weights()
+    mirrored_weights = keras.models.load_model(tmp_path / "mirrored" / "model.keras").get_weights()
+    for a, b in zip(plain_weights, mirrored_weights):
+        np.testing.assert_allclose(a, b, atol=1e-5)
