@@ -80,36 +80,35 @@ def booster_run(tmp_path_factory):
     return out, train(out, "--method=booster", "--noexport")
 
 
-@pytest.mark.parametrize("method", ["kd:alpha=0.9", "mimic"])
-def test_two_stage_methods_distil_the_booster_into_the_light_net(booster_run, tmp_path, method):
+def test_kd_in_mixed_precision_saves_the_student_alone(booster_run, tmp_path):
     booster_dir, booster = booster_run
-    results = train(tmp_path, f"--method={method}", f"--teacher={booster_dir / 'model.keras'}", "--noexport")
-    assert results["method"] == method
+    results = train(tmp_path, "--method=kd:alpha=0.9", f"--teacher={booster_dir / 'model.keras'}", "--mixed_precision",
+                    "--noexport")
+    assert results["method"] == "kd:alpha=0.9" and results["flags"]["mixed_precision"] is True
     # Two-stage methods are charged the teacher's training time.
     assert results["teacher_train_seconds"] == booster["train_seconds"]
-    # What is saved is the student alone: the light net, not the distiller.
+    # What is saved is the student alone (the light net, not the distiller),
+    # computing in bfloat16 with float32 logits.
     student = keras.models.load_model(tmp_path / "model.keras")
-    assert student.count_params() == results["light_parameters"] == booster_run[1]["light_parameters"]
+    assert student.count_params() == results["light_parameters"] == booster["light_parameters"]
+    assert student.get_layer("shared_stem_conv").dtype_policy.name == "mixed_bfloat16"
+    assert student.get_layer("light_logits").dtype_policy.compute_dtype == "float32"
     x = np.random.default_rng(0).random((4, 28, 28, 1), dtype=np.float32)
-    assert student(x).shape == (4, 10)
+    assert keras.backend.standardize_dtype(student(x).dtype) == "float32"
 
 
-def test_mixed_precision_and_mirrored_runs(tmp_path):
-    mixed = train(tmp_path / "mixed", "--mixed_precision", "--noexport")
-    model = keras.models.load_model(tmp_path / "mixed" / "model.keras")
-    assert model.get_layer("shared_stem_conv").dtype_policy.name == "mixed_bfloat16"
-    assert model.get_layer("light_logits").dtype_policy.compute_dtype == "float32"
-    assert mixed["flags"]["mixed_precision"] is True
-    # One CPU device: the mirrored strategy has one replica. Measured here:
-    # the weights after two steps at lr 0.1 differ from the run without a
-    # strategy by at most 0.008 (not identical: an open question, see
+def test_a_mirrored_run_trains_as_the_plain_one(booster_run, tmp_path):
+    booster_dir, booster = booster_run
+    mirrored = train(tmp_path, "--method=booster", "--strategy=mirrored", "--noexport")
+    assert mirrored["flags"]["strategy"] == "mirrored"
+    # One CPU device: the mirrored strategy has one replica. Measured here on
+    # a rocket pair: the weights after two steps at lr 0.1 differ from the run
+    # without a strategy by at most 0.008 (not identical: an open question; see
     # tests/test_distribution.py for the in-process comparison at lr 0.02);
     # a wrong reduction or a skipped update would move them far more.
-    plain = train(tmp_path / "plain", "--noexport")
-    mirrored = train(tmp_path / "mirrored", "--strategy=mirrored", "--noexport")
-    assert mirrored["flags"]["strategy"] == "mirrored"
-    assert mirrored["light_test_accuracy"] == pytest.approx(plain["light_test_accuracy"], abs=0.02)
-    plain_weights = keras.models.load_model(tmp_path / "plain" / "model.keras").get_weights()
-    mirrored_weights = keras.models.load_model(tmp_path / "mirrored" / "model.keras").get_weights()
+    assert mirrored["booster_test_accuracy"] == pytest.approx(booster["booster_test_accuracy"], abs=0.02)
+    plain_weights = keras.models.load_model(booster_dir / "model.keras").get_weights()
+    mirrored_weights = keras.models.load_model(tmp_path / "model.keras").get_weights()
+    assert len(plain_weights) == len(mirrored_weights)
     for a, b in zip(plain_weights, mirrored_weights):
         np.testing.assert_allclose(a, b, atol=0.05)
