@@ -394,17 +394,13 @@ def export_in_tensorflow(output_dir, results):
 def export_and_measure(rocket, splits, output_dir, results):
     import keras
 
-    from rocket_keras import pruning
     from rocket_keras.export import export_light, exported_accuracy, median_latency_ms
 
     if keras.backend.backend() == "jax":
         return export_in_tensorflow(output_dir, results)
-    pruned = pruning.is_pruned(rocket)
-    if pruned:
-        rocket = pruning.strip_pruning(rocket)  # plain layers, zeros baked in
     one_image = next(iter(splits.test))[0][:1].numpy()
     # A pruned net also goes through the converter's sparsity optimisation.
-    for quantization, sparse in ((None, False), ("int8", False)) + ((("int8", True),) if pruned else ()):
+    for quantization, sparse in ((None, False), ("int8", False)) + ((("int8", True),) if pruning_requested() else ()):
         name = (quantization or "float32") + ("_sparse" if sparse else "")
         path = os.path.join(output_dir, f"light_{name}.tflite")
         report = export_light(rocket, path, quantization=quantization, representative_data=splits.train, sparsity=sparse)
@@ -419,11 +415,15 @@ def export_and_measure(rocket, splits, output_dir, results):
         }
 
 
-def run_record(splits, rocket, resuming, train_seconds):
-    """What every results.json holds: the run's settings, size and training time."""
+def without_pruning_wrappers(rocket):
+    """The pair with its pruned layers stripped (zeros baked in); the pair itself when nothing is pruned."""
     from rocket_keras import pruning
 
-    plain = pruning.strip_pruning(rocket) if pruning.is_pruned(rocket) else rocket  # masks are not parameters
+    return pruning.strip_pruning(rocket) if pruning.is_pruned(rocket) else rocket
+
+
+def run_record(splits, rocket, resuming, train_seconds):
+    """What every results.json holds: the run's settings, size and training time."""
     return {
         "model": FLAGS.model,
         "method": method().spec,
@@ -437,8 +437,8 @@ def run_record(splits, rocket, resuming, train_seconds):
         # Every flag of this script, so a run's recipe is on record even
         # when it came from a flagfile.
         "flags": {flag.name: flag.value for flag in FLAGS.get_flags_for_module(sys.argv[0])},
-        "light_parameters": plain.light_model().count_params(),
-        "booster_parameters": plain.booster_model().count_params(),
+        "light_parameters": rocket.light_model().count_params(),
+        "booster_parameters": rocket.booster_model().count_params(),
     }
 
 
@@ -517,11 +517,13 @@ def main(argv):
         # accuracy), so reports can show the divergence instead of a gap.
         # total(), not finish(): the backup stays, and a rerun resumes from
         # it with the time already spent.
-        results = run_record(splits, rocket, resuming, clock.total())
+        results = run_record(splits, without_pruning_wrappers(rocket), resuming, clock.total())
         results["training_error"] = str(error)
         write_results(results)
         sys.exit(f"{error}\nThe last good model is {os.path.join(FLAGS.output_dir, 'model.keras')} (if an epoch finished).")
-    results = run_record(splits, rocket, resuming, clock.finish())
+    # Stripped once: masks are not parameters, and the export ships plain layers.
+    plain = without_pruning_wrappers(rocket)
+    results = run_record(splits, plain, resuming, clock.finish())
     test = model.evaluate(splits.test, return_dict=True, verbose=0, callbacks=synchronous_logs())
     if method().name == "rocket":
         results["light_test_accuracy"] = test["light_accuracy"]
@@ -532,7 +534,7 @@ def main(argv):
     if pruning_requested():
         from rocket_keras import pruning
 
-        results["light_sparsity"] = pruning.sparsity(pruning.strip_pruning(rocket).light_model())["overall"]
+        results["light_sparsity"] = pruning.sparsity(plain.light_model())["overall"]
     teacher = teacher_record() if FLAGS.teacher else {}
     if teacher:
         # Two-stage methods cost the teacher's training too.
@@ -540,7 +542,7 @@ def main(argv):
     export_error = None
     if FLAGS.export and "light" in method().heads:
         try:
-            export_and_measure(rocket, splits, FLAGS.output_dir, results)
+            export_and_measure(plain, splits, FLAGS.output_dir, results)
         except Exception as error:  # keep the trained model's results; report the export's failure
             export_error = f"{type(error).__name__}: {error}"
             results["export_error"] = export_error
