@@ -1,9 +1,10 @@
 """One backend's view of a rocket model, for tests that compare backends.
 
-    KERAS_BACKEND=jax python tests/backend_probe.py TASK DIR
+    KERAS_BACKEND=jax python tests/backend_probe.py TASK[,TASK...] DIR
 
 The backend is fixed per process, so each backend runs this script in its own
-subprocess and writes numpy files to DIR for the test to compare:
+subprocess (several tasks, comma-separated, run in order in one process) and
+writes numpy files to DIR for the test to compare:
 
 * ``build``: a tiny rocket pair trained 2 steps, saved as DIR/model-<backend>.keras,
   with DIR/batch.npz (the batch) and DIR/predict-<backend>.npz.
@@ -149,8 +150,9 @@ def multiprocess(directory, process_id, port):
 
 
 if __name__ == "__main__":
-    task, directory, *args = sys.argv[1:]
+    names, directory, *args = sys.argv[1:]
     tasks = {"build": build, "predict": predict, "grads": grads, "dataparallel": dataparallel,
              "multiprocess": multiprocess}
-    tasks[task](directory, *args)
-    print("OK", task, BACKEND)
+    for task in names.split(","):
+        tasks[task](directory, *args)
+        print("OK", task, BACKEND)

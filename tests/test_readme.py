@@ -9,8 +9,9 @@ import sys
 README = pathlib.Path(__file__).resolve().parents[1] / "README.md"
 
 
-def run_block(index, tmp_path):
-    code = re.findall(r"```python\n(.*?)```", README.read_text(), re.S)[index]
+def run_block(index, tmp_path, epilogue=""):
+    """Runs the README's python block ``index`` as written, then ``epilogue``."""
+    code = re.findall(r"```python\n(.*?)```", README.read_text(), re.S)[index] + epilogue
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
     result = subprocess.run(
         [sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, env=env, timeout=600
@@ -19,15 +20,29 @@ def run_block(index, tmp_path):
     return result.stdout
 
 
+def report_row(stdout, name):
+    """The value of row ``name`` of a printed ``ExportReport`` table."""
+    return re.search(rf"^{re.escape(name)}\s+(.+)$", stdout, re.M).group(1)
+
+
+def assert_light_net_exported(stdout, path):
+    """The printed export report: the light net alone, matching Keras through LiteRT."""
+    light_parameters = int(re.search(r"light net parameters: (\d+)", stdout).group(1))
+    assert int(report_row(stdout, "parameters").replace(",", "")) == light_parameters
+    assert float(report_row(stdout, "max |exported - keras|")) < 1e-4
+    assert report_row(stdout, "arg-max agreement") == "100.00%"
+    assert path.stat().st_size > 0
+
+
 def test_readme_usage_example_runs(tmp_path):
-    stdout = run_block(0, tmp_path)
-    assert "light_accuracy" in stdout and "arg-max agreement" in stdout
-    assert (tmp_path / "light.tflite").stat().st_size > 0
+    stdout = run_block(0, tmp_path, epilogue='\nprint("light net parameters:", model.light_model().count_params())')
+    assert "light_accuracy" in stdout
+    assert_light_net_exported(stdout, tmp_path / "light.tflite")
 
 
 def test_readme_own_networks_example_runs_in_under_15_lines(tmp_path):
     code = re.findall(r"```python\n(.*?)```", README.read_text(), re.S)[1]
     assert "from_networks" in code and len(code.strip().splitlines()) < 15
-    stdout = run_block(1, tmp_path)
-    assert "val_light_accuracy" in stdout and "arg-max agreement" in stdout
-    assert (tmp_path / "my_light.tflite").stat().st_size > 0
+    stdout = run_block(1, tmp_path, epilogue='\nprint("light net parameters:", light.count_params())')
+    assert "val_light_accuracy" in stdout
+    assert_light_net_exported(stdout, tmp_path / "my_light.tflite")
