@@ -25,8 +25,11 @@ data:
 demo: setup data
 	$(PY) examples/train.py --flagfile=recipes/resnet14-resnet8/fashion_mnist_demo.txt --output_dir=runs/demo --noresume
 
+# The suite in TEST_WORKERS processes (pytest-xdist), whole files per process
+# so that a file's shared fixtures run once; TEST_WORKERS=0 runs it in one.
+TEST_WORKERS ?= 2
 test: setup data
-	$(PY) -m pytest -q tests
+	$(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadfile tests
 
 clean:
 	rm -rf runs .pytest_cache
