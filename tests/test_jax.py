@@ -2,6 +2,7 @@
 parallelism over devices and processes. The backend is fixed per process, so
 each backend runs tests/backend_probe.py (or a script) in a subprocess."""
 
+import json
 import os
 import socket
 import subprocess
@@ -174,3 +175,16 @@ def test_train_py_runs_data_parallel_on_jax(tmp_path):
                  f"--output_dir={tmp_path}", "--verbose=2", "--noexport", "--distribution=data_parallel",
                  extra_env={"XLA_FLAGS": "--xla_force_host_platform_device_count=2"})
     assert "light" in stdout and (tmp_path / "results.json").exists() and (tmp_path / "model.keras").exists()
+
+
+def test_the_n2n_search_script_runs_on_jax(tmp_path):
+    search = tmp_path / "search"
+    run("jax", str(ROOT / "examples" / "search.py"), "--dataset=synthetic", "--teacher_epochs=1",
+        "--teacher_train_size=128", "--child_train_size=128", "--child_validation_size=64", "--child_epochs=1",
+        "--rollouts=2", "--removal_updates=1", "--shrink_updates=1", "--noreference", "--batch_size=64",
+        f"--output_dir={search}")
+    summary = json.loads((search / "summary.json").read_text())
+    assert summary["backend"] == "jax" and summary["children"] == 4
+    children = [json.loads(line) for line in (search / "children.jsonl").read_text().splitlines()]
+    assert [c["stage"] for c in children] == ["removal"] * 2 + ["shrink"] * 2
+    assert summary["best"]["reward"] == max(c["reward"] for c in children)
