@@ -183,7 +183,7 @@ def test_a_two_rollout_search_runs_logs_and_resumes(tmp_path):
         assert c["reward"] == pytest.approx(
             reward(c["params"], state["teacher_params"], c["accuracy"], state["teacher_accuracy"]))
         assert c["params"] == build_network(
-            architecture.from_dict(c["architecture"], zoo.network_spec("resnet14")),
+            spec_from_dict(c["architecture"], zoo.network_spec("resnet14")),
             input_shape=(28, 28, 1), num_classes=10).count_params()
     assert best.reward == max(c["reward"] for c in children)
     # Resuming adds only the new update's children.

@@ -24,10 +24,7 @@ import dataclasses
 import json
 
 from rocket_keras import blocks
-from rocket_keras.zoo.spec import spec_from_dict, spec_to_dict
-
-# The sizes of a spec as JSON data and back, for the search's log.
-to_dict, from_dict = spec_to_dict, spec_from_dict
+from rocket_keras.zoo.spec import spec_to_dict
 
 UNIT_TYPES = ("stem", "block", "head")
 # Blocks whose inner width the search can set (their ``inner_filters``).
