@@ -8,11 +8,12 @@ import sys
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 
 
-def write_run(pair, method, seed, light, seconds, command="examples/train.py ..."):
+def write_run(pair, method, seed, light, seconds, command="examples/train.py ...", **extra):
     run = pair / f"{method}-seed{seed}"
     run.mkdir(parents=True)
     # train.py records the method spec; the directory holds its slug.
-    result = {"method": method.replace("_", ":", 1), "seed": seed, "epochs": 2, "train_seconds": seconds, "command": command}
+    result = {"method": method.replace("_", ":", 1), "seed": seed, "epochs": 2, "train_seconds": seconds, "command": command,
+              **extra}
     if light is None:  # diverged: train.py records the error and no accuracy
         result["training_error"] = "Training stopped at batch 3: non-finite loss terms hint_loss=nan."
     else:
@@ -97,3 +98,16 @@ def test_study_targets_gap_closure_margin_booster_head_and_rocket_kd(tmp_path):
     assert "- rocket light net above light alone by more than 2 standard deviations of either: **met** (+3.00" in readme
     assert "- rocket booster head within 0.5 points of the booster alone: **met** (82.80 vs 83.00)" in readme
     assert "- rocket + KD from the frozen booster above rocket: **missed** (81.00 vs 81.00)" in readme
+
+
+def test_time_target_charges_each_two_stage_method_its_teacher(tmp_path):
+    pair = tmp_path / "results" / "cifar10" / "resnet20-resnet8"
+    write_run(pair, "light", 0, 0.78, 100.0)
+    write_run(pair, "kd_alpha=0.9", 0, 0.77, 100.0, teacher_train_seconds=200.0)
+    write_run(pair, "rocket", 0, 0.79, 250.0)
+    # Its own 150 s are below KD's 300 s, but it needs the booster (200 s) first.
+    write_run(pair, "rocket_teacher_alpha=0.9", 0, 0.80, 150.0, teacher_train_seconds=200.0)
+    readme = run_report(tmp_path)
+    assert "- rocket training time below booster + KD student (teachers included): **met** (250 s vs 300 s)" in readme
+    assert ("- rocket:teacher_alpha=0.9 training time below booster + KD student (teachers included): **missed** "
+            "(350 s vs 300 s)") in readme
