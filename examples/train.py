@@ -59,8 +59,9 @@ flags.DEFINE_string("prune_targets", None,
 flags.DEFINE_float("prune_end", 0.7, "Fraction of training at which --prune_sparsity is reached (then held).")
 flags.DEFINE_integer("prune_frequency", 20, "Training steps between mask updates.")
 flags.DEFINE_string("init_from", None,
-                    "Start from the weights of a model.keras of the same pair and method, e.g. to prune a trained "
-                    "rocket model: --init_from=<run>/model.keras --prune_sparsity=0.75 --epochs=1.")
+                    "Start from the weights of a model.keras of the same pair: a rocket run's pair, or the one net "
+                    "of a light, booster, kd or mimic run (loaded into that net), e.g. to prune a trained model: "
+                    "--init_from=<run>/model.keras --prune_sparsity=0.75 --epochs=1.")
 flags.DEFINE_multi_string("override", [], "Builder argument of the model, as key=value (e.g. light_depth=14); repeatable.")
 flags.DEFINE_string("method", "rocket",
                     "A method spec (rocket_keras.methods): light, booster, kd, mimic or rocket, with parameters "
@@ -246,9 +247,16 @@ def initialized_and_pruned(make_pair, steps_per_epoch, **kwargs):
     if FLAGS.init_from:
         trained = keras.models.load_model(FLAGS.init_from, compile=False)
         trained = pruning.strip_pruning(trained) if pruning.is_pruned(trained) else trained
-        if [w.shape for w in trained.weights] != [w.shape for w in pair.weights]:
-            raise app.UsageError(f"--init_from={FLAGS.init_from} is not a {FLAGS.model} pair of this layout.")
-        pair.set_weights(trained.get_weights())
+        # A rocket run saves the pair; light, booster, kd and mimic runs save one net.
+        nets = {"pair": pair, "light net": pair.light_model(), "booster": pair.booster_model()}
+        shapes = [w.shape for w in trained.weights]
+        target = next((net for net in nets.values() if [w.shape for w in net.weights] == shapes), None)
+        if target is None:
+            raise app.UsageError(
+                f"--init_from={FLAGS.init_from} matches neither this {FLAGS.model} pair (its layout) nor its light "
+                f"net or booster. Received: a model {trained.name!r} of {len(shapes)} weights, "
+                f"{trained.count_params():,} parameters.")
+        target.set_weights(trained.get_weights())
     if not pruning_requested():
         return pair
     if method().name == "booster":
@@ -263,6 +271,11 @@ def initialized_and_pruned(make_pair, steps_per_epoch, **kwargs):
             targets = json.load(f)["targets"]
         return pruning.prune_low_magnitude(pair, {name: schedule(t) for name, t in targets.items()}, net="light")
     return pruning.prune_low_magnitude(pair, schedule(FLAGS.prune_sparsity), net="light")
+
+
+def distilling():
+    """Whether the method fits a ``keras.distillation.Distiller`` (its student is the light net)."""
+    return method().name in ("kd", "mimic")
 
 
 def pruning_requested():
@@ -325,11 +338,10 @@ def callbacks(output_dir, resuming, clock):
     from rocket_keras import pruning
     from rocket_keras.callbacks import StopOnNonFiniteLoss, StudentCheckpoint
 
-    distilling = method().name in ("kd", "mimic")
     return [*synchronous_logs(),
         # First, so that a non-finite batch stops training before any other
         # callback sees the broken epoch.
-        StopOnNonFiniteLoss(monitor=("loss", "student_loss", "distillation_loss") if distilling else None),
+        StopOnNonFiniteLoss(monitor=("loss", "student_loss", "distillation_loss") if distilling() else None),
         # Before the backup, so a resumed run knows the time already spent.
         keras.callbacks.LambdaCallback(on_epoch_end=lambda epoch, logs: clock.save()),
         keras.callbacks.BackupAndRestore(os.path.join(output_dir, "backup")),
@@ -337,7 +349,7 @@ def callbacks(output_dir, resuming, clock):
         keras.callbacks.CSVLogger(os.path.join(output_dir, "history.csv"), append=resuming),
         keras.callbacks.TensorBoard(os.path.join(output_dir, "logs")),
         # A distiller is saved as its student, the light net.
-        (StudentCheckpoint if distilling else keras.callbacks.ModelCheckpoint)(os.path.join(output_dir, "model.keras")),
+        (StudentCheckpoint if distilling() else keras.callbacks.ModelCheckpoint)(os.path.join(output_dir, "model.keras")),
         *([pruning.UpdatePruningStep()] if pruning_requested() else []),
     ]
 
@@ -391,7 +403,8 @@ def export_in_tensorflow(output_dir, results):
                                      "test_accuracy": exported["exported_test_accuracy"]}
 
 
-def export_and_measure(rocket, splits, output_dir, results):
+def export_and_measure(model, splits, output_dir, results):
+    """Exports ``model``'s light net (a rocket pair, or a light net itself) to TFLite and measures the files."""
     import keras
 
     from rocket_keras.export import export_light, exported_accuracy, median_latency_ms
@@ -403,7 +416,7 @@ def export_and_measure(rocket, splits, output_dir, results):
     for quantization, sparse in ((None, False), ("int8", False)) + ((("int8", True),) if pruning_requested() else ()):
         name = (quantization or "float32") + ("_sparse" if sparse else "")
         path = os.path.join(output_dir, f"light_{name}.tflite")
-        report = export_light(rocket, path, quantization=quantization, representative_data=splits.train, sparsity=sparse)
+        report = export_light(model, path, quantization=quantization, representative_data=splits.train, sparsity=sparse)
         print(report, "\n")
         results[f"tflite_{name}"] = {
             "path": path,
@@ -415,6 +428,12 @@ def export_and_measure(rocket, splits, output_dir, results):
         }
 
 
+def trained_light_net(model, plain):
+    """The light net that training produced: a Distiller's student (mimic's
+    bottleneck gives it layers the pair lacks), else the pair's light net."""
+    return without_pruning_wrappers(model.student) if distilling() else plain.light_model()
+
+
 def without_pruning_wrappers(rocket):
     """The pair with its pruned layers stripped (zeros baked in); the pair itself when nothing is pruned."""
     from rocket_keras import pruning
@@ -422,7 +441,7 @@ def without_pruning_wrappers(rocket):
     return pruning.strip_pruning(rocket) if pruning.is_pruned(rocket) else rocket
 
 
-def run_record(splits, rocket, resuming, train_seconds):
+def run_record(splits, rocket, light, resuming, train_seconds):
     """What every results.json holds: the run's settings, size and training time."""
     return {
         "model": FLAGS.model,
@@ -437,7 +456,7 @@ def run_record(splits, rocket, resuming, train_seconds):
         # Every flag of this script, so a run's recipe is on record even
         # when it came from a flagfile.
         "flags": {flag.name: flag.value for flag in FLAGS.get_flags_for_module(sys.argv[0])},
-        "light_parameters": rocket.light_model().count_params(),
+        "light_parameters": light.count_params(),
         "booster_parameters": rocket.booster_model().count_params(),
     }
 
@@ -517,13 +536,15 @@ def main(argv):
         # accuracy), so reports can show the divergence instead of a gap.
         # total(), not finish(): the backup stays, and a rerun resumes from
         # it with the time already spent.
-        results = run_record(splits, without_pruning_wrappers(rocket), resuming, clock.total())
+        plain = without_pruning_wrappers(rocket)
+        results = run_record(splits, plain, trained_light_net(model, plain), resuming, clock.total())
         results["training_error"] = str(error)
         write_results(results)
         sys.exit(f"{error}\nThe last good model is {os.path.join(FLAGS.output_dir, 'model.keras')} (if an epoch finished).")
     # Stripped once: masks are not parameters, and the export ships plain layers.
     plain = without_pruning_wrappers(rocket)
-    results = run_record(splits, plain, resuming, clock.finish())
+    light = trained_light_net(model, plain)
+    results = run_record(splits, plain, light, resuming, clock.finish())
     test = model.evaluate(splits.test, return_dict=True, verbose=0, callbacks=synchronous_logs())
     if method().name == "rocket":
         results["light_test_accuracy"] = test["light_accuracy"]
@@ -542,7 +563,7 @@ def main(argv):
     export_error = None
     if FLAGS.export and "light" in method().heads:
         try:
-            export_and_measure(plain, splits, FLAGS.output_dir, results)
+            export_and_measure(light if distilling() else plain, splits, FLAGS.output_dir, results)
         except Exception as error:  # keep the trained model's results; report the export's failure
             export_error = f"{type(error).__name__}: {error}"
             results["export_error"] = export_error

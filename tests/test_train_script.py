@@ -97,6 +97,42 @@ def test_kd_in_mixed_precision_saves_the_student_alone(booster_run, tmp_path):
     assert keras.backend.standardize_dtype(student(x).dtype) == "float32"
 
 
+def test_mimic_with_a_bottleneck_exports_and_counts_the_student_it_trained(booster_run, tmp_path):
+    from rocket_keras.export import load_exported
+
+    booster_dir, _ = booster_run
+    results = train(tmp_path, "--method=mimic:bottleneck_rank=4", f"--teacher={booster_dir / 'model.keras'}")
+    # The student ends in the bottleneck, not in the pair's own light_logits.
+    student = keras.models.load_model(tmp_path / "model.keras")
+    assert student.get_layer("light_mimic_bottleneck").units == 4
+    assert results["light_parameters"] == student.count_params()
+    x = np.random.default_rng(0).random((4, 28, 28, 1), dtype=np.float32)
+    exported = load_exported(tmp_path / "light_float32.tflite")(x)
+    np.testing.assert_allclose(exported, keras.ops.softmax(student(x)), atol=1e-4)
+
+
+def test_init_from_a_single_net_run_loads_that_net(booster_run, tmp_path):
+    booster_dir, _ = booster_run
+    # A booster run saves the booster alone, not the pair.
+    train(tmp_path, "--method=booster", f"--init_from={booster_dir / 'model.keras'}", "--learning_rate=1e-12",
+          "--noexport")
+    start = keras.models.load_model(booster_dir / "model.keras")
+    trained = keras.models.load_model(tmp_path / "model.keras")
+    # A learning rate of ~0 keeps the given weights (BatchNorm statistics still move).
+    for a, b in zip(start.trainable_weights, trained.trainable_weights):
+        np.testing.assert_allclose(a.numpy(), b.numpy(), atol=1e-6)
+
+
+def test_init_from_a_file_of_another_pair_says_what_it_received(booster_run, tmp_path):
+    booster_dir, _ = booster_run
+    command = [sys.executable, str(ROOT / "examples" / "train.py"), "--dataset=synthetic", "--model=resnet20-resnet8",
+               f"--init_from={booster_dir / 'model.keras'}", f"--output_dir={tmp_path}", "--epochs=1"]
+    result = subprocess.run(command, env=ENV, capture_output=True, text=True, cwd=ROOT)
+    assert result.returncode != 0
+    assert "matches neither this resnet20-resnet8 pair (its layout) nor its light net or booster" in result.stderr
+    assert "Received: a model" in result.stderr
+
+
 def test_a_mirrored_run_trains_as_the_plain_one(booster_run, tmp_path):
     booster_dir, booster = booster_run
     mirrored = train(tmp_path, "--method=booster", "--strategy=mirrored", "--noexport")
