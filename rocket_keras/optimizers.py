@@ -119,6 +119,11 @@ class SGD(keras.optimizers.SGD):
         reset_momentum_at: optimizer steps (0-based iterations) at which the
             momentum buffers are zeroed before the update, as when the
             authors create a new optimizer at each learning-rate drop.
+        exclude_from_weight_decay_names: variable-name patterns that the
+            decoupled ``weight_decay`` skips, as ``exclude_from_weight_decay(
+            var_names=...)``; unlike Keras' own optimizers, this one saves
+            the names (from either route) in its config, so a reloaded
+            ``model.keras`` keeps them.
 
     Example:
 
@@ -128,12 +133,21 @@ class SGD(keras.optimizers.SGD):
     ```
     """
 
-    def __init__(self, learning_rate=0.01, momentum=0.0, nesterov=False, l2=0.0, reset_momentum_at=(), **kwargs):
+    def __init__(self, learning_rate=0.01, momentum=0.0, nesterov=False, l2=0.0, reset_momentum_at=(),
+                 exclude_from_weight_decay_names=(), **kwargs):
         super().__init__(learning_rate=learning_rate, momentum=momentum, nesterov=nesterov, **kwargs)
         if not isinstance(l2, (int, float)) or isinstance(l2, bool) or l2 < 0:
             raise ValueError(f"`l2` must be a non-negative number. Received: l2={l2!r}")
         self.l2 = float(l2)
         self.reset_momentum_at = _check_boundaries(reset_momentum_at, "reset_momentum_at")
+        self.exclude_from_weight_decay_names = ()
+        if exclude_from_weight_decay_names:
+            self.exclude_from_weight_decay(var_names=list(exclude_from_weight_decay_names))
+
+    def exclude_from_weight_decay(self, var_list=None, var_names=None):
+        super().exclude_from_weight_decay(var_list=var_list, var_names=var_names)
+        # Names can be saved; a var_list of variables cannot.
+        self.exclude_from_weight_decay_names = tuple(var_names or ())
 
     def update_step(self, gradient, variable, learning_rate):
         if self.l2:
@@ -146,7 +160,8 @@ class SGD(keras.optimizers.SGD):
 
     def get_config(self):
         config = super().get_config()
-        config.update({"l2": self.l2, "reset_momentum_at": list(self.reset_momentum_at)})
+        config.update({"l2": self.l2, "reset_momentum_at": list(self.reset_momentum_at),
+                       "exclude_from_weight_decay_names": list(self.exclude_from_weight_decay_names)})
         return config
 
 
@@ -187,13 +202,11 @@ def recipe_optimizer(
     ```
     """
     boundaries = drop_steps(total_steps, drops_at)
-    optimizer = SGD(
+    return SGD(
         StepDecay(learning_rate, boundaries, drop_factor),
         momentum=momentum,
         weight_decay=weight_decay or None,
         l2=l2,
         reset_momentum_at=boundaries if reset_momentum else (),
+        exclude_from_weight_decay_names=["gamma", "beta", "bias"] if weight_decay else (),
     )
-    if weight_decay:
-        optimizer.exclude_from_weight_decay(var_names=["gamma", "beta", "bias"])
-    return optimizer

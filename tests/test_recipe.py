@@ -110,6 +110,23 @@ def test_recipe_optimizer_round_trips_through_its_config():
     np.testing.assert_allclose(float(restored._learning_rate(60)), 0.004, rtol=1e-6)
 
 
+def test_decoupled_decay_keeps_skipping_batchnorm_and_biases_after_a_config_round_trip():
+    optimizer = recipe_optimizer(100, weight_decay=0.1)
+    restored = keras.optimizers.deserialize(keras.optimizers.serialize(optimizer))
+    assert restored.exclude_from_weight_decay_names == ("gamma", "beta", "bias")
+    layer = keras.layers.Dense(2, bias_initializer="ones")
+    norm = keras.layers.BatchNormalization()
+    layer.build((None, 2))
+    norm.build((None, 2))
+    variables = [layer.kernel, layer.bias, norm.gamma]
+    before = [v.numpy().copy() for v in variables]
+    restored.apply_gradients([(keras.ops.zeros_like(v), v) for v in variables])
+    # A zero gradient leaves only the decay: it shrinks the kernel and skips the rest.
+    np.testing.assert_allclose(layer.kernel.numpy(), before[0] * (1 - 0.1 * 0.1), rtol=1e-6)
+    np.testing.assert_array_equal(layer.bias.numpy(), before[1])
+    np.testing.assert_array_equal(norm.gamma.numpy(), before[2])
+
+
 def test_authors_kd_weighting_matches_their_formula():
     # Their distillation(): kl_div(log_softmax(l/T), softmax(z/T)) [mean over batch
     # and classes] * T^2 * 2 * alpha + cross_entropy * (1 - alpha).
