@@ -104,11 +104,16 @@ def _float32(model):
 
     Exports stay float32 unless a quantization mode says otherwise.
     """
-    if all(layer.dtype_policy.compute_dtype == "float32" for layer in model.layers):
+    if all(layer.dtype_policy.compute_dtype == "float32" for layer in model._flatten_layers(include_self=False)):
         return model
+
+    def to_float32(config):  # nested models (``from_networks`` pairs) too
+        for layer in config.get("layers", []):
+            layer["config"]["dtype"] = "float32"
+            to_float32(layer["config"])
+
     config = model.get_config()
-    for layer in config["layers"]:
-        layer["config"]["dtype"] = "float32"
+    to_float32(config)
     copy = keras.Model.from_config(config)
     copy.set_weights(model.get_weights())
     return copy
@@ -276,7 +281,7 @@ def _check_path(filepath, fmt):
     if not os.path.isdir(parent) or not os.access(parent, os.W_OK):
         raise ValueError(
             f"Cannot write to {filepath!r}: its directory {parent!r} does not "
-            "exist or is not writable."
+            f"exist or is not writable. Received: filepath={filepath!r}"
         )
     return filepath
 
@@ -560,10 +565,11 @@ def export_light(
     if sparsity and FORMATS[format] != "litert":
         raise ValueError(f"`sparsity` is a TFLite converter option. Received: sparsity=True with format={format!r}")
     light = _light_of(model)
-    if probabilities and softmax_layer(light.outputs[0]) is not None:
+    softmax = softmax_layer(light.outputs[0]) if probabilities else None
+    if softmax is not None:
         raise ValueError(
             "The model already ends in a softmax, and probabilities=True would add another. Pass "
-            f"probabilities=False to export it as it is. Received: a model whose output comes from {light.layers[-1].name!r}"
+            f"probabilities=False to export it as it is. Received: a model whose output comes from {softmax.name!r}"
         )
     return _export(
         light, filepath, FORMATS[format], quantization, representative_data, verify, probabilities,

@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 from conftest import tiny_batch
+from rocket_keras import from_networks
 from rocket_keras.export import export_light, load_exported
 from rocket_keras.zoo import rocket_resnet
 
@@ -37,3 +38,19 @@ def test_mixed_bfloat16_trains_with_float32_logits_and_exports_float32(mixed_bfl
     assert exported.dtype == np.float32
     # The file computes in float32, the Keras model in bfloat16.
     np.testing.assert_allclose(exported, keras_probabilities, atol=0.05)
+
+
+def test_a_from_networks_pair_in_mixed_precision_exports_float32_inside_its_nested_nets(mixed_bfloat16, tmp_path):
+    def mlp(name, width):
+        inputs = keras.Input(SHAPE)
+        x = keras.layers.Dense(width, activation="relu", name=f"{name}_hidden")(keras.layers.Flatten()(inputs))
+        return keras.Model(inputs, keras.layers.Dense(10, name=f"{name}_out")(x), name=name)
+
+    pair = from_networks(mlp("b", 32), mlp("l", 16))
+    # The light net is a nested model whose own layers compute in bfloat16;
+    # left so, the converter meets bfloat16 MatMuls that TFLite lacks.
+    assert pair.light_model().get_layer("l").get_layer("l_hidden").compute_dtype == "bfloat16"
+    x, _ = tiny_batch(SHAPE)
+    report = export_light(pair, tmp_path / "light.tflite", representative_data=x)
+    keras_probabilities = keras.ops.convert_to_numpy(keras.ops.softmax(pair.light_model()(x)))
+    np.testing.assert_allclose(load_exported(report.path)(x), keras_probabilities, atol=0.05)
