@@ -189,7 +189,7 @@ def _splits(train, validation, test, batch_size, augment, flip, seed, input_shap
     )
 
 
-def fashion_mnist(batch_size=128, validation_size=5000, augment=False, seed=0, train_size=None):
+def fashion_mnist(batch_size=128, validation_size=5000, augment=False, seed=0, train_size=None, padding="zeros"):
     """Fashion-MNIST splits; the validation split is a seeded sample of train.
 
     Args:
@@ -199,6 +199,7 @@ def fashion_mnist(batch_size=128, validation_size=5000, augment=False, seed=0, t
             left and a right, but flips are harmless; off by default).
         seed: seed of the validation split and of shuffling.
         train_size: use only this many training examples (for quick runs).
+        padding: ``"zeros"`` or ``"reflect"`` padding before the random crop.
 
     Example:
 
@@ -217,7 +218,7 @@ def fashion_mnist(batch_size=128, validation_size=5000, augment=False, seed=0, t
         make((x_train[train_idx], y_train[train_idx])),
         make((x_train[val_idx], y_train[val_idx])),
         make((x_test, y_test)),
-        batch_size, augment, False, seed, (28, 28, 1), 10, len(train_idx),
+        batch_size, augment, False, seed, (28, 28, 1), 10, len(train_idx), padding,
     )
 
 
@@ -260,7 +261,7 @@ def read_image_tfrecord(path, image_shape=(32, 32, 3)):
             f"{image_shape}. Received error: {error.message.splitlines()[0]}"
         ) from None
     except StopIteration:
-        raise ValueError(f"TFRecord file {path!r} holds no records.") from None
+        raise ValueError(f"TFRecord file {path!r} holds no records. Received: path={path!r}") from None
     return dataset
 
 
@@ -344,11 +345,14 @@ def tfds_images(name, batch_size=128, validation_size=5000, augment=True, seed=0
     )
 
 
-def synthetic(batch_size=128, validation_size=256, seed=0, train_size=1024, input_shape=(28, 28, 1), num_classes=10):
+def synthetic(batch_size=128, validation_size=256, seed=0, train_size=1024, input_shape=(28, 28, 1), num_classes=10,
+              augment=False, padding="zeros"):
     """A small learnable stand-in for Fashion-MNIST, for tests and smoke runs.
 
     Each class is a fixed random pattern; examples are that pattern plus
-    noise, as uint8 pixels like the real data.
+    noise, as uint8 pixels like the real data. ``augment`` and ``padding``
+    work as for Fashion-MNIST (pad-crop, no flip), so a recipe's flags run
+    unchanged on it.
 
     Example:
 
@@ -367,7 +371,7 @@ def synthetic(batch_size=128, validation_size=256, seed=0, train_size=1024, inpu
 
     return _splits(
         make(train_size), make(validation_size), make(validation_size),
-        batch_size, False, False, seed, input_shape, num_classes, train_size,
+        batch_size, augment, False, seed, input_shape, num_classes, train_size, padding,
     )
 
 
@@ -376,8 +380,8 @@ def load(name, batch_size=128, validation_size=5000, augment=None, seed=0, data_
     """Splits of a dataset by name: ``fashion_mnist``, ``cifar10``, ``cifar100``,
     ``svhn_cropped``, or ``synthetic`` (a tiny generated set for smoke tests).
 
-    ``augment=None`` takes the dataset's usual choice: off for Fashion-MNIST,
-    the paper's crop and flip for the others. ``data_dir`` is a TFRecord
+    ``augment=None`` takes the dataset's usual choice: off for Fashion-MNIST
+    and ``synthetic``, the paper's crop and flip for the others. ``data_dir`` is a TFRecord
     directory for ``cifar10`` and the tensorflow-datasets directory otherwise.
     ``padding`` (``"zeros"`` or ``"reflect"``) is the crop augmentation's
     border.
@@ -390,9 +394,9 @@ def load(name, batch_size=128, validation_size=5000, augment=None, seed=0, data_
     ```
     """
     if name == "fashion_mnist":
-        return fashion_mnist(batch_size, validation_size, bool(augment), seed, train_size)
+        return fashion_mnist(batch_size, validation_size, bool(augment), seed, train_size, padding)
     if name == "synthetic":
-        return synthetic(batch_size, validation_size, seed, train_size or 1024)
+        return synthetic(batch_size, validation_size, seed, train_size or 1024, augment=bool(augment), padding=padding)
     augment = True if augment is None else augment
     if name == "cifar10":
         return cifar10(batch_size, validation_size, augment, seed, data_dir, train_size, padding)

@@ -37,3 +37,18 @@ def test_fashion_mnist_splits_have_the_sizes_asked_for():
     assert int(splits.train.cardinality()) == 150
     assert int(splits.validation.cardinality()) == 50
     assert int(splits.test.cardinality()) == 100
+
+
+def test_load_passes_augment_and_padding_through():
+    def zero_fraction(**kwargs):
+        splits = data.load("synthetic", batch_size=64, validation_size=64, train_size=64, seed=0, **kwargs)
+        x, _ = next(iter(splits.train))
+        return float(np.mean(x.numpy() == 0))
+
+    # The synthetic images have no black pixels: a zero-padded crop shifts
+    # black borders in, a reflected one mirrors the image.
+    plain = zero_fraction()
+    zeros = zero_fraction(augment=True, padding="zeros")
+    reflect = zero_fraction(augment=True, padding="reflect")
+    assert plain < 0.001 and reflect < 0.001
+    assert zeros > 0.01
