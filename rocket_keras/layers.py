@@ -49,10 +49,12 @@ class ChannelShuffle(keras.layers.Layer):
         self.groups = groups
 
     def call(self, inputs):
-        height, width, channels = inputs.shape[1:]
-        x = ops.reshape(inputs, (-1, height, width, self.groups, channels // self.groups))
+        # Height and width may be unknown until run time (inputs of any size).
+        shape = ops.shape(inputs)
+        channels = inputs.shape[-1]
+        x = ops.reshape(inputs, (-1, shape[1], shape[2], self.groups, channels // self.groups))
         x = ops.transpose(x, (0, 1, 2, 4, 3))
-        return ops.reshape(x, (-1, height, width, channels))
+        return ops.reshape(x, (-1, shape[1], shape[2], channels))
 
     def compute_output_shape(self, input_shape):
         return tuple(input_shape)

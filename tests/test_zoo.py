@@ -182,6 +182,16 @@ def test_registering_a_name_twice_raises():
         register_model(list_models()[0], rocket_resnet)
 
 
+def test_pair_architectures_of_a_pair_not_named_booster_dash_light_says_so(monkeypatch):
+    from rocket_keras.zoo import pair_architectures, registry
+
+    # Registered for this test only: the registry is global.
+    monkeypatch.setattr(registry, "_REGISTRY", dict(registry._REGISTRY))
+    register_model("my_pair", rocket_resnet, booster_depth=14, light_depth=8)
+    with pytest.raises(ValueError, match="'my_pair' is not named '<booster>-<light>'.*Received: pair='my_pair'"):
+        pair_architectures("my_pair")
+
+
 @pytest.mark.parametrize("name", list_models())
 def test_every_registered_model_round_trips_through_keras_files(name, tmp_path):
     import keras
@@ -209,6 +219,18 @@ def test_channel_shuffle_and_split_match_numpy():
     left, right = (keras.ops.convert_to_numpy(t) for t in ChannelSplit()(x))
     np.testing.assert_array_equal(left, x[..., :3])
     np.testing.assert_array_equal(right, x[..., 3:])
+
+
+@pytest.mark.skipif(keras.backend.backend() != "tensorflow", reason="traces a tf.function")
+def test_channel_shuffle_runs_on_images_whose_size_is_known_only_at_run_time():
+    import tensorflow as tf
+
+    from rocket_keras.layers import ChannelShuffle
+
+    # As in a SavedModel signature for images of any size.
+    traced = tf.function(ChannelShuffle(groups=2), input_signature=[tf.TensorSpec((None, None, None, 6))])
+    x = np.arange(2 * 3 * 5 * 6, dtype="float32").reshape(2, 3, 5, 6)
+    np.testing.assert_array_equal(traced(x).numpy(), x[..., [0, 3, 1, 4, 2, 5]])
 
 
 def squeezenet_parameters(width, classes=10, channels=3):

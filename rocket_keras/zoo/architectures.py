@@ -72,8 +72,13 @@ def pair_architectures(pair):
     ```
     """
     name = get_entry(pair).name
-    booster, light = name.split("-")
-    return booster, light
+    parts = name.split("-")
+    if len(parts) != 2:
+        raise ValueError(
+            f"Pair {name!r} is not named '<booster>-<light>' after two zoo architectures, so its nets are "
+            f"unknown. Received: pair={pair!r}"
+        )
+    return tuple(parts)
 
 
 def get_network(architecture, *, input_shape=(32, 32, 3), num_classes=10, name=None, input_normalization=None):
