@@ -35,7 +35,7 @@ from rocket_keras import methods
 TEACHER = "booster"  # what two-stage methods distil: the booster alone, same seed
 
 
-flags.DEFINE_string("model", "resnet14-resnet8_fmnist", "Registered pair.")
+flags.DEFINE_string("model", "resnet14-resnet8", "Registered pair.")
 flags.DEFINE_string("dataset", "fashion_mnist", "Dataset name.")
 flags.DEFINE_string("recipe", None, "absl flagfile with the shared training recipe (epochs, lr, ...).")
 flags.DEFINE_multi_string("method", ["light", "booster", "kd", "rocket"],
