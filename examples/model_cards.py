@@ -15,7 +15,7 @@ import os
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 from absl import app, flags, logging  # noqa: E402
-from result_files import accuracy_cell, current_command, diverged, load_runs, seed_list  # noqa: E402
+from result_files import accuracy_cell, current_command, diverged, from_root, load_runs, seed_list  # noqa: E402
 
 flags.DEFINE_string("recipes_dir", "recipes", "Where the recipes are and the model cards go.")
 flags.DEFINE_string("results_dir", "results", "Where the result files are.")
@@ -61,7 +61,7 @@ def measured_section(runs_by_dataset):
                 if key in first:
                     sizes.append(
                         f"| {method} | {key[len('tflite_'):]} | {first[key]['size_bytes']:,} | "
-                        f"{100 * first[key]['test_accuracy']:.2f} | `{directory}` |"
+                        f"{100 * first[key]['test_accuracy']:.2f} | `{from_root(directory)}` |"
                     )
         text += "\n".join(lines) + "\n"
         if sizes:
@@ -82,7 +82,7 @@ def card(entry, runs):
     recipes = sorted(glob.glob(os.path.join(FLAGS.recipes_dir, entry.name, "*.txt")))
     recipe_lines = "\n".join(
         f"- [`{os.path.basename(path)}`]({os.path.basename(path)}): "
-        f"`python examples/train.py --flagfile={path} --output_dir=runs/{entry.name}`"
+        f"`python examples/train.py --flagfile={from_root(path)} --output_dir=runs/{entry.name}`"
         for path in recipes
     ) or "None committed yet."
     return f"""# {entry.name}

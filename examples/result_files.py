@@ -18,6 +18,8 @@ import statistics
 
 from rocket_keras import methods
 
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
 # Recipe files that moved (zoo/<pair>_fmnist/... -> recipes/<pair>/...) after
 # runs recorded their commands: the recorded command with the current path.
 MOVED_RECIPES = {
@@ -72,17 +74,31 @@ def seed_list(results):
     return ",".join(f"{r['seed']}{' (diverged)' if diverged(r) else ''}" for r in results)
 
 
+def from_root(path):
+    """``path`` relative to the repository root, where the printed commands are run."""
+    return os.path.relpath(os.path.abspath(path), ROOT)
+
+
 def current_command(result, directory=None):
     """The run's recorded command, with a recipe file that has moved since at its new path.
 
     With ``directory`` (where the run's files are now), ``--output_dir``
-    points there too: run directories were renamed with the method specs.
+    points there too, and ``--teacher`` at the same seed's booster run
+    beside it: run and pair directories were renamed since some runs.
+    Paths are relative to the repository root.
     """
     command = result["command"]
     for old, new in MOVED_RECIPES.items():
         command = command.replace(old, new)
     if directory is not None:
-        command = re.sub(r"--output_dir=\S+", f"--output_dir={directory}", command)
+        pair_dir = os.path.dirname(directory)
+        command = re.sub(r"--output_dir=\S+", f"--output_dir={from_root(directory)}", command)
+
+        def teacher(match):
+            run = os.path.basename(os.path.dirname(match.group(1)))  # e.g. booster-seed0
+            return f"--teacher={from_root(os.path.join(pair_dir, run, 'model.keras'))}"
+
+        command = re.sub(r"--teacher=(\S+)", teacher, command)
     return command
 
 

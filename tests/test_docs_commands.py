@@ -11,7 +11,8 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-DOCS = ["README.md", "bench/README.md", "results/README.md"]
+DOCS = ["README.md", "bench/README.md", "results/README.md",
+        *sorted(str(p.relative_to(ROOT)) for p in (ROOT / "recipes").glob("*/README.md"))]
 # Placeholders the docs use for values a reader fills in.
 PLACEHOLDERS = {"--num_processes=N": "--num_processes=2", "--process_id=I": "--process_id=0"}
 
@@ -62,3 +63,12 @@ def test_every_documented_script_command_parses():
                                 capture_output=True, text=True, timeout=300)
         assert result.returncode == 0, f"{script}: {result.stderr[-2000:]}"
         assert f"parsed {len(argvs)}" in result.stdout
+
+
+def test_documented_teachers_are_committed_booster_runs():
+    # model.keras is not committed; the run directory with its results.json is.
+    teachers = [word.split("=", 1)[1] for argvs in documented_commands().values() for argv in argvs
+                for word in argv if word.startswith("--teacher=results/")]
+    assert teachers
+    for teacher in teachers:
+        assert (ROOT / teacher).parent.joinpath("results.json").exists(), teacher
