@@ -6,7 +6,7 @@ r"""Runs several training methods on one pair and dataset, over seeds.
         --method=rocket:gradient_block=False --method=rocket:share=none --seeds=0,1,2
 
 Each run is one ``examples/train.py`` process with the same recipe (the
-flagfile) plus ``--method=<spec>`` (``rocket_keras.methods``: a method and
+flagfile; ``--model`` and ``--dataset`` default to the recipe's) plus ``--method=<spec>`` (``rocket_keras.methods``: a method and
 its parameters, e.g. ``rocket:hint_weight=0.01``), writing
 ``results/<dataset>/<model>/<method slug>-seed<k>/`` (the slug is the spec
 with ``_`` for ``:``, e.g. ``rocket_hint_weight=0.01``): ``results.json`` with
@@ -35,8 +35,8 @@ from rocket_keras import methods
 TEACHER = "booster"  # what two-stage methods distil: the booster alone, same seed
 
 
-flags.DEFINE_string("model", "resnet14-resnet8", "Registered pair.")
-flags.DEFINE_string("dataset", "fashion_mnist", "Dataset name.")
+flags.DEFINE_string("model", None, "Registered pair; default: the recipe's --model, else resnet14-resnet8.")
+flags.DEFINE_string("dataset", None, "Dataset name; default: the recipe's --dataset, else fashion_mnist.")
 flags.DEFINE_string("recipe", None, "absl flagfile with the shared training recipe (epochs, lr, ...).")
 flags.DEFINE_multi_string("method", ["light", "booster", "kd", "rocket"],
                           "A method spec (rocket_keras.methods), repeatable: --method=light --method=rocket:hint_weight=0.01.")
@@ -45,6 +45,17 @@ flags.DEFINE_string("results_dir", "results", "Root of the result tree.")
 flags.DEFINE_bool("resume", True, "Skip runs whose results.json exists.")
 flags.DEFINE_multi_string("extra", [], "More train.py flags for every run, e.g. --extra=--epochs=5.")
 FLAGS = flags.FLAGS
+
+
+def recipe_value(name):
+    """What the recipe flagfile sets ``--<name>`` to (its last line for it), or None."""
+    value = None
+    if FLAGS.recipe:
+        with open(FLAGS.recipe) as f:
+            for line in f:
+                if line.strip().startswith(f"--{name}="):
+                    value = line.strip().split("=", 1)[1]
+    return value
 
 
 def run_dir(method, seed):
@@ -75,7 +86,7 @@ def run(method, seed, done):
     command = [sys.executable, "examples/train.py"]
     if FLAGS.recipe:
         command.append(f"--flagfile={FLAGS.recipe}")
-    # After the recipe, so that these win over its --model and --dataset.
+    # After the recipe: given on this command line, they win over its values.
     command += [f"--model={FLAGS.model}", f"--dataset={FLAGS.dataset}"]
     command += [f"--method={method.spec}"] + list(FLAGS.extra) + [f"--seed={seed}", f"--output_dir={out}", "--verbose=2"]
     if not FLAGS.resume:
@@ -108,6 +119,9 @@ def run(method, seed, done):
 
 def main(argv):
     del argv
+    # The recipe's pair and dataset unless given here: the run directories are named by them.
+    FLAGS.model = FLAGS.model or recipe_value("model") or "resnet14-resnet8"
+    FLAGS.dataset = FLAGS.dataset or recipe_value("dataset") or "fashion_mnist"
     try:
         chosen = [methods.parse(spec) for spec in FLAGS.method]
     except ValueError as error:

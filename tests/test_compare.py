@@ -131,3 +131,14 @@ def test_a_crash_without_a_record_stops_the_comparison_even_over_an_old_record(t
     result, calls = run_diverging(tmp_path, "--method=booster", "--method=light", "--seeds=0", "--noresume")
     assert result.returncode != 0 and "failed" in result.stderr
     assert methods(calls) == ["--method=booster"]
+
+
+def test_the_pair_and_dataset_default_to_the_recipes(tmp_path):
+    (tmp_path / "recipe.txt").write_text("--model=wrn40_1-wrn16_1\n--dataset=cifar10\n--epochs=2\n")
+    (call,) = run_compare(tmp_path, f"--recipe={tmp_path / 'recipe.txt'}", "--method=light")
+    assert "--model=wrn40_1-wrn16_1" in call and "--dataset=cifar10" in call
+    assert any(a.endswith("results/cifar10/wrn40_1-wrn16_1/light-seed0") for a in call)
+    # Given on the command line, they win.
+    (tmp_path / "calls.jsonl").unlink()
+    (call,) = run_compare(tmp_path, f"--recipe={tmp_path / 'recipe.txt'}", "--method=light", "--model=resnet20-resnet8")
+    assert "--model=resnet20-resnet8" in call
