@@ -6,7 +6,8 @@ For each net: TFLite float32, TFLite int8 and SavedModel files, their size,
 parameters, FLOPs, and latency at each batch size through the real runtimes
 (LiteRT interpreter, TensorFlow), median of --runs calls after --warmup.
 Weights come from --weights (a .keras file) or are the initial ones: size and
-latency do not depend on the values. Writes bench/results/inference-<model>.json.
+latency do not depend on the values. Writes ``<--output_dir>/inference-<model>.json``
+(default ``runs/bench``; committed copies in bench/results/).
 """
 
 import json

@@ -9,7 +9,11 @@ step (frozen teacher forward plus student step, ``keras.distillation``).
 Each is printed as a ratio to booster alone. With ``--memory``, each
 configuration also runs once in a fresh subprocess that reports its peak
 resident memory (``VmHWM``; ``ru_maxrss`` would report the parent's peak,
-which Linux carries across fork and exec). Writes bench/results/train_step.json.
+which Linux carries across fork and exec). Writes ``<--output_dir>/train_step.json``
+(default ``runs/bench``): ``train_step_memory`` when only memory is measured
+(``--notiming``), with ``-<backend>`` for JAX and ``-xla`` under
+``--jit_compile``, ``_deterministic`` under op determinism; the committed
+copies are in bench/results/.
 """
 
 import json

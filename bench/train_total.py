@@ -6,7 +6,8 @@ In one process, on the same data pipeline: trains the rocket pair for
 ``--epochs``, then the booster alone for ``--epochs`` followed by a KD student
 for ``--epochs`` (``keras.distillation``), and reports the times and the
 ratio rocket / (booster + student). Each stage's first epoch includes its
-tracing, as it would for a user. Writes bench/results/train_total-<model>.json.
+tracing, as it would for a user. Writes ``<--output_dir>/train_total-<model>.json``
+(default ``runs/bench``; committed copies in bench/results/).
 """
 
 import json

@@ -6,8 +6,8 @@ Reads ``results/<dataset>/<model>/<method>-seed<k>/results.json`` and
 ``history.csv``; writes, per dataset and pair, a table (mean ± std over
 seeds of the light and booster test accuracy, training time, with two-stage
 methods charged their teacher's time too) beside the paper's CIFAR-10 numbers
-for the same methods, and two PNG plots (validation accuracy of the light net
-per epoch; test accuracy vs training time).
+for the same methods, and one PNG of two panels (validation accuracy of the
+light net per epoch; test accuracy vs training time).
 """
 
 import glob

@@ -5,7 +5,7 @@ r"""Finds a light net from a trained booster by N2N layer removal and shrinkage.
 
 The teacher is the pair's booster (``--teacher``: a ``model.keras`` of
 ``examples/train.py --method=booster``; without it the booster is trained
-here first, ``--teacher_epochs`` on the whole training split, and saved as
+here first, ``--teacher_epochs`` on ``--teacher_train_size`` training images, and saved as
 ``teacher.keras``). Children are distilled from it for ``--child_epochs`` on
 ``--child_train_size`` training images and scored on ``--child_validation_size``
 images of the validation split; the test set is never read.

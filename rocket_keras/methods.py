@@ -22,6 +22,7 @@ Example:
 
 ```python
 from rocket_keras import methods
+from rocket_keras.zoo import get_model
 
 method = methods.parse("rocket:hint_weight=0.01")
 model, rocket = methods.build(method, lambda **kw: get_model("resnet20-resnet8", **kw),

@@ -7,6 +7,8 @@ best one trains, saves and exports like any zoo network and can be the light
 net of a rocket pair (``rocket_keras.from_networks``).
 
 ```python
+import keras
+
 from rocket_keras import search, zoo
 
 teacher = keras.models.load_model("runs/booster/model.keras")  # a trained ResNet-14
