@@ -48,14 +48,13 @@ FLAGS = flags.FLAGS
 
 
 def recipe_value(name):
-    """What the recipe flagfile sets ``--<name>`` to (its last line for it), or None."""
-    value = None
-    if FLAGS.recipe:
-        with open(FLAGS.recipe) as f:
-            for line in f:
-                if line.strip().startswith(f"--{name}="):
-                    value = line.strip().split("=", 1)[1]
-    return value
+    """What the recipe flagfile sets ``--<name>`` to (the last setting wins, as in train.py), or None."""
+    if not FLAGS.recipe:
+        return None
+    # absl's own reading: comments skipped, nested flagfiles expanded.
+    args = FLAGS.read_flags_from_files([f"--flagfile={FLAGS.recipe}"], force_gnu=False)
+    values = [arg.split("=", 1)[1] for arg in args if arg.startswith(f"--{name}=")]
+    return values[-1] if values else None
 
 
 def run_dir(method, seed):

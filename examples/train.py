@@ -248,9 +248,9 @@ def initialized_and_pruned(make_pair, steps_per_epoch, **kwargs):
         trained = keras.models.load_model(FLAGS.init_from, compile=False)
         trained = pruning.strip_pruning(trained) if pruning.is_pruned(trained) else trained
         # A rocket run saves the pair; light, booster, kd and mimic runs save one net.
-        nets = {"pair": pair, "light net": pair.light_model(), "booster": pair.booster_model()}
         shapes = [w.shape for w in trained.weights]
-        target = next((net for net in nets.values() if [w.shape for w in net.weights] == shapes), None)
+        nets = (pair, pair.light_model(), pair.booster_model())
+        target = next((net for net in nets if [w.shape for w in net.weights] == shapes), None)
         if target is None:
             raise app.UsageError(
                 f"--init_from={FLAGS.init_from} matches neither this {FLAGS.model} pair (its layout) nor its light "
@@ -428,10 +428,12 @@ def export_and_measure(model, splits, output_dir, results):
         }
 
 
-def trained_light_net(model, plain):
-    """The light net that training produced: a Distiller's student (mimic's
-    bottleneck gives it layers the pair lacks), else the pair's light net."""
-    return without_pruning_wrappers(model.student) if distilling() else plain.light_model()
+def trained_nets(model, rocket):
+    """``(pair, light net)`` as trained, pruning wrappers stripped (zeros baked
+    in; masks are not parameters). The light net is a Distiller's student
+    (mimic's bottleneck gives it layers the pair lacks), else the pair's own."""
+    plain = without_pruning_wrappers(rocket)
+    return plain, (without_pruning_wrappers(model.student) if distilling() else plain.light_model())
 
 
 def without_pruning_wrappers(rocket):
@@ -536,14 +538,12 @@ def main(argv):
         # accuracy), so reports can show the divergence instead of a gap.
         # total(), not finish(): the backup stays, and a rerun resumes from
         # it with the time already spent.
-        plain = without_pruning_wrappers(rocket)
-        results = run_record(splits, plain, trained_light_net(model, plain), resuming, clock.total())
+        results = run_record(splits, *trained_nets(model, rocket), resuming, clock.total())
         results["training_error"] = str(error)
         write_results(results)
         sys.exit(f"{error}\nThe last good model is {os.path.join(FLAGS.output_dir, 'model.keras')} (if an epoch finished).")
-    # Stripped once: masks are not parameters, and the export ships plain layers.
-    plain = without_pruning_wrappers(rocket)
-    light = trained_light_net(model, plain)
+    # Stripped once: the export ships plain layers.
+    plain, light = trained_nets(model, rocket)
     results = run_record(splits, plain, light, resuming, clock.finish())
     test = model.evaluate(splits.test, return_dict=True, verbose=0, callbacks=synchronous_logs())
     if method().name == "rocket":
