@@ -44,6 +44,18 @@ PAPER_CIFAR10_ERROR = {
 # The evidence study (issue 15): CIFAR-10, ResNet-20 / ResNet-8, the authors'
 # recipe at 15 epochs; its section comes first.
 STUDY = ("cifar10", "resnet20-resnet8")
+# Comparisons paired by seed (method, baseline, head): the same seed gives
+# both runs the same shuffling and augmentation order, so the per-seed
+# difference leaves out part of the seed-to-seed spread that the
+# unpaired means carry.
+PAIRED = (
+    ("rocket", "light", "light"),
+    ("kd:alpha=0.9", "light", "light"),
+    ("rocket:teacher_alpha=0.9", "rocket", "light"),
+    ("rocket:gradient_block=False", "rocket", "light"),
+    ("rocket:share=stem", "rocket", "light"),
+    ("rocket", "booster", "booster"),
+)
 # Rocket variants checked against the targets: the paper's rocket, its KD
 # variants, and lambdas chosen on the validation split.
 TARGET_PARAMETERS = {"hint_weight", "kd_weight", "teacher_alpha"}
@@ -182,6 +194,26 @@ def study_lines(runs, rocket, ours, verdict):
     return lines
 
 
+def paired_lines(runs):
+    """Per-seed differences for the ``PAIRED`` comparisons with two or more shared seeds."""
+    lines = []
+    for method, baseline, head in PAIRED:
+        by_seed = [
+            {r["seed"]: r[f"{head}_test_accuracy"] for r, _, _ in runs.get(spec, []) if f"{head}_test_accuracy" in r}
+            for spec in (method, baseline)
+        ]
+        seeds = sorted(set(by_seed[0]) & set(by_seed[1]))
+        if len(seeds) < 2:
+            continue
+        differences = [100 * (by_seed[0][s] - by_seed[1][s]) for s in seeds]
+        per_seed = ", ".join(f"{d:+.2f}" for d in differences)
+        lines.append(
+            f"- {method} − {baseline}, {head} net: {statistics.mean(differences):+.2f} ± "
+            f"{statistics.stdev(differences):.2f} points (seeds {','.join(map(str, seeds))}: {per_seed})"
+        )
+    return lines
+
+
 def section(pair_dir):
     runs = load_runs(pair_dir)
     if not runs:
@@ -214,6 +246,9 @@ def section(pair_dir):
     targets = target_lines(runs)
     if targets:
         lines += ["", "Targets (means over seeds; times from this table):", "", *targets]
+    paired = paired_lines(runs)
+    if paired:
+        lines += ["", "Differences paired by seed (test accuracy, mean ± std of the per-seed differences):", "", *paired]
     image = os.path.relpath(plots(pair_dir, runs), FLAGS.results_dir)
     first, _, directory = next(iter(runs.values()))[0]
     lines += ["", f"![accuracy]({image})", "", f"Example command (first run): `{current_command(first, directory)}`", ""]

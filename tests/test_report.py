@@ -111,3 +111,15 @@ def test_time_target_charges_each_two_stage_method_its_teacher(tmp_path):
     assert "- rocket training time below booster + KD student (teachers included): **met** (250 s vs 300 s)" in readme
     assert ("- rocket:teacher_alpha=0.9 training time below booster + KD student (teachers included): **missed** "
             "(350 s vs 300 s)") in readme
+
+
+def test_differences_are_paired_by_seed(tmp_path):
+    pair = tmp_path / "results" / "cifar10" / "resnet20-resnet8"
+    # Seed 1 is harder for both: unpaired, the spreads (1.41) hide a steady +1-point lead.
+    for seed, (light, rocket) in enumerate([(0.78, 0.79), (0.76, 0.77), (0.79, 0.80)]):
+        write_run(pair, "light", seed, light, 100.0)
+        write_run(pair, "rocket", seed, rocket, 150.0)
+    write_run(pair, "kd_alpha=0.9", 0, 0.77, 100.0)  # one seed: nothing to pair
+    readme = run_report(tmp_path)
+    assert "- rocket − light, light net: +1.00 ± 0.00 points (seeds 0,1,2: +1.00, +1.00, +1.00)" in readme
+    assert "kd:alpha=0.9 − light" not in readme
