@@ -34,7 +34,7 @@ setup(
         "numpy",
     ],
     extras_require={
-        "dev": ["pytest", "pytest-xdist", "matplotlib", "build", "twine"],
+        "dev": ["pytest", "pytest-xdist", "matplotlib", "scipy", "build", "twine"],
         # KERAS_BACKEND=jax: the same models on JAX, keras.distribution across
         # devices and processes (CPU wheels; on GPU install jax[cuda12]).
         "jax": ["jax[cpu]>=0.6,<0.11", "jax2onnx"],

@@ -94,7 +94,9 @@ def test_study_targets_gap_closure_margin_booster_head_and_rocket_kd(tmp_path):
     # The study's section comes first, before the 3-epoch smoke runs.
     assert readme.index("## cifar10 / resnet20-resnet8") < readme.index("## fashion_mnist / pair")
     # (81 - 78) / (83 - 78) = 60 %; the spread is 0, so any margin beats 2 std.
-    assert "- rocket gap closure (rocket - light) / (booster - light) of at least 40 %: **met** (60 %)" in readme
+    # Seed by seed too: (81 - 78) / (83 - 78) on both seeds.
+    assert ("- rocket gap closure (rocket - light) / (booster - light) of at least 40 %: **met** "
+            "(60 %; seed by seed: 60, 60 %)") in readme
     assert "- rocket light net above light alone by more than 2 standard deviations of either: **met** (+3.00" in readme
     assert "- rocket booster head within 0.5 points of the booster alone: **met** (82.80 vs 83.00)" in readme
     assert "- rocket + KD from the frozen booster above rocket: **missed** (81.00 vs 81.00)" in readme
@@ -121,5 +123,16 @@ def test_differences_are_paired_by_seed(tmp_path):
         write_run(pair, "rocket", seed, rocket, 150.0)
     write_run(pair, "kd_alpha=0.9", 0, 0.77, 100.0)  # one seed: nothing to pair
     readme = run_report(tmp_path)
-    assert "- rocket − light, light net: +1.00 ± 0.00 points (seeds 0,1,2: +1.00, +1.00, +1.00)" in readme
+    assert ("- rocket − light, light net: +1.00 ± 0.00 points, 95 % interval [+1.00, +1.00] "
+            "(seeds 0,1,2: +1.00, +1.00, +1.00)") in readme
     assert "kd:alpha=0.9 − light" not in readme
+
+
+def test_paired_interval_is_the_t_interval_of_the_differences(tmp_path):
+    pair = tmp_path / "results" / "cifar10" / "resnet20-resnet8"
+    for seed, (light, rocket) in enumerate([(0.78, 0.79), (0.78, 0.80)]):
+        write_run(pair, "light", seed, light, 100.0)
+        write_run(pair, "rocket", seed, rocket, 150.0)
+    readme = run_report(tmp_path)
+    # Differences 1 and 2: mean 1.5, std 0.71, t(0.975, 1) = 12.71, half width 12.71 * 0.71 / sqrt(2) = 6.35.
+    assert "- rocket − light, light net: +1.50 ± 0.71 points, 95 % interval [-4.85, +7.85]" in readme
