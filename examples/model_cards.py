@@ -15,7 +15,7 @@ import os
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 from absl import app, flags, logging  # noqa: E402
-from result_files import accuracy_cell, current_command, diverged, from_root, load_runs, seed_list  # noqa: E402
+from result_files import accuracy_cell, current_command, diverged, from_root, load_runs, seed_list, total_seconds  # noqa: E402
 
 flags.DEFINE_string("recipes_dir", "recipes", "Where the recipes are and the model cards go.")
 flags.DEFINE_string("results_dir", "results", "Where the result files are.")
@@ -32,7 +32,7 @@ def collect(name):
     }
 
 
-def measured_section(runs_by_dataset):
+def measured_section(runs_by_dataset, name):
     runs_by_dataset = {d: r for d, r in runs_by_dataset.items() if r}
     if not runs_by_dataset:
         return f"No run of this configuration is committed yet: accuracy {NOT_MEASURED}, exported sizes {NOT_MEASURED}.\n"
@@ -43,16 +43,20 @@ def measured_section(runs_by_dataset):
             "",
             "Test accuracy %, mean ± std over seeds (one seed: its value); \"-\": the method trains no such net.",
             "",
-            "| method | seeds | light net | booster net | epochs | train size | command of the first run |",
-            "| --- | --- | --- | --- | --- | --- | --- |",
+            "| method | seeds | light net | booster net | training s (mean, teacher incl.) | epochs | train size | command of the first run |",
+            "| --- | --- | --- | --- | --- | --- | --- | --- |",
         ]
         sizes = []
         for method, items in sorted(runs.items()):
             results = [r for r, _, _ in items]
+            # A diverged run stopped early: its time is not a training time.
+            seconds = [total_seconds(r) for r in results if not diverged(r)]
+            time_cell = f"{sum(seconds) / len(seconds):.0f}" if seconds else "-"
             lines.append(
                 f"| {method} | {seed_list(results)} "
                 f"| {accuracy_cell(results, 'light', NOT_MEASURED)} "
                 f"| {accuracy_cell(results, 'booster', NOT_MEASURED)} "
+                f"| {time_cell} "
                 f"| {results[0]['epochs']} | {results[0]['train_size']} | `{current_command(results[0], items[0][2])}` |"
             )
             # The first seed that finished: a diverged run exported nothing.
@@ -64,6 +68,9 @@ def measured_section(runs_by_dataset):
                         f"{100 * first[key]['test_accuracy']:.2f} | `{from_root(directory)}` |"
                     )
         text += "\n".join(lines) + "\n"
+        # results/README.md's section for the pair: targets, paired differences, notes, plots.
+        report = os.path.relpath(os.path.join(FLAGS.results_dir, "README.md"), os.path.join(FLAGS.recipes_dir, name))
+        text += f"\nTimes, targets, paired differences and notes: [{dataset} / {name}]({report}#{dataset}--{name}).\n"
         if sizes:
             text += (
                 "\nExported light net (TFLite, first seed; test accuracy % through the LiteRT interpreter on the whole test set):\n\n"
@@ -73,6 +80,11 @@ def measured_section(runs_by_dataset):
     return text
 
 
+def read_text(path):
+    with open(path) as f:
+        return f.read()
+
+
 def card(entry, runs):
     from rocket_keras.profiling import count_flops
 
@@ -80,9 +92,10 @@ def card(entry, runs):
     light, booster = model.light_model(), model.booster_model()
     arguments = ", ".join(f"{k}={v!r}" for k, v in entry.kwargs.items())
     recipes = sorted(glob.glob(os.path.join(FLAGS.recipes_dir, entry.name, "*.txt")))
-    recipe_lines = "\n".join(
+    recipe_lines = "\n\n".join(
         f"- [`{os.path.basename(path)}`]({os.path.basename(path)}): "
-        f"`python examples/train.py --flagfile={from_root(path)} --output_dir=runs/{entry.name}`"
+        f"`python examples/train.py --flagfile={from_root(path)} --output_dir=runs/{entry.name}` "
+        f"(rocket training; `--method=` for the others)\n\n```\n{read_text(path).strip()}\n```"
         for path in recipes
     ) or "None committed yet."
     return f"""# {entry.name}
@@ -110,7 +123,7 @@ One absl flagfile per dataset and budget; each run's `results.json` records all 
 
 ## Measured
 
-{measured_section(runs)}
+{measured_section(runs, entry.name)}
 Regenerate this card with `python examples/model_cards.py`.
 """
 
