@@ -11,11 +11,12 @@ result file says "not measured". The card's recipes are the flagfiles in
 
 import glob
 import os
+import pathlib
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 from absl import app, flags, logging  # noqa: E402
-from result_files import accuracy_cell, current_command, diverged, from_root, load_runs, seed_list, total_seconds  # noqa: E402
+from result_files import accuracy_cell, current_command, diverged, from_root, load_runs, mean_seconds_cell, seed_list  # noqa: E402
 
 flags.DEFINE_string("recipes_dir", "recipes", "Where the recipes are and the model cards go.")
 flags.DEFINE_string("results_dir", "results", "Where the result files are.")
@@ -49,14 +50,11 @@ def measured_section(runs_by_dataset, name):
         sizes = []
         for method, items in sorted(runs.items()):
             results = [r for r, _, _ in items]
-            # A diverged run stopped early: its time is not a training time.
-            seconds = [total_seconds(r) for r in results if not diverged(r)]
-            time_cell = f"{sum(seconds) / len(seconds):.0f}" if seconds else "-"
             lines.append(
                 f"| {method} | {seed_list(results)} "
                 f"| {accuracy_cell(results, 'light', NOT_MEASURED)} "
                 f"| {accuracy_cell(results, 'booster', NOT_MEASURED)} "
-                f"| {time_cell} "
+                f"| {mean_seconds_cell(results)} "
                 f"| {results[0]['epochs']} | {results[0]['train_size']} | `{current_command(results[0], items[0][2])}` |"
             )
             # The first seed that finished: a diverged run exported nothing.
@@ -80,11 +78,6 @@ def measured_section(runs_by_dataset, name):
     return text
 
 
-def read_text(path):
-    with open(path) as f:
-        return f.read()
-
-
 def card(entry, runs):
     from rocket_keras.profiling import count_flops
 
@@ -95,7 +88,7 @@ def card(entry, runs):
     recipe_lines = "\n\n".join(
         f"- [`{os.path.basename(path)}`]({os.path.basename(path)}): "
         f"`python examples/train.py --flagfile={from_root(path)} --output_dir=runs/{entry.name}` "
-        f"(rocket training; `--method=` for the others)\n\n```\n{read_text(path).strip()}\n```"
+        f"(rocket training; `--method=` for the others)\n\n```\n{pathlib.Path(path).read_text().strip()}\n```"
         for path in recipes
     ) or "None committed yet."
     return f"""# {entry.name}

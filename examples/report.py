@@ -16,7 +16,7 @@ import re
 import statistics
 
 from absl import app, flags
-from result_files import accuracies, accuracy_cell, current_command, diverged, load_runs, seed_list, total_seconds
+from result_files import accuracies, accuracy_cell, current_command, diverged, load_runs, mean_seconds_cell, seed_list, total_seconds
 
 from rocket_keras import methods
 
@@ -266,13 +266,11 @@ def section(pair_dir):
     for method, items in sorted(runs.items()):
         results = [r for r, _, _ in items]
         paper = PAPER_CIFAR10_ERROR.get(method)
-        # A diverged run stopped early: its time is not a training time.
-        seconds = [total_seconds(r) for r in results if not diverged(r)]
         lines.append(
             f"| {method} | {seed_list(results)} "
             f"| {accuracy_cell(results, 'light')} "
             f"| {accuracy_cell(results, 'booster')} "
-            f"| {f'{statistics.mean(seconds):.0f}' if seconds else '-'} "
+            f"| {mean_seconds_cell(results)} "
             f"| {results[0]['epochs']} "
             f"| {'-' if paper is None else f'{100 - paper:.2f}'} |"
         )

@@ -65,6 +65,13 @@ def total_seconds(result):
     return result["train_seconds"] + result.get("teacher_train_seconds", 0.0)
 
 
+def mean_seconds_cell(results):
+    """Mean training time of the runs, teacher included, as ``"1541"``; ``"-"`` when every run diverged
+    (a diverged run stopped early: its time is not a training time)."""
+    seconds = [total_seconds(r) for r in results if not diverged(r)]
+    return f"{statistics.mean(seconds):.0f}" if seconds else "-"
+
+
 def diverged(result):
     return "training_error" in result
 
