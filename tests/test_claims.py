@@ -80,9 +80,12 @@ def prose():
     for title in ("## Search", "## Compression"):
         start = readme.index(title)
         texts[f"README.md {title[3:]}"] = readme[start:readme.index("\n## ", start + 1)]
-    for path in glob.glob(str(ROOT / "results" / "**" / "NOTES.md"), recursive=True) + glob.glob(
-        str(ROOT / "results" / "sweeps" / "*" / "README.md")
-    ):
+    notes = [
+        *glob.glob(str(ROOT / "results" / "**" / "NOTES.md"), recursive=True),
+        *glob.glob(str(ROOT / "results" / "sweeps" / "*" / "README.md")),
+        *glob.glob(str(ROOT / "results" / "archive" / "*" / "README.md")),
+    ]
+    for path in notes:
         texts[str(Path(path).relative_to(ROOT))] = Path(path).read_text()
     return texts
 
