@@ -343,7 +343,7 @@ def callbacks(output_dir, resuming, clock):
         # callback sees the broken epoch.
         StopOnNonFiniteLoss(monitor=("loss", "student_loss", "distillation_loss") if distilling() else None),
         # Before the backup, so a resumed run knows the time already spent.
-        keras.callbacks.LambdaCallback(on_epoch_end=lambda epoch, logs: clock.save()),
+        keras.callbacks.LambdaCallback(on_epoch_end=lambda epoch, logs: clock.end_epoch()),
         keras.callbacks.BackupAndRestore(os.path.join(output_dir, "backup")),
         # A resumed run continues its history; a fresh one starts a new file.
         keras.callbacks.CSVLogger(os.path.join(output_dir, "history.csv"), append=resuming),
@@ -355,26 +355,37 @@ def callbacks(output_dir, resuming, clock):
 
 
 class TrainingClock:
-    """Wall-clock training time that survives a crash and ``--resume``.
+    """Wall-clock training time that survives a crash and ``--resume``, with
+    what else the machine was doing meanwhile.
 
     Saved to ``<output_dir>/train_seconds.json`` at every epoch end; a resumed
-    run starts from the saved total instead of zero.
+    run starts from the saved total instead of zero. Each epoch also records
+    its seconds and the 1-minute load average at its end (``os.getloadavg``:
+    runnable threads, this run's included; a run alone on the machine reads
+    about its core count, a job beside it adds to that), so that a time can be
+    told clean or shared from the result file instead of from memory.
     """
 
     def __init__(self, output_dir, resuming):
         self.path = os.path.join(output_dir, "train_seconds.json")
         self.before = 0.0
+        self.epochs = []
         if resuming and os.path.exists(self.path):
             with open(self.path) as f:
-                self.before = json.load(f)["train_seconds"]
-        self.start = time.time()
+                saved = json.load(f)
+            self.before = saved["train_seconds"]
+            self.epochs = saved.get("epochs", [])
+        self.start = self.epoch_start = time.time()
 
     def total(self):
         return self.before + time.time() - self.start
 
-    def save(self):
+    def end_epoch(self):
+        now = time.time()
+        self.epochs.append({"seconds": round(now - self.epoch_start, 1), "load_average": round(os.getloadavg()[0], 2)})
+        self.epoch_start = now
         with open(self.path, "w") as f:
-            json.dump({"train_seconds": self.total()}, f)
+            json.dump({"train_seconds": self.total(), "epochs": self.epochs}, f)
 
     def finish(self):
         """The total; the saved file goes, like BackupAndRestore's backup."""
@@ -443,7 +454,7 @@ def without_pruning_wrappers(rocket):
     return pruning.strip_pruning(rocket) if pruning.is_pruned(rocket) else rocket
 
 
-def run_record(splits, rocket, light, resuming, train_seconds):
+def run_record(splits, rocket, light, resuming, train_seconds, epoch_times):
     """What every results.json holds: the run's settings, size and training time."""
     return {
         "model": FLAGS.model,
@@ -453,6 +464,8 @@ def run_record(splits, rocket, light, resuming, train_seconds):
         "seed": FLAGS.seed,
         "train_size": splits.train_size,
         "train_seconds": round(train_seconds, 1),
+        # Per epoch: its seconds and the machine's load at its end (TrainingClock).
+        "epoch_times": epoch_times,
         "resumed": resuming,
         "command": " ".join(sys.argv),
         # Every flag of this script, so a run's recipe is on record even
@@ -538,13 +551,13 @@ def main(argv):
         # accuracy), so reports can show the divergence instead of a gap.
         # total(), not finish(): the backup stays, and a rerun resumes from
         # it with the time already spent.
-        results = run_record(splits, *trained_nets(model, rocket), resuming, clock.total())
+        results = run_record(splits, *trained_nets(model, rocket), resuming, clock.total(), clock.epochs)
         results["training_error"] = str(error)
         write_results(results)
         sys.exit(f"{error}\nThe last good model is {os.path.join(FLAGS.output_dir, 'model.keras')} (if an epoch finished).")
     # Stripped once: the export ships plain layers.
     plain, light = trained_nets(model, rocket)
-    results = run_record(splits, plain, light, resuming, clock.finish())
+    results = run_record(splits, plain, light, resuming, clock.finish(), clock.epochs)
     test = model.evaluate(splits.test, return_dict=True, verbose=0, callbacks=synchronous_logs())
     if method().name == "rocket":
         results["light_test_accuracy"] = test["light_accuracy"]

@@ -175,6 +175,9 @@ def test_sigkill_mid_run_then_resume_ends_in_the_state_of_an_uninterrupted_run(t
     assert resumed["resumed"] and not expected["resumed"]
     # The reported training time counts the epochs run before the kill.
     assert resumed["train_seconds"] > seconds_before_kill > 0
+    # Each epoch's time and the machine's load, those before the kill included.
+    assert len(resumed["epoch_times"]) == len(expected["epoch_times"]) == 4
+    assert all(e["seconds"] > 0 and e["load_average"] >= 0 for e in resumed["epoch_times"])
     a, b = (keras.models.load_model(d / "model.keras") for d in (reference, interrupted))
     # Optimizer step count, schedule position and momentum carried over.
     assert int(b.optimizer.iterations) == int(a.optimizer.iterations) == 4
