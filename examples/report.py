@@ -252,6 +252,24 @@ def paired_lines(runs):
     return lines
 
 
+def load_lines(runs):
+    """Per run that recorded it (``epoch_times``, train.py), the highest 1-minute
+    load average at an epoch end: about the core count when the run had the
+    machine to itself, more when another job shared it."""
+    lines = []
+    for method, items in sorted(runs.items()):
+        for result, _, _ in items:
+            epochs = result.get("epoch_times", [])
+            if epochs:
+                cores = f" on {result['cpu_count']} cores" if "cpu_count" in result else ""
+                seconds = [epoch["seconds"] for epoch in epochs]
+                lines.append(
+                    f"- {method}, seed {result['seed']}: {max(e['load_average'] for e in epochs):.1f}{cores} "
+                    f"({len(epochs)} epochs of {min(seconds):.0f}-{max(seconds):.0f} s)"
+                )
+    return lines
+
+
 def section(pair_dir):
     runs = load_runs(pair_dir)
     if not runs:
@@ -282,6 +300,10 @@ def section(pair_dir):
     targets = target_lines(runs)
     if targets:
         lines += ["", "Targets (means over seeds; times from this table):", "", *targets]
+    loads = load_lines(runs)
+    if loads:
+        lines += ["", "Machine load during each run that recorded it (the highest 1-minute load average at an "
+                  "epoch end: a run alone reads about its core count, a job beside it more):", "", *loads]
     paired = paired_lines(runs)
     if paired:
         lines += ["", "Differences paired by seed (test accuracy; mean ± std of the per-seed differences, "

@@ -464,8 +464,10 @@ def run_record(splits, rocket, light, resuming, train_seconds, epoch_times):
         "seed": FLAGS.seed,
         "train_size": splits.train_size,
         "train_seconds": round(train_seconds, 1),
-        # Per epoch: its seconds and the machine's load at its end (TrainingClock).
+        # Per epoch: its seconds and the machine's load at its end (TrainingClock),
+        # and the cores that load is shared by.
         "epoch_times": epoch_times,
+        "cpu_count": os.cpu_count(),
         "resumed": resuming,
         "command": " ".join(sys.argv),
         # Every flag of this script, so a run's recipe is on record even

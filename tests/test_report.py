@@ -136,3 +136,13 @@ def test_paired_interval_is_the_t_interval_of_the_differences(tmp_path):
     readme = run_report(tmp_path)
     # Differences 1 and 2: mean 1.5, std 0.71, t(0.975, 1) = 12.71, half width 12.71 * 0.71 / sqrt(2) = 6.35.
     assert "- rocket − light, light net: +1.50 ± 0.71 points, 95 % interval [-4.85, +7.85]" in readme
+
+
+def test_each_run_shows_the_highest_load_it_recorded(tmp_path):
+    pair = tmp_path / "results" / "cifar10" / "pair"
+    epochs = [{"seconds": 250.4, "load_average": 2.07}, {"seconds": 262.0, "load_average": 3.91}]
+    write_run(pair, "rocket", 0, 0.80, 512.4, epoch_times=epochs, cpu_count=2)
+    write_run(pair, "light", 0, 0.78, 100.0)  # from before train.py recorded the load: no line
+    readme = run_report(tmp_path)
+    assert "- rocket, seed 0: 3.9 on 2 cores (2 epochs of 250-262 s)" in readme
+    assert "- light, seed 0:" not in readme
