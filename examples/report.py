@@ -94,6 +94,14 @@ def light_curves(items):
     return [c for c in curves if c and None not in c]
 
 
+def per_epoch(curves):
+    """``(epochs, values at each epoch)`` over the curves that reach that epoch:
+    a history that lost its last rows thins the later epochs, it does not cut
+    every curve of its method short."""
+    length = max(map(len, curves))
+    return range(1, length + 1), [[c[i] for c in curves if len(c) > i] for i in range(length)]
+
+
 def kd_spec(runs):
     """The KD baseline of a pair: the authors' weighting where it was run, else plain ``kd``."""
     return next((spec for spec in ("kd:alpha=0.9", "kd") if spec in runs), "kd")
@@ -105,15 +113,14 @@ def plots(pair_dir, runs):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    figure, (per_epoch, focus, vs_time) = plt.subplots(1, 3, figsize=(16, 4))
+    figure, (epoch_axis, focus, vs_time) = plt.subplots(1, 3, figsize=(16, 4))
     # One colour per method in both panels (the default cycle repeats after 10).
     colours = {method: plt.cm.tab20(i % 20) for i, method in enumerate(sorted(runs))}
     for method, items in sorted(runs.items()):
         curves = light_curves(items)
         if curves and method != "booster":
-            length = min(map(len, curves))
-            mean = [statistics.mean(c[i] for c in curves) for i in range(length)]
-            per_epoch.plot(range(1, length + 1), mean, marker="o", label=method, color=colours[method])
+            epochs, values = per_epoch(curves)
+            epoch_axis.plot(epochs, [statistics.mean(v) for v in values], marker="o", label=method, color=colours[method])
         key = "booster_test_accuracy" if method == "booster" else "light_test_accuracy"
         points = [(total_seconds(r), r[key]) for r, _, _ in items if key in r]
         if points:
@@ -122,16 +129,14 @@ def plots(pair_dir, runs):
     for method, colour in zip(("light", kd_spec(runs), "rocket"), ("black", "tab:blue", "tab:red")):
         curves = light_curves(runs.get(method, []))
         if curves:
-            length = min(map(len, curves))
-            epochs = range(1, length + 1)
-            per_seed = [[c[i] for c in curves] for i in range(length)]
+            epochs, per_seed = per_epoch(curves)
             focus.plot(epochs, [statistics.mean(v) for v in per_seed], marker="o", color=colour,
                        label=f"{method} (seeds {seed_list([r for r, _, _ in runs[method]])})")
             focus.fill_between(epochs, [min(v) for v in per_seed], [max(v) for v in per_seed], color=colour, alpha=0.15)
-    per_epoch.set(xlabel="epoch", ylabel="validation accuracy (light net)", title="Light net per epoch (mean over seeds)")
+    epoch_axis.set(xlabel="epoch", ylabel="validation accuracy (light net)", title="Light net per epoch (mean over seeds)")
     focus.set(xlabel="epoch", ylabel="validation accuracy (light net)", title="Light alone, KD, rocket (mean, min-max over seeds)")
     vs_time.set(xlabel="total training time (s, teacher included)", ylabel="test accuracy", title="Accuracy vs training time")
-    for axis in (per_epoch, focus, vs_time):
+    for axis in (epoch_axis, focus, vs_time):
         axis.grid(alpha=0.3)
         if axis.has_data():
             axis.legend(fontsize=7)

@@ -146,3 +146,14 @@ def test_each_run_shows_the_highest_load_it_recorded(tmp_path):
     readme = run_report(tmp_path)
     assert "- rocket, seed 0: 3.9 on 2 cores (2 epochs of 250-262 s)" in readme
     assert "- light, seed 0:" not in readme
+
+
+def test_a_history_that_lost_rows_thins_the_curve_instead_of_cutting_it():
+    sys.path.insert(0, str(ROOT / "examples"))
+    try:
+        from report import per_epoch
+    finally:
+        sys.path.pop(0)
+    epochs, values = per_epoch([[0.5, 0.6, 0.7], [0.4, 0.5]])
+    assert list(epochs) == [1, 2, 3]
+    assert values == [[0.5, 0.4], [0.6, 0.5], [0.7]]
