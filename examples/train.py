@@ -100,7 +100,7 @@ flags.DEFINE_bool("jit_compile", False,
 flags.DEFINE_enum("hint", "logits_mse", ["logits_mse", "softmax_mse", "kd"], "Hint loss.")
 flags.DEFINE_float("hint_weight", 0.03, "Weight lambda of the hint loss.")
 flags.DEFINE_float("temperature", 4.0, "Temperature of the 'kd' hint, the rocket KD term and the kd baseline.")
-flags.DEFINE_float("kd_weight", 0.0, "rocket: weight of an extra KD term beside the hint (rocket + KD); 0 = none.")
+flags.DEFINE_float("kd_weight", 0.0, "rocket: weight of an extra KD term from the co-trained booster beside the hint; 0 = none (the authors' rocket + KD: --teacher with --method=rocket:teacher_alpha=0.9).")
 flags.DEFINE_bool("gradient_block", True, "Stop the hint's gradient into the booster.")
 flags.DEFINE_enum("share", None, ["bottom", "interval", "stem", "none"], "Override the model's sharing layout.")
 flags.DEFINE_bool("mixed_precision", False,

@@ -153,8 +153,9 @@ def rocket_loss_terms(
     and ``hint_loss`` = hint(l, z), where ``z`` is a constant when
     ``gradient_block`` is true, so the hint never changes booster-only
     weights. With ``with_kd``, also ``kd_loss`` = kd(l, z) at
-    ``temperature``, gradient-blocked the same way (the paper's
-    "rocket + KD" adds it to the logits hint).
+    ``temperature``, gradient-blocked the same way: KD from the co-trained
+    booster beside the logits hint (a variant; the paper's "rocket + KD"
+    distils a frozen booster trained beforehand instead).
 
     Example:
 

@@ -4,11 +4,12 @@
 Keras 3 user the same workflow:
 
 ```python
+import keras
 import rocket_keras.pruning as pruning
 
 schedule = pruning.PolynomialDecay(initial_sparsity=0.0, final_sparsity=0.75, begin_step=0, end_step=1000)
 pruned = pruning.prune_low_magnitude(model, schedule)
-pruned.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
+pruned.compile(optimizer="sgd", loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
 pruned.fit(x, y, epochs=3, callbacks=[pruning.UpdatePruningStep()])
 final = pruning.strip_pruning(pruned)  # plain layers, zeros baked in
 print(pruning.sparsity(final))

@@ -231,7 +231,9 @@ class RocketModel(keras.Model):
             light_loss_weight: weight of the light net's cross-entropy.
             kd_weight: weight of an extra Hinton KD term (temperature
                 ``temperature``, T^2-scaled, gradient-blocked like the hint)
-                on top of the hint: the paper's "rocket + KD". 0 (the
+                from the co-trained booster, on top of the hint: a variant of
+                ours (the paper's "rocket + KD" distils a frozen, separately
+                trained booster: ``teacher`` and ``teacher_kd_weight``). 0 (the
                 default) leaves it out; above 0 the logs carry ``kd_loss``.
             teacher: a trained ``keras.Model`` with the same input and
                 number of classes, sharing no weight with this model (e.g.

@@ -1,4 +1,4 @@
-"""The model zoo: rocket pairs of ResNet, WideResNet and MobileNetV2.
+"""The model zoo: rocket pairs of ResNet, WideResNet, MobileNetV2, ShuffleNetV2 and SqueezeNet.
 
 ```python
 from rocket_keras.zoo import get_model, list_models, rocket_resnet

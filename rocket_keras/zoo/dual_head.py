@@ -1,6 +1,7 @@
 """The one place that wires two networks into a trunk and two branches.
 
-A template (``resnet.py``, ``wide_resnet.py``, ``mobilenet.py``) describes a
+A template (``resnet.py``, ``wide_resnet.py``, ``mobilenet.py``,
+``shufflenet.py``, ``squeezenet.py``) describes a
 booster network and a light network as ``NetworkSpec``s. This module builds
 them into one ``RocketModel`` for a sharing layout:
 
