@@ -44,6 +44,9 @@ flags.DEFINE_integer("steps", 20, "Timed steps per configuration (median reporte
 flags.DEFINE_integer("warmup", 3, "Untimed steps first (tracing happens here).")
 flags.DEFINE_bool("memory", True, "Measure each configuration's peak memory in a subprocess.")
 flags.DEFINE_bool("timing", True, "Time the steps (--notiming: memory only).")
+flags.DEFINE_bool("executions", False,
+                  "Compare executions side by side: graph and XLA, each with and without op determinism, every one "
+                  "in a process of its own (determinism is process-wide); writes train_step-executions.json.")
 flags.DEFINE_string("only", None, "Internal: run one model@method and print its peak memory.")
 flags.DEFINE_string("output_dir", "runs/bench", "Where the JSON goes (the committed files are in bench/results).")
 FLAGS = flags.FLAGS
@@ -64,7 +67,13 @@ def build(name, spec):
     except ValueError:  # e.g. "interval" sharing for MobileNet
         return None
     if FLAGS.jit_compile is not None:
+        # Set before op determinism is enabled (main enables it after every
+        # model is built): Keras' setter refuses XLA under determinism, and
+        # measuring XLA with determinism is one of --executions' four cells.
         model.jit_compile = FLAGS.jit_compile
+        if model.jit_compile != FLAGS.jit_compile:
+            raise RuntimeError(f"Keras refused jit_compile={FLAGS.jit_compile} for {name} {spec}: a timing would "
+                               "be labelled with an execution it did not use.")
     return model
 
 
@@ -114,6 +123,57 @@ def peak_memory_mib(name, config):
     return float(result.stdout.strip().splitlines()[-1])
 
 
+def enable_determinism_if_asked():
+    """Op determinism, once the models are built (see ``build``); before any step is traced."""
+    if FLAGS.deterministic:
+        import tensorflow as tf
+
+        tf.config.experimental.enable_op_determinism()
+
+
+# (name, jit_compile, deterministic): the four executions --executions compares.
+EXECUTIONS = (("graph", False, False), ("graph, deterministic", False, True),
+              ("XLA", True, False), ("XLA, deterministic", True, True))
+
+
+def compare_executions():
+    """Each execution in its own process of this script; one table of step times, execution by column."""
+    import tempfile
+
+    from rocket_keras.export import format_table
+
+    measured = {label: {"models": {}} for label, _, _ in EXECUTIONS}
+    for label, jit, deterministic in EXECUTIONS:
+        # One process per pair too: a model built once determinism is on
+        # cannot be given XLA (see ``build``).
+        for name in FLAGS.models:
+            with tempfile.TemporaryDirectory() as tmp:
+                subprocess.run(
+                    [sys.executable, __file__, "--nomemory", f"--steps={FLAGS.steps}", f"--warmup={FLAGS.warmup}",
+                     f"--batch_size={FLAGS.batch_size}", f"--models={name}",
+                     f"--jit_compile={jit}", f"--deterministic={deterministic}", f"--output_dir={tmp}"]
+                    + [f"--method={spec}" for spec in FLAGS.method],
+                    check=True,
+                )
+                (path,) = [os.path.join(tmp, f) for f in os.listdir(tmp)]
+                with open(path) as f:
+                    measured[label]["models"][name] = json.load(f)["models"][name]
+    results = {"batch_size": FLAGS.batch_size, "steps": FLAGS.steps, "warmup": FLAGS.warmup,
+               "executions": {label: {"jit_compile": jit, "deterministic": det, "models": measured[label]["models"]}
+                              for label, jit, det in EXECUTIONS}}
+    for name in FLAGS.models:
+        rows = [(f"{name}, batch {FLAGS.batch_size}, step ms", " | ".join(label for label, _, _ in EXECUTIONS))]
+        for config in measured[EXECUTIONS[0][0]]["models"][name]:
+            rows.append((config, " | ".join(f"{1000 * measured[label]['models'][name][config]['median_step_s']:.0f}"
+                                            for label, _, _ in EXECUTIONS)))
+        print(format_table(rows), "\n")
+    os.makedirs(FLAGS.output_dir, exist_ok=True)
+    path = os.path.join(FLAGS.output_dir, "train_step-executions.json")
+    with open(path, "w") as f:
+        json.dump(results, f, indent=2)
+    print("wrote", path)
+
+
 def main(argv):
     del argv
     logging.set_verbosity(logging.WARNING)
@@ -125,13 +185,13 @@ def main(argv):
         raise app.UsageError(str(error)) from None
     if "booster" not in specs:
         raise app.UsageError(f"--method must include booster (the ratios' base). Received: {specs}")
-    if FLAGS.deterministic:
-        import tensorflow as tf
-
-        tf.config.experimental.enable_op_determinism()
+    if FLAGS.executions:
+        return compare_executions()
     if FLAGS.only:
         name, config = FLAGS.only.split("@", 1)
-        median_step_seconds({config: build(name, config)})
+        models = {config: build(name, config)}
+        enable_determinism_if_asked()
+        median_step_seconds(models)
         print(peak_rss_of_this_process_mib())
         return
     from rocket_keras.export import format_table
@@ -143,6 +203,7 @@ def main(argv):
     for name in FLAGS.models:
         models = {config: build(name, config) for config in specs}
         models = {c: m for c, m in models.items() if m is not None}
+        enable_determinism_if_asked()
         if FLAGS.timing:
             entry = {config: {"median_step_s": s} for config, s in median_step_seconds(models).items()}
         else:
