@@ -4,6 +4,8 @@ import math
 
 import keras
 
+from rocket_keras import losses
+
 
 class NonFiniteLossError(FloatingPointError):
     """Raised when a loss term becomes NaN or infinite during training.
@@ -32,8 +34,8 @@ class StopOnNonFiniteLoss(keras.callbacks.Callback):
     Args:
         monitor: names of the logged loss terms to check; ``None``
             (default): ``loss``, ``booster_loss``, ``light_loss``,
-            ``hint_loss`` and ``kd_loss`` (those missing from the logs are
-            skipped).
+            ``hint_loss``, ``kd_loss`` and ``teacher_kd_loss`` (those
+            missing from the logs are skipped).
 
     Example:
 
@@ -45,7 +47,7 @@ class StopOnNonFiniteLoss(keras.callbacks.Callback):
 
     def __init__(self, monitor=None):
         super().__init__()
-        self.monitor = tuple(monitor or ("loss", "booster_loss", "light_loss", "hint_loss", "kd_loss"))
+        self.monitor = tuple(monitor or ("loss",) + losses.TERMS)
 
     def on_train_batch_end(self, batch, logs=None):
         logs = logs or {}
@@ -87,3 +89,43 @@ class StudentCheckpoint(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch, logs=None):
         self.model.student.save(self.filepath)
+
+
+def set_monitor_modes(callbacks, modes):
+    """Gives ``mode=`` to callbacks left at ``"auto"`` that watch a name in ``modes``.
+
+    Keras infers ``mode`` from a metric's name, and a head's logged name
+    (``val_light_accuracy``) is not a metric's name: ``EarlyStopping``,
+    ``ModelCheckpoint(save_best_only=True)`` and ``ReduceLROnPlateau`` with
+    ``mode="auto"`` get the direction from ``modes`` (``{"light_accuracy":
+    "max", ...}``, names without ``val_``) instead.
+    """
+    for callback in callbacks or []:
+        monitor = getattr(callback, "monitor", None)
+        if getattr(callback, "mode", None) == "auto" and getattr(callback, "monitor_op", 0) is None:
+            mode = modes.get(str(monitor).removeprefix("val_"))
+            if mode:
+                callback.mode = mode
+
+
+def monitor_modes(heads, *serialized_metric_lists):
+    """``"min"`` or ``"max"`` for each name a RocketModel logs: its loss terms and each head's metrics.
+
+    Example:
+
+    ```python
+    monitor_modes(("booster", "light"), ["accuracy"])["light_accuracy"]  # "max"
+    ```
+    """
+    modes = {name: "min" for name in ("loss",) + losses.TERMS}
+    for serialized in serialized_metric_lists:
+        for metric in keras.saving.deserialize_keras_object(serialized) or []:
+            try:
+                direction = getattr(keras.metrics.get(metric), "_direction", None)
+            except ValueError:
+                continue
+            name = metric if isinstance(metric, str) else metric.name
+            if direction in ("up", "down"):
+                for head in heads:
+                    modes[f"{head}_{name}"] = "max" if direction == "up" else "min"
+    return modes

@@ -19,6 +19,7 @@ import time
 import keras
 import numpy as np
 
+from rocket_keras import backends
 from rocket_keras.rocket_model import RocketModel, softmax_layer
 
 FORMATS = {"tf_saved_model": "tf_saved_model", "litert": "litert", "tflite": "litert", "onnx": "onnx"}
@@ -585,13 +586,12 @@ def _check_arguments(filepath, format, quantization, representative_data, calibr
             f"Unknown quantization {quantization!r}. Valid values: {QUANTIZATIONS}. "
             f"Received: quantization={quantization!r}"
         )
-    if fmt == "litert" and keras.backend.backend() == "jax":
-        raise ValueError(
-            "LiteRT (TFLite) export needs the TensorFlow backend: Keras converts through TensorFlow's "
-            "TFLite converter. Save the model (model.save('m.keras')) and export it from a TensorFlow "
-            "process: KERAS_BACKEND=tensorflow python examples/export.py --model=m.keras --format=litert "
-            "(SavedModel and ONNX export work on JAX). Received: format='litert' on the jax backend"
-        )
+    if fmt == "litert":
+        backends.require_tensorflow(
+            "LiteRT (TFLite) export",
+            "Keras converts through TensorFlow's TFLite converter. Save the model (model.save('m.keras')) and "
+            "export it from a TensorFlow process: KERAS_BACKEND=tensorflow python examples/export.py "
+            "--model=m.keras --format=litert (SavedModel and ONNX export work on JAX).")
     if int8_io and quantization != "int8":
         raise ValueError(
             f"`int8_io` makes the input and output int8, which needs quantization='int8'. "

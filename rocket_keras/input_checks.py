@@ -18,6 +18,8 @@ the same messages, before training starts.
 import keras
 import numpy as np
 
+from rocket_keras import backends
+
 LABEL_RANGE_MESSAGE = "Labels must be class ids in [0, {num_classes}). Received: {received}."
 NON_FINITE_MESSAGE = "Inputs contain NaN or Inf. Received: {received}."
 
@@ -76,14 +78,8 @@ def check_labels(labels, num_classes):
     """
     if labels_are_one_hot(labels, num_classes):
         return []  # one-hot or soft targets
-    if keras.backend.backend() == "tensorflow":
-        import tensorflow as tf
-
-        message = LABEL_RANGE_MESSAGE.format(num_classes=num_classes, received="a label outside that range")
-        return [
-            tf.debugging.assert_non_negative(labels, message=message),
-            tf.debugging.assert_less(labels, tf.cast(num_classes, labels.dtype), message=message),
-        ]
+    message = LABEL_RANGE_MESSAGE.format(num_classes=num_classes, received="a label outside that range")
+    return backends.assert_labels_in_range(labels, num_classes, message)
 
 
 def check_inputs_finite(x):
@@ -99,13 +95,9 @@ def check_inputs_finite(x):
     check_inputs_finite(tf.constant([[float("nan")]]))  # InvalidArgumentError
     ```
     """
-    if keras.backend.backend() != "tensorflow":
-        return x
     if not keras.backend.is_float_dtype(keras.backend.standardize_dtype(x.dtype)):
         return x  # integer images (uint8 pixels) cannot be NaN or Inf
-    import tensorflow as tf
-
-    return tf.debugging.assert_all_finite(x, NON_FINITE_MESSAGE.format(received="a non-finite input value"))
+    return backends.assert_finite(x, NON_FINITE_MESSAGE.format(received="a non-finite input value"))
 
 
 def checked_inputs(x, y, num_classes):
@@ -119,14 +111,8 @@ def checked_inputs(x, y, num_classes):
     ```
     """
     assertions = check_labels(y, num_classes) if y is not None else []
-    if keras.backend.backend() != "tensorflow":
-        return x
-    import tensorflow as tf
-
-    # Assertions return None when running eagerly: they have already run.
     # ``x`` may be a dict or list of arrays (e.g. ``{"image": images}``).
-    with tf.control_dependencies([a for a in assertions if a is not None]):
-        return keras.tree.map_structure(lambda t: tf.identity(check_inputs_finite(t)), x)
+    return backends.after_assertions(assertions, x, check_inputs_finite)
 
 
 def check_dataset(dataset, num_classes):
@@ -180,3 +166,53 @@ def check_batch(batch, num_classes, where="in this batch"):
         for values in _host_parts(tensor):
             if np.issubdtype(values.dtype, np.floating) and not np.all(np.isfinite(values)):
                 raise ValueError(NON_FINITE_MESSAGE.format(received=f"a non-finite value {where}"))
+
+
+class CheckedSteps:
+    """A ``keras.Model`` mixin: every training and evaluation batch checked before the step uses it.
+
+    On TensorFlow the value checks are assertions inside the step, before
+    the forward pass (which already updates BatchNorm statistics), so a bad
+    batch leaves every weight as it was; on JAX, which compiles the whole
+    step, each batch is checked on the host first
+    (``backends.host_checked_step``). Labels keep one format (class ids or
+    one-hot) per ``compile``: Keras builds the metrics for the first one it
+    sees. The model needs ``num_classes``.
+    """
+
+    def make_train_function(self, force=False):
+        super().make_train_function(force)
+        self.train_function = backends.host_checked_step(self, self.train_function, self._check_batch, training=True)
+
+    def make_test_function(self, force=False):
+        super().make_test_function(force)
+        self.test_function = backends.host_checked_step(self, self.test_function, self._check_batch, training=False)
+
+    def _check_batch(self, batch):
+        check_batch(batch, self.num_classes)
+
+    # The data is the last argument on every backend: TensorFlow's trainer
+    # calls train_step(data), JAX's train_step(state, data).
+    def train_step(self, *args):
+        return super().train_step(*args[:-1], self._checked(args[-1]))
+
+    def test_step(self, *args):
+        return super().test_step(*args[:-1], self._checked(args[-1]))
+
+    def _checked(self, data):
+        x, y, sample_weight = keras.utils.unpack_x_y_sample_weight(data)
+        x = checked_inputs(x, y, num_classes=self.num_classes)
+        if y is not None:
+            self._check_label_format(y)
+        return keras.utils.pack_x_y_sample_weight(x, y, sample_weight)
+
+    def _check_label_format(self, y):
+        label_format = "one-hot" if labels_are_one_hot(y, self.num_classes) else "class ids"
+        seen = getattr(self, "_label_format", None)
+        if seen is None:
+            self._label_format = label_format
+        elif seen != label_format:
+            raise ValueError(
+                f"This model's metrics were built for labels as {seen}, and Keras keeps that choice: "
+                f"keep to {seen}, or call compile() again to switch. Received: labels as {label_format}"
+            )

@@ -1,12 +1,39 @@
-"""The Rocket Launching loss, as pure functions of tensors.
+"""The Rocket Launching loss, as pure functions of tensors: the whole formula.
 
-Every function returns one value per example (shape ``(batch,)``); the
-model reduces them over the batch. The hint functions know nothing about the
-gradient block: ``rocket_loss_terms`` wraps the booster logits in
-``stop_gradient`` before calling them when the block is on.
+    L = a * H(y, q) + b * H(y, p) + lambda * hint(l, stop_gradient(z))
+        [+ kd_weight * kd(l, stop_gradient(z))]          KD from the co-trained booster
+        [+ teacher_kd_weight * kd(l, t)]                 KD from a frozen teacher
+
+The per-example functions return one value per example (shape ``(batch,)``);
+``rocket_loss`` reduces them over the batch and weighs them. The hint
+functions know nothing about the gradient block: ``rocket_loss_terms`` wraps
+the booster logits in ``stop_gradient`` before calling them when the block
+is on. The defaults (the paper's lambda, the KD temperature, the authors'
+KD alpha) and the names of the terms are written here once; RocketModel,
+the methods and the command lines read them from here.
 """
 
 from keras import ops
+
+# The paper's lambda for the logits hint (summed over classes), as in the authors' code.
+HINT_WEIGHT = 0.03
+HINT = "logits_mse"
+# The softening temperature of the "kd" hint and the KD terms (the authors' T).
+TEMPERATURE = 4.0
+# The authors' KD alpha in their commands (rocket + KD, and their KD baseline).
+AUTHORS_ALPHA = 0.9
+# Every term of the rocket loss, by its logged name, and the compile
+# argument that weighs it. Terms whose weight is 0 are neither computed nor logged,
+# except the three of the paper's loss, which are always logged.
+TERM_WEIGHTS = {
+    "booster_loss": "booster_loss_weight",
+    "light_loss": "light_loss_weight",
+    "hint_loss": "hint_weight",
+    "kd_loss": "kd_weight",
+    "teacher_kd_loss": "teacher_kd_weight",
+}
+TERMS = tuple(TERM_WEIGHTS)
+ALWAYS_LOGGED = ("booster_loss", "light_loss", "hint_loss")
 
 
 def logits_mse(light_logits, booster_logits, temperature=None):
@@ -89,7 +116,48 @@ def authors_kd_weight(alpha, num_classes):
     return 2.0 * alpha / num_classes
 
 
-HINTS = {"logits_mse": logits_mse, "softmax_mse": softmax_mse, "kd": kd}
+def authors_kd_split(alpha, num_classes):
+    """The authors' KD weighting as ``(hard-label weight, soft weight on kd)``: ``(1 - alpha, 2 alpha / C)``.
+
+    Example:
+
+    ```python
+    authors_kd_split(0.9, num_classes=10)  # (0.1, 0.18)
+    ```
+    """
+    return 1.0 - alpha, authors_kd_weight(alpha, num_classes)
+
+
+def standardized_logits_mse(light_logits, booster_logits, temperature=None):
+    """``logits_mse`` between the two logit vectors after each is standardised per example.
+
+    Each vector is shifted to mean 0 and scaled to standard deviation 1 over
+    the classes (Sun et al., "Logit Standardization in Knowledge
+    Distillation", CVPR 2024), so the hint's size no longer follows the
+    booster's logit scale: it is ``2 C (1 - r)`` with ``r`` the per-example
+    correlation of the two vectors, between 0 and ``4 C`` for ``C`` classes,
+    on any pair. Both vectors keep the class order and the argmax; a
+    constant vector (no spread) standardises to zeros.
+
+    Example:
+
+    ```python
+    light, booster = np.array([[1.0, 0.0, -1.0]]), np.array([[2.0, 0.0, -2.0]])
+    standardized_logits_mse(light, booster)  # [0.0]: the same up to scale
+    standardized_logits_mse(light, 10 * booster + 3)  # still [0.0]
+    ```
+    """
+    del temperature
+    return ops.sum(ops.square(_standardized(light_logits) - _standardized(booster_logits)), axis=-1)
+
+
+def _standardized(logits, epsilon=1e-6):
+    centered = logits - ops.mean(logits, axis=-1, keepdims=True)
+    return centered / (ops.sqrt(ops.mean(ops.square(centered), axis=-1, keepdims=True)) + epsilon)
+
+
+HINTS = {"logits_mse": logits_mse, "softmax_mse": softmax_mse, "kd": kd,
+         "standardized_logits_mse": standardized_logits_mse}
 
 
 def get_hint(name):
@@ -142,10 +210,11 @@ def rocket_loss_terms(
     labels,
     booster_logits,
     light_logits,
-    hint="logits_mse",
-    temperature=4.0,
+    hint=HINT,
+    temperature=TEMPERATURE,
     gradient_block=True,
     with_kd=False,
+    teacher_logits=None,
 ):
     """Per-example terms of the Rocket Launching loss.
 
@@ -155,7 +224,9 @@ def rocket_loss_terms(
     weights. With ``with_kd``, also ``kd_loss`` = kd(l, z) at
     ``temperature``, gradient-blocked the same way: KD from the co-trained
     booster beside the logits hint (a variant; the paper's "rocket + KD"
-    distils a frozen booster trained beforehand instead).
+    distils a frozen booster trained beforehand instead). With
+    ``teacher_logits`` (a frozen teacher's logits ``t``), also
+    ``teacher_kd_loss`` = kd(l, t), ``t`` always a constant.
 
     Example:
 
@@ -176,4 +247,56 @@ def rocket_loss_terms(
     }
     if with_kd:
         terms["kd_loss"] = kd(light_logits, target, temperature)
+    if teacher_logits is not None:
+        terms["teacher_kd_loss"] = kd(light_logits, ops.stop_gradient(ops.cast(teacher_logits, "float32")), temperature)
     return terms
+
+
+def batch_mean(values, sample_weight=None):
+    """Mean over the batch, ``sum(w * v) / batch_size`` with sample weights.
+
+    This is Keras' "sum_over_batch_size" reduction, so weighted and
+    unweighted losses are on the same scale as the built-in losses.
+
+    Example:
+
+    ```python
+    batch_mean(np.array([1.0, 3.0]), sample_weight=np.array([1.0, 0.0]))  # 0.5
+    ```
+    """
+    if sample_weight is None:
+        return ops.mean(values)
+    sample_weight = ops.reshape(ops.cast(sample_weight, values.dtype), (-1,))
+    return ops.sum(values * sample_weight) / ops.cast(ops.shape(values)[0], values.dtype)
+
+
+def rocket_loss(labels, booster_logits, light_logits, settings, teacher_logits=None, sample_weight=None):
+    """The rocket loss: ``(total, {term name: batch mean})``.
+
+    ``settings`` holds the hint, the temperature, the gradient block and one
+    weight per term (the names in ``TERM_WEIGHTS``), as
+    ``RocketModel.rocket_settings`` does; the KD terms are computed only when
+    their weight is above 0 (the teacher's also needs ``teacher_logits``).
+
+    Example:
+
+    ```python
+    settings = {"hint": "logits_mse", "temperature": 4.0, "gradient_block": True, "hint_weight": 0.03,
+                "booster_loss_weight": 1.0, "light_loss_weight": 1.0, "kd_weight": 0.0, "teacher_kd_weight": 0.0}
+    total, means = rocket_loss(np.array([0, 2]), np.random.randn(2, 3), np.random.randn(2, 3), settings)
+    sorted(means)  # ["booster_loss", "hint_loss", "light_loss"]
+    ```
+    """
+    terms = rocket_loss_terms(
+        labels,
+        booster_logits,
+        light_logits,
+        hint=settings["hint"],
+        temperature=settings["temperature"],
+        gradient_block=settings["gradient_block"],
+        with_kd=settings.get("kd_weight", 0) > 0,
+        teacher_logits=teacher_logits if settings.get("teacher_kd_weight", 0) > 0 else None,
+    )
+    means = {name: batch_mean(value, sample_weight) for name, value in terms.items()}
+    total = sum(settings[TERM_WEIGHTS[name]] * mean for name, mean in means.items())
+    return total, means

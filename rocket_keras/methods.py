@@ -38,20 +38,44 @@ import keras
 from rocket_keras import baselines, losses
 from rocket_keras.optimizers import recipe_optimizer
 
-# Each method's parameters and their defaults (train.py's flag defaults).
-ROCKET_PARAMETERS = {
-    "hint": "logits_mse",
-    "hint_weight": 0.03,
-    "temperature": 4.0,
-    "gradient_block": True,
-    "kd_weight": 0.0,
-    "teacher_alpha": None,
-    "share": None,
+@dataclasses.dataclass(frozen=True)
+class Parameter:
+    """A method parameter: its default, its kind, what it does; declared once for the spec and the flags."""
+
+    default: object
+    help: str
+    kind: type = float
+    choices: tuple = ()
+
+
+SHARING_LAYOUTS = ("bottom", "interval", "stem", "none")
+# Every method parameter, declared once: ``parse`` checks specs against it and
+# ``define_flags`` makes examples/train.py's flags from it.
+DECLARED = {
+    "hint": Parameter(losses.HINT, "rocket: the hint loss.", str, tuple(losses.HINTS)),
+    "hint_weight": Parameter(losses.HINT_WEIGHT, "rocket: weight lambda of the hint loss."),
+    "temperature": Parameter(losses.TEMPERATURE, "Temperature of the 'kd' hint, the rocket KD terms and the kd "
+                             "baseline."),
+    "gradient_block": Parameter(True, "rocket: stop the hint's gradient into the booster.", bool),
+    "kd_weight": Parameter(0.0, "rocket: weight of an extra KD term from the co-trained booster beside the hint; "
+                           "0 = none (the authors' rocket + KD: --teacher with rocket:teacher_alpha=0.9)."),
+    "teacher_alpha": Parameter(None, "rocket: add KD from a frozen --teacher (a booster trained alone) with the "
+                               "authors' soft term at this alpha (their rocket + KD: 0.9)."),
+    "share": Parameter(None, "rocket: override the pair's sharing layout.", str, SHARING_LAYOUTS),
+    "alpha": Parameter(None, "kd: the Rocket Launching authors' weighting, hard-label weight 1 - alpha and soft "
+                       "weight 2 * alpha / classes * T^2 on the KL (replaces student_loss_weight; their commands: "
+                       "0.9)."),
+    "student_loss_weight": Parameter(0.5, "kd: weight of the hard-label loss (1 - it: the soft loss)."),
+    "bottleneck_rank": Parameter(None, "mimic: a linear bottleneck of this rank before the logits.", int),
 }
-KD_PARAMETERS = {"temperature": 4.0, "alpha": None, "student_loss_weight": 0.5}
+ROCKET_PARAMETERS = {name: DECLARED[name].default for name in (
+    "hint", "hint_weight", "temperature", "gradient_block", "kd_weight", "teacher_alpha", "share")}
+KD_PARAMETERS = {name: DECLARED[name].default for name in ("temperature", "alpha", "student_loss_weight")}
 # Recipe values a method may change for itself (e.g. mimic at a lower rate,
-# rocket under the paper's coupled L2: rocket:l2=0.0005,weight_decay=0).
+# rocket under the paper's coupled L2: rocket:l2=0.0005,weight_decay=0); the
+# recipe's own flags declare them.
 RECIPE_PARAMETERS = {"learning_rate": None, "l2": None, "weight_decay": None}
+# Each method's parameters and their defaults.
 PARAMETERS = {
     "light": {},
     "booster": {},
@@ -150,15 +174,46 @@ def parse(spec):
 
 def _check_type(key, value, default, spec):
     """``value``, if it is of the parameter's kind: a flag, a word or a number."""
-    if isinstance(default, bool):
-        kind, ok = "True or False", isinstance(value, bool)
-    elif isinstance(default, str) or key == "share":
-        kind, ok = "a word", isinstance(value, str)
+    kind = DECLARED[key].kind if key in DECLARED else float
+    if kind is bool:
+        what, ok = "True or False", isinstance(value, bool)
+    elif kind is str:
+        choices = DECLARED[key].choices
+        what = f"one of {choices}" if choices else "a word"
+        ok = isinstance(value, str) and (not choices or value in choices)
     else:
-        kind, ok = "a number", isinstance(value, (int, float)) and not isinstance(value, bool)
+        what, ok = "a number", isinstance(value, (int, float)) and not isinstance(value, bool)
     if not ok:
-        raise ValueError(f"Parameter {key!r} must be {kind}. Received: {key}={value!r} in spec={spec!r}")
+        raise ValueError(f"Parameter {key!r} must be {what}. Received: {key}={value!r} in spec={spec!r}")
     return value
+
+
+def define_flags(flag_values=None):
+    """Defines one absl flag per declared method parameter (``DECLARED``), with its default and help.
+
+    A command line calls it once; ``--method=rocket:hint_weight=0.01`` then
+    wins over ``--hint_weight``. Returns the names defined.
+
+    Example:
+
+    ```python
+    from absl import flags
+    methods.define_flags()  # --hint, --hint_weight, --temperature, ...
+    ```
+    """
+    from absl import flags
+
+    flag_values = flags.FLAGS if flag_values is None else flag_values
+    for name, parameter in DECLARED.items():
+        if parameter.choices:
+            flags.DEFINE_enum(name, parameter.default, list(parameter.choices), parameter.help, flag_values=flag_values)
+        elif parameter.kind is bool:
+            flags.DEFINE_bool(name, parameter.default, parameter.help, flag_values=flag_values)
+        elif parameter.kind is int:
+            flags.DEFINE_integer(name, parameter.default, parameter.help, flag_values=flag_values)
+        else:
+            flags.DEFINE_float(name, parameter.default, parameter.help, flag_values=flag_values)
+    return tuple(DECLARED)
 
 
 def from_slug(slug):
@@ -285,9 +340,10 @@ def build(method, make_pair, optimizer, teacher=None, defaults=None, metrics=("a
     if method.name == "kd":
         if settings.get("alpha") is None:
             weights = {"student_loss_weight": settings["student_loss_weight"]}
-        else:  # the authors' weighting (losses.authors_kd_weight)
-            weights = {"student_loss_weight": 1.0 - settings["alpha"],
-                       "distillation_loss_weight": 2.0 / pair.num_classes}
+        else:  # the authors' weighting; Keras' Distiller scales the soft term by 1 - student_loss_weight
+            hard, soft = losses.authors_kd_split(settings["alpha"], pair.num_classes)
+            weights = {"student_loss_weight": hard,
+                       "distillation_loss_weight": soft / (1.0 - hard) if hard < 1.0 else 0.0}
         model = baselines.knowledge_distillation(
             teacher, pair.light_model(), settings["temperature"], optimizer=optimizer, metrics=metrics, **weights
         )

@@ -38,6 +38,8 @@ import keras
 import numpy as np
 from keras import ops
 
+from rocket_keras import backends
+
 PRUNABLE = (keras.layers.Conv2D, keras.layers.DepthwiseConv2D, keras.layers.Dense)
 
 
@@ -439,11 +441,7 @@ class UpdatePruningStep(keras.callbacks.Callback):
     """
 
     def on_train_begin(self, logs=None):
-        if keras.backend.backend() != "tensorflow":
-            raise ValueError(
-                "UpdatePruningStep runs on the TensorFlow backend. "
-                f"Received: KERAS_BACKEND={keras.backend.backend()!r}"
-            )
+        backends.require_tensorflow("UpdatePruningStep")
         self.wrappers = [layer for layer in self.model._flatten_layers(include_self=False)
                          if isinstance(layer, PruneLowMagnitude)]
         if not self.wrappers:

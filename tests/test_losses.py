@@ -57,3 +57,62 @@ def test_rocket_loss_terms():
 def test_unknown_hint_lists_valid_ones():
     with pytest.raises(ValueError, match="kd.*logits_mse.*softmax_mse.*Received: hint='l2'"):
         losses.get_hint("l2")
+
+
+def standardized(a):
+    centered = a - a.mean(-1, keepdims=True)
+    return centered / centered.std(-1, keepdims=True)
+
+
+def test_standardized_hint_against_numpy_and_blind_to_the_logits_scale_and_shift():
+    rng = np.random.default_rng(0)
+    light, booster = rng.normal(size=(4, 10)).astype("float32"), 5 * rng.normal(size=(4, 10)).astype("float32")
+    expected = ((standardized(light) - standardized(booster)) ** 2).sum(-1)
+    hint = losses.standardized_logits_mse
+    np.testing.assert_allclose(ops.convert_to_numpy(hint(light, booster)), expected, rtol=1e-4)
+    # Both vectors scaled by 10 and shifted by 3: the hint does not move.
+    np.testing.assert_allclose(ops.convert_to_numpy(hint(10 * light + 3, 10 * booster + 3)), expected, rtol=1e-4)
+    # 2 C (1 - r): r the per-example correlation of the two vectors.
+    r = np.array([np.corrcoef(a, b)[0, 1] for a, b in zip(light, booster)])
+    np.testing.assert_allclose(expected, 2 * light.shape[-1] * (1 - r), rtol=1e-4)
+    # The raw logits hint grows 100-fold under the same scaling.
+    np.testing.assert_allclose(ops.convert_to_numpy(losses.logits_mse(10 * light, 10 * booster)),
+                               100 * ((light - booster) ** 2).sum(-1), rtol=1e-4)
+    # A constant vector has no spread: it standardises to zeros, not NaN.
+    constant = np.ones((1, 10), "float32")
+    np.testing.assert_allclose(ops.convert_to_numpy(hint(light[:1], constant)), [10.0], rtol=1e-4)
+
+
+def test_rocket_loss_weighs_every_term_and_adds_the_teacher_term_only_when_weighted():
+    y = np.array([0, 1])
+    teacher = np.array([[0.5, 0.5, 0.0], [2.0, -1.0, 0.0]], dtype="float32")
+    settings = {"hint": "logits_mse", "temperature": 4.0, "gradient_block": True, "hint_weight": 0.03,
+                "booster_loss_weight": 1.0, "light_loss_weight": 0.5, "kd_weight": 0.2, "teacher_kd_weight": 0.18}
+    total, means = losses.rocket_loss(y, Z, L, settings, teacher_logits=teacher)
+    assert set(means) == set(losses.TERMS)
+    expected = {
+        "booster_loss": np.mean(-np.log(softmax(Z)[np.arange(2), y])),
+        "light_loss": np.mean(-np.log(softmax(L)[np.arange(2), y])),
+        "hint_loss": np.mean(((L - Z) ** 2).sum(-1)),
+        "kd_loss": np.mean(-16 * (softmax(Z / 4) * np.log(softmax(L / 4))).sum(-1)),
+        "teacher_kd_loss": np.mean(-16 * (softmax(teacher / 4) * np.log(softmax(L / 4))).sum(-1)),
+    }
+    for name, value in expected.items():
+        np.testing.assert_allclose(float(ops.convert_to_numpy(means[name])), value, rtol=1e-5)
+    weighted = sum(settings[losses.TERM_WEIGHTS[name]] * value for name, value in expected.items())
+    np.testing.assert_allclose(float(ops.convert_to_numpy(total)), weighted, rtol=1e-5)
+    # Weight 0: the term is neither computed nor returned, teacher or not.
+    _, means = losses.rocket_loss(y, Z, L, {**settings, "kd_weight": 0.0, "teacher_kd_weight": 0.0},
+                                  teacher_logits=teacher)
+    assert set(means) == set(losses.ALWAYS_LOGGED)
+
+
+def test_batch_mean_is_keras_sum_over_batch_size():
+    np.testing.assert_allclose(float(ops.convert_to_numpy(losses.batch_mean(np.array([1.0, 3.0])))), 2.0)
+    weighted = losses.batch_mean(np.array([1.0, 3.0]), sample_weight=np.array([1.0, 0.0]))
+    np.testing.assert_allclose(float(ops.convert_to_numpy(weighted)), 0.5)
+
+
+def test_the_authors_kd_split_is_one_minus_alpha_and_two_alpha_over_classes():
+    hard, soft = losses.authors_kd_split(0.9, 10)
+    assert hard == pytest.approx(0.1) and soft == pytest.approx(0.18)

@@ -85,9 +85,25 @@ def test_a_method_may_set_its_own_l2_and_weight_decay():
 @pytest.mark.parametrize("spec, match", [
     ("rocket:gradient_block=false", "must be True or False. Received: gradient_block='false'"),
     ("rocket:hint_weight=abc", "must be a number. Received: hint_weight='abc'"),
-    ("rocket:share=1", "must be a word"),
+    ("rocket:share=1", r"must be one of \('bottom', 'interval', 'stem', 'none'\). Received: share=1"),
+    ("rocket:share=sideways", "must be one of .*Received: share='sideways'"),
+    ("rocket:hint=l2", "must be one of .*standardized_logits_mse.*Received: hint='l2'"),
     ("rocket:hint_weight=0.01,hint_weight=0.02", "given twice"),
 ])
 def test_parameter_values_are_checked_when_the_spec_is_read(spec, match):
     with pytest.raises(ValueError, match=match):
         methods.parse(spec)
+
+
+def test_flags_are_made_from_the_declared_parameters():
+    from absl import flags
+
+    flag_values = flags.FlagValues()
+    names = methods.define_flags(flag_values)
+    assert set(names) == set(methods.DECLARED) >= set(methods.ROCKET_PARAMETERS) | set(methods.KD_PARAMETERS)
+    flag_values(["train.py", "--hint=standardized_logits_mse", "--nogradient_block", "--share=stem"])
+    assert flag_values.hint_weight == methods.ROCKET_PARAMETERS["hint_weight"] == 0.03
+    assert flag_values.hint == "standardized_logits_mse" and flag_values.gradient_block is False
+    assert flag_values.share == "stem" and flag_values.bottleneck_rank is None
+    with pytest.raises(flags.IllegalFlagValueError):
+        flag_values(["train.py", "--hint=l2"])

@@ -33,7 +33,7 @@ class LogitsDistiller(keras.Model):
     ```
     """
 
-    def __init__(self, child, hint_weight=0.03, **kwargs):
+    def __init__(self, child, hint_weight=losses.HINT_WEIGHT, **kwargs):
         super().__init__(**kwargs)
         self.child = child
         self.hint_weight = float(hint_weight)
@@ -84,7 +84,7 @@ def accuracy(model, images, labels, batch_size=256):
     return float(np.mean(np.argmax(logits, axis=-1) == np.asarray(labels).reshape(-1)))
 
 
-def train_child(child, train, validation, logits, *, epochs=1, batch_size=128, hint_weight=0.03,
+def train_child(child, train, validation, logits, *, epochs=1, batch_size=128, hint_weight=losses.HINT_WEIGHT,
                 optimizer=None, seed=0, verbose=0):
     """Distils into ``child`` on ``train`` and returns ``(validation accuracy, seconds)``.
 

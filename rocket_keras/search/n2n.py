@@ -28,6 +28,7 @@ import time
 import keras
 import numpy as np
 
+from rocket_keras import losses
 from rocket_keras.search import architecture, child_training, policies
 from rocket_keras.zoo.dual_head import build_network
 from rocket_keras.zoo.spec import spec_from_dict, spec_to_dict
@@ -109,7 +110,7 @@ class N2NSearch:
     """
 
     def __init__(self, teacher, teacher_spec, train, validation, output_dir, *, rollouts=5, child_epochs=1,
-                 batch_size=128, hint_weight=0.03, ratios=policies.DEFAULT_RATIOS, learning_rate=0.003,
+                 batch_size=128, hint_weight=losses.HINT_WEIGHT, ratios=policies.DEFAULT_RATIOS, learning_rate=0.003,
                  baseline_decay=0.8, seed=0, resume=True, verbose=True):
         if rollouts < 1:
             raise ValueError(f"`rollouts` must be at least 1. Received: rollouts={rollouts!r}")

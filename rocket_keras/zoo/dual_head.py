@@ -29,6 +29,7 @@ Layer names tell ownership: ``booster_``, ``light_`` or ``shared_``.
 import keras
 import numpy as np
 
+from rocket_keras import backends
 from rocket_keras import layers as rocket_layers
 from rocket_keras.rocket_model import RocketModel
 from rocket_keras.zoo import checks
@@ -302,7 +303,7 @@ def build_rocket_model(
     if synchronized_bn is None:
         # Per-replica statistics would make a multi-device run train
         # differently from one device with the same global batch.
-        synchronized_bn = _replicas_in_sync() > 1
+        synchronized_bn = backends.replicas_in_sync() > 1
 
     def branch(prefix, shared_convs=None):
         return BranchLayers(prefix, shared_convs, synchronized_bn)
@@ -350,14 +351,6 @@ def build_rocket_model(
             "light": _logits(x_light, light, "light", num_classes, synchronized_bn),
         }
     return RocketModel(image, booster=outputs["booster"], light=outputs["light"], name=name)
-
-
-def _replicas_in_sync():
-    if keras.backend.backend() != "tensorflow":
-        return 1
-    import tensorflow as tf
-
-    return tf.distribute.get_strategy().num_replicas_in_sync
 
 
 def normalization_layer(mean_std, channels):

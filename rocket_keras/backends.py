@@ -1,0 +1,151 @@
+"""The one seam between rocket_keras and Keras' backends.
+
+Everything that differs between TensorFlow and JAX lives here, so the rest of
+the package reads the same on both:
+
+- **replicas**: under a ``tf.distribute`` strategy each replica's loss is its
+  share of the global mean (``replicas_in_sync``, ``scale_for_replicas``);
+- **value checks**: TensorFlow asserts label ranges and finite inputs inside
+  the step (``assert_labels_in_range``, ``assert_finite``,
+  ``after_assertions``); JAX compiles the whole step, so the batches are
+  checked on the host before it (``host_checked_step``);
+- **what needs TensorFlow**: TFLite conversion and the pruning callback
+  (``require_tensorflow``).
+
+Example:
+
+```python
+from rocket_keras import backends
+
+loss = backends.scale_for_replicas(loss)  # a no-op outside tf.distribute
+backends.require_tensorflow("TFLite export")  # a ValueError on JAX
+```
+"""
+
+import itertools
+
+import keras
+
+
+def name():
+    """The Keras backend: ``"tensorflow"``, ``"jax"``, ..."""
+    return keras.backend.backend()
+
+
+def is_tensorflow():
+    return name() == "tensorflow"
+
+
+def is_jax():
+    return name() == "jax"
+
+
+def require_tensorflow(what, hint=""):
+    """Raises a ``ValueError`` saying that ``what`` needs the TensorFlow backend.
+
+    Example:
+
+    ```python
+    require_tensorflow("UpdatePruningStep")  # nothing on TensorFlow
+    ```
+    """
+    if not is_tensorflow():
+        raise ValueError(f"{what} needs the TensorFlow backend.{' ' + hint if hint else ''} "
+                         f"Received: KERAS_BACKEND={name()!r}")
+
+
+def replicas_in_sync():
+    """Replicas of the current ``tf.distribute`` strategy (1 without one, and on other backends)."""
+    if not is_tensorflow():
+        return 1
+    import tensorflow as tf
+
+    return tf.distribute.get_strategy().num_replicas_in_sync
+
+
+def scale_for_replicas(loss):
+    """Divides a per-replica loss by the number of replicas in sync.
+
+    Each replica's gradients are summed across replicas, so each replica's
+    loss must be its share of the global mean. Keras does this inside its own
+    losses; a hand-written loss has to do it itself or updates double.
+    """
+    replicas = replicas_in_sync()
+    return loss / keras.ops.cast(replicas, loss.dtype) if replicas > 1 else loss
+
+
+# Value checks inside the step: TensorFlow only. Each returns None (nothing
+# to wait for) where the backend checks on the host instead.
+
+
+def assert_labels_in_range(labels, num_classes, message):
+    """The assertions that class ids lie in ``[0, num_classes)``, on TensorFlow; ``[]`` elsewhere."""
+    if not is_tensorflow():
+        return []
+    import tensorflow as tf
+
+    return [
+        tf.debugging.assert_non_negative(labels, message=message),
+        tf.debugging.assert_less(labels, tf.cast(num_classes, labels.dtype), message=message),
+    ]
+
+
+def assert_finite(x, message):
+    """``x`` behind an assertion that it holds no NaN or Inf, on TensorFlow; ``x`` elsewhere."""
+    if not is_tensorflow():
+        return x
+    import tensorflow as tf
+
+    return tf.debugging.assert_all_finite(x, message)
+
+
+def after_assertions(assertions, x, transform):
+    """``transform`` applied to every array of ``x``, made to wait for ``assertions`` (TensorFlow).
+
+    Elsewhere ``x`` is returned unchanged: there the checks ran on the host.
+    """
+    if not is_tensorflow():
+        return x
+    import tensorflow as tf
+
+    # Assertions return None when running eagerly: they have already run.
+    with tf.control_dependencies([a for a in assertions if a is not None]):
+        return keras.tree.map_structure(lambda t: tf.identity(transform(t)), x)
+
+
+def host_checked_step(model, function, check_batch, training):
+    """On JAX, ``function(state, iterator)`` with each batch given to ``check_batch`` first.
+
+    JAX compiles the whole step, so values cannot be asserted inside it.
+    The batches of one call (``steps_per_execution`` of them) are checked
+    before the compiled step donates the state: on a bad batch the model's
+    variables get the state back (the JAX trainer took them out for the
+    loop) and the error goes up, so a bad batch changes no weight. On other
+    backends ``function`` is returned as it is.
+    """
+    if not is_jax() or getattr(function, "_rocket_checked", False):
+        return function
+
+    def checked(state, iterator):
+        batches = list(itertools.islice(iterator, model.steps_per_execution))
+        try:
+            for batch in batches:
+                check_batch(batch)
+        except ValueError:
+            _restore_jax_state(model, state, training)
+            raise
+        return function(state, iter(batches))
+
+    checked._rocket_checked = True
+    return checked
+
+
+def _restore_jax_state(model, state, training):
+    groups = [model.trainable_variables, model.non_trainable_variables]
+    groups += [model.optimizer.variables] if training else []
+    groups += [model.metrics_variables]
+    for variables, values in zip(groups, state):
+        for variable, value in zip(variables, values):
+            variable.assign(value)
+    # Keras' JAX trainer keeps the state it took out here; the variables hold it again.
+    model._jax_state = None
