@@ -16,7 +16,10 @@ import pathlib
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 from absl import app, flags, logging  # noqa: E402
-from result_files import accuracy_cell, current_command, diverged, from_root, load_runs, mean_seconds_cell, seed_list  # noqa: E402
+from rocket_keras.training.results import (accuracy_cell, current_command, diverged, from_root,  # noqa: E402
+                                           load_runs, mean_seconds_cell, seed_list)
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # where the printed commands run
 
 flags.DEFINE_string("recipes_dir", "recipes", "Where the recipes are and the model cards go.")
 flags.DEFINE_string("results_dir", "results", "Where the result files are.")
@@ -55,7 +58,7 @@ def measured_section(runs_by_dataset, name):
                 f"| {accuracy_cell(results, 'light', NOT_MEASURED)} "
                 f"| {accuracy_cell(results, 'booster', NOT_MEASURED)} "
                 f"| {mean_seconds_cell(results)} "
-                f"| {results[0]['epochs']} | {results[0]['train_size']} | `{current_command(results[0], items[0][2])}` |"
+                f"| {results[0]['epochs']} | {results[0]['train_size']} | `{current_command(results[0], items[0][2], ROOT)}` |"
             )
             # The first seed that finished: a diverged run exported nothing.
             first, _, directory = next((item for item in items if not diverged(item[0])), items[0])
@@ -63,7 +66,7 @@ def measured_section(runs_by_dataset, name):
                 if key in first:
                     sizes.append(
                         f"| {method} | {key[len('tflite_'):]} | {first[key]['size_bytes']:,} | "
-                        f"{100 * first[key]['test_accuracy']:.2f} | `{from_root(directory)}` |"
+                        f"{100 * first[key]['test_accuracy']:.2f} | `{from_root(directory, ROOT)}` |"
                     )
         text += "\n".join(lines) + "\n"
         # results/README.md's section for the pair: targets, paired differences, notes, plots.
@@ -87,7 +90,7 @@ def card(entry, runs):
     recipes = sorted(glob.glob(os.path.join(FLAGS.recipes_dir, entry.name, "*.txt")))
     recipe_lines = "\n\n".join(
         f"- [`{os.path.basename(path)}`]({os.path.basename(path)}): "
-        f"`python examples/train.py --flagfile={from_root(path)} --output_dir=runs/{entry.name}` "
+        f"`python examples/train.py --flagfile={from_root(path, ROOT)} --output_dir=runs/{entry.name}` "
         f"(rocket training; `--method=` for the others)\n\n```\n{pathlib.Path(path).read_text().strip()}\n```"
         for path in recipes
     ) or "None committed yet."

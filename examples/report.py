@@ -16,9 +16,12 @@ import re
 import statistics
 
 from absl import app, flags
-from result_files import accuracies, accuracy_cell, current_command, diverged, load_runs, mean_seconds_cell, seed_list, total_seconds
 
 from rocket_keras import methods
+from rocket_keras.training.results import (accuracies, accuracy_cell, current_command, diverged, load_runs,
+                                           mean_seconds_cell, seed_list, total_seconds)
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # where the printed commands run
 
 flags.DEFINE_string("results_dir", "results", "Root of the result tree.")
 FLAGS = flags.FLAGS
@@ -316,7 +319,7 @@ def section(pair_dir):
                   "images carries a binomial sampling error of about 0.4 points at 70-90 %):", "", *paired]
     image = os.path.relpath(plots(pair_dir, runs), FLAGS.results_dir)
     first, _, directory = next(iter(runs.values()))[0]
-    lines += ["", f"![accuracy]({image})", "", f"Example command (first run): `{current_command(first, directory)}`", ""]
+    lines += ["", f"![accuracy]({image})", "", f"Example command (first run): `{current_command(first, directory, ROOT)}`", ""]
     return "\n".join(lines)
 
 

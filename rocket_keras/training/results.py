@@ -1,4 +1,4 @@
-"""Reading the committed result tree, shared by report.py and model_cards.py.
+"""Reading a result tree, as report.py and model_cards.py do.
 
 Runs live in ``results/<dataset>/<pair>/<method slug>-seed<k>/`` with a
 ``results.json`` and the Keras ``history.csv``; runs are grouped by method
@@ -11,14 +11,12 @@ listed as diverged, not averaged.
 import collections
 import csv
 import glob
-import json
 import os
 import re
 import statistics
 
 from rocket_keras import methods
-
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from rocket_keras.training.records import RESULTS_FILE, read_results
 
 # Recipe files that moved (zoo/<pair>_fmnist/... -> recipes/<pair>/...) after
 # runs recorded their commands: the recorded command with the current path.
@@ -32,11 +30,10 @@ MOVED_RECIPES = {
 def load_runs(pair_dir):
     """``{method: [(result dict, history rows, run directory), ...]}``, seeds in order."""
     runs = collections.defaultdict(list)
-    for path in sorted(glob.glob(os.path.join(pair_dir, "*-seed*", "results.json"))):
+    for path in sorted(glob.glob(os.path.join(pair_dir, "*-seed*", RESULTS_FILE))):
         directory = os.path.dirname(path)
         method = methods.from_slug(os.path.basename(directory).rsplit("-seed", 1)[0]).spec
-        with open(path) as f:
-            result = json.load(f)
+        result = read_results(path)
         history_path = os.path.join(directory, "history.csv")
         history = []
         if os.path.exists(history_path):
@@ -81,29 +78,29 @@ def seed_list(results):
     return ",".join(f"{r['seed']}{' (diverged)' if diverged(r) else ''}" for r in results)
 
 
-def from_root(path):
-    """``path`` relative to the repository root, where the printed commands are run."""
-    return os.path.relpath(os.path.abspath(path), ROOT)
+def from_root(path, root="."):
+    """``path`` relative to ``root`` (the repository root, where the printed commands are run)."""
+    return os.path.relpath(os.path.abspath(path), os.path.abspath(root))
 
 
-def current_command(result, directory=None):
+def current_command(result, directory=None, root="."):
     """The run's recorded command, with a recipe file that has moved since at its new path.
 
     With ``directory`` (where the run's files are now), ``--output_dir``
     points there too, and ``--teacher`` at the same seed's booster run
     beside it: run and pair directories were renamed since some runs.
-    Paths are relative to the repository root.
+    Paths are relative to ``root``, the repository root.
     """
     command = result["command"]
     for old, new in MOVED_RECIPES.items():
         command = command.replace(old, new)
     if directory is not None:
         pair_dir = os.path.dirname(directory)
-        command = re.sub(r"--output_dir=\S+", f"--output_dir={from_root(directory)}", command)
+        command = re.sub(r"--output_dir=\S+", f"--output_dir={from_root(directory, root)}", command)
 
         def teacher(match):
             run = os.path.basename(os.path.dirname(match.group(1)))  # e.g. booster-seed0
-            return f"--teacher={from_root(os.path.join(pair_dir, run, 'model.keras'))}"
+            return f"--teacher={from_root(os.path.join(pair_dir, run, 'model.keras'), root)}"
 
         command = re.sub(r"--teacher=(\S+)", teacher, command)
     return command

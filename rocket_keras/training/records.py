@@ -1,0 +1,124 @@
+"""A run's record: ``results.json``, its schema, its writer and reader, and the clock that times the run.
+
+One schema, versioned (``SCHEMA_VERSION``). Every run writes:
+
+| field | what |
+| --- | --- |
+| ``schema`` | this schema's version |
+| ``model``, ``method``, ``dataset``, ``epochs``, ``seed`` | what ran (``method``: a spec of ``rocket_keras.methods``) |
+| ``train_size`` | training images used |
+| ``train_seconds`` | wall-clock training time, over resumes |
+| ``epoch_times`` | per epoch: ``seconds`` and ``load_average`` (1-minute, at its end) |
+| ``cpu_count`` | the cores that load is shared by |
+| ``resumed`` | whether the run continued from a backup |
+| ``command`` | the ``examples/train.py`` command that reruns it |
+| ``flags`` | every option and method parameter (``Config.as_flags``) |
+| ``light_parameters``, ``booster_parameters`` | sizes |
+| ``<head>_test_accuracy`` | per trained head (absent after a divergence) |
+| ``light_weights`` | ``{"path", "sha256", "size_bytes"}`` of the saved light net |
+| ``tflite_<kind>`` | exported files: path, size, test accuracy, latency |
+| ``training_error`` / ``export_error`` | what went wrong, when it did |
+| ``teacher_train_seconds`` | a two-stage method's teacher time |
+
+``read_results`` reads every committed file, older ones included (schema 1:
+no ``schema`` field; the oldest lack ``flags``, ``resumed``, ``epoch_times``
+and ``cpu_count``, which it fills with ``{}``, ``False``, ``[]`` and
+``None``: not recorded) and returns them in the current shape.
+
+Example:
+
+```python
+record = read_results("results/cifar10/resnet20-resnet8/rocket-seed0/results.json")
+record["light_test_accuracy"], record["schema"]  # 0.7876, 2
+```
+"""
+
+import json
+import os
+import time
+
+SCHEMA_VERSION = 2
+RESULTS_FILE = "results.json"
+# Fields every record has, in the current schema (older files get them on reading).
+REQUIRED = ("model", "method", "dataset", "epochs", "seed", "train_seconds", "command", "flags")
+
+
+def write_results(output_dir, record):
+    """Writes ``record`` (with the schema's version) to ``<output_dir>/results.json``; returns the path."""
+    missing = [name for name in REQUIRED if name not in record]
+    if missing:
+        raise ValueError(f"A results record needs {list(REQUIRED)}. Received: a record without {missing}")
+    path = os.path.join(output_dir, RESULTS_FILE)
+    with open(path, "w") as f:
+        json.dump({"schema": SCHEMA_VERSION, **record}, f, indent=2)
+    return path
+
+
+def read_results(path):
+    """A ``results.json`` (or the run directory holding it) in the current schema.
+
+    Raises:
+        ValueError: for a file of a newer schema than this package reads.
+    """
+    if os.path.isdir(path):
+        path = os.path.join(path, RESULTS_FILE)
+    with open(path) as f:
+        record = json.load(f)
+    version = record.get("schema", 1)
+    if version > SCHEMA_VERSION:
+        raise ValueError(f"{path} has results schema {version}; this rocket_keras reads up to {SCHEMA_VERSION}. "
+                         f"Received: schema={version}")
+    record.setdefault("flags", {})
+    record.setdefault("epoch_times", [])
+    record.setdefault("cpu_count", None)
+    record.setdefault("resumed", False)
+    record["schema"] = SCHEMA_VERSION
+    return record
+
+
+class TrainingClock:
+    """Wall-clock training time that survives a crash and a resume, with
+    what else the machine was doing meanwhile.
+
+    Saved to ``<output_dir>/train_seconds.json`` at every epoch end; a resumed
+    run starts from the saved total instead of zero. Each epoch also records
+    its seconds and the 1-minute load average at its end (``os.getloadavg``:
+    runnable threads, this run's included; a run alone on the machine reads
+    about its core count, a job beside it adds to that), so that a time can be
+    told clean or shared from the result file instead of from memory.
+
+    Example:
+
+    ```python
+    clock = TrainingClock("runs/demo", resuming=False)
+    model.fit(..., callbacks=[keras.callbacks.LambdaCallback(on_epoch_end=lambda e, logs: clock.end_epoch())])
+    seconds = clock.finish()
+    ```
+    """
+
+    def __init__(self, output_dir, resuming):
+        self.path = os.path.join(output_dir, "train_seconds.json")
+        self.before = 0.0
+        self.epochs = []
+        if resuming and os.path.exists(self.path):
+            with open(self.path) as f:
+                saved = json.load(f)
+            self.before = saved["train_seconds"]
+            self.epochs = saved.get("epochs", [])
+        self.start = self.epoch_start = time.time()
+
+    def total(self):
+        return self.before + time.time() - self.start
+
+    def end_epoch(self):
+        now = time.time()
+        self.epochs.append({"seconds": round(now - self.epoch_start, 1), "load_average": round(os.getloadavg()[0], 2)})
+        self.epoch_start = now
+        with open(self.path, "w") as f:
+            json.dump({"train_seconds": self.total(), "epochs": self.epochs}, f)
+
+    def finish(self):
+        """The total; the saved file goes, like BackupAndRestore's backup."""
+        if os.path.exists(self.path):
+            os.remove(self.path)
+        return self.total()

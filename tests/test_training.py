@@ -1,0 +1,86 @@
+"""rocket_keras.training: the run as a library call, its config, and the results.json it writes."""
+
+import glob
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from rocket_keras import losses, methods, training
+
+ROOT = Path(__file__).resolve().parents[1]
+ENV = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
+SMOKE = dict(dataset="synthetic", model="resnet14-resnet8", epochs=1, train_size=128, batch_size=64,
+             verbose=0, export=False)
+
+
+def test_a_nested_recipe_reads_as_train_py_reads_it():
+    config = training.Config.from_flagfile(ROOT / "recipes/mobilenet1.0-mobilenet0.35/cifar10_paper.txt")
+    assert config.model == "mobilenet1.0-mobilenet0.35" and config.dataset == "cifar10"
+    assert (config.epochs, config.l2, config.weight_decay, config.lr_decay_at) == (15, 5e-4, 0.0, ["0.3", "0.6", "0.8"])
+    # The study's execution: graph mode with op determinism (bench/README.md, "Execution").
+    assert config.deterministic and not config.jit_compile
+    assert config.method_parameters["hint_weight"] == losses.HINT_WEIGHT
+    seeded = training.Config.from_flagfile(ROOT / "recipes/resnet20-resnet8/cifar10_paper.txt", seed=2, hint_weight=0.01)
+    assert seeded.seed == 2 and seeded.method_parameters["hint_weight"] == 0.01 and seeded.model == "resnet20-resnet8"
+
+
+def test_a_config_round_trips_through_its_command_line():
+    config = training.Config(model="wrn40_1-wrn16_1", override=["light_depth=10", "share=bottom"],
+                             lr_decay_at=["0.3", "0.6"], augment=False, method="kd:alpha=0.9")
+    config = config.replace(temperature=2.0, gradient_block=False)
+    assert training.Config.from_args(config.as_args()) == config
+    with pytest.raises(ValueError, match="Unknown training options"):
+        config.replace(epoch=3)
+
+
+def test_every_flag_is_declared_once():
+    from absl import flags
+
+    flag_values = flags.FlagValues()
+    training.define_flags(flag_values)
+    names = set(flag_values)
+    assert set(methods.DECLARED) <= names and {"model", "epochs", "jit_compile", "deterministic"} <= names
+
+
+def test_the_reader_reads_every_committed_result_file():
+    paths = glob.glob(str(ROOT / "results" / "**" / "results.json"), recursive=True)
+    assert paths
+    for path in paths:
+        record = training.read_results(path)
+        assert record["schema"] == training.SCHEMA_VERSION
+        for name in ("model", "method", "dataset", "epochs", "seed", "train_seconds", "epoch_times", "flags"):
+            assert name in record, (path, name)
+        methods.parse(record["method"])
+
+
+def test_a_newer_schema_is_refused(tmp_path):
+    (tmp_path / "results.json").write_text(json.dumps({"schema": training.SCHEMA_VERSION + 1}))
+    with pytest.raises(ValueError, match="Received: schema="):
+        training.read_results(tmp_path)
+
+
+def test_a_run_from_python_writes_what_the_same_run_from_train_py_writes(tmp_path):
+    config = training.Config(**SMOKE, output_dir=str(tmp_path / "python"))
+    from_python = training.train(config)
+    command = [sys.executable, str(ROOT / "examples" / "train.py"), *config.replace(output_dir=str(tmp_path / "cli")).as_args()]
+    subprocess.run(command, env=ENV, capture_output=True, text=True, cwd=ROOT, check=True)
+    from_cli = training.read_results(tmp_path / "cli")
+    timing = {"train_seconds", "epoch_times", "command", "light_weights"}
+    flags_differ = {"output_dir"}
+    assert {k: v for k, v in from_python.items() if k not in timing | {"flags"}} == {
+        k: v for k, v in from_cli.items() if k not in timing | {"flags"}}
+    assert {k: v for k, v in from_python["flags"].items() if k not in flags_differ} == {
+        k: v for k, v in from_cli["flags"].items() if k not in flags_differ}
+    # The record names the train.py command that reruns a Python run.
+    assert from_python["command"].startswith("python examples/train.py ") and "--dataset=synthetic" in from_python["command"]
+    assert from_python["light_weights"]["sha256"] and (tmp_path / "python" / "light.keras").exists()
+
+
+def test_options_that_do_not_fit_are_option_errors(tmp_path):
+    config = training.Config(**SMOKE, output_dir=str(tmp_path), normalize_input=True)
+    with pytest.raises(training.OptionError, match="Received: --dataset=synthetic"):
+        training.train(config)
