@@ -230,6 +230,28 @@ def _first_batch_norm(model):
 INPUT_SCALE_TOLERANCE = 100.0
 
 
+def _layer_input(model, layer, inputs):
+    """What ``layer`` receives when ``model`` runs on ``inputs`` in inference mode, nested models included.
+
+    The layer's ``call`` is wrapped for one eager forward pass (a sub-model
+    from ``model.input`` to ``layer.input`` cannot reach inside a nested
+    network, such as ``from_networks``' pairs).
+    """
+    seen = []
+    call = layer.call
+
+    def recording(x, *args, **kwargs):
+        seen.append(keras.ops.convert_to_numpy(x))
+        return call(x, *args, **kwargs)
+
+    layer.call = recording
+    try:
+        model(keras.ops.convert_to_tensor(inputs), training=False)
+    finally:
+        del layer.call
+    return seen[0]
+
+
 def check_input_scale(model, inputs):
     """Refuses inputs on another scale than the model was trained on.
 
@@ -256,10 +278,7 @@ def check_input_scale(model, inputs):
     trained_var = np.asarray(norm.moving_variance)
     if np.allclose(trained_var, 1.0) and np.allclose(np.asarray(norm.moving_mean), 0.0):
         return  # never trained: nothing to compare with
-    try:
-        features = keras.Model(model.input, norm.input)(inputs[:64], training=False)
-    except ValueError:
-        return  # the layer is inside a nested model; no comparison
+    features = _layer_input(model, norm, inputs[:64])
     axes = tuple(range(len(features.shape) - 1))
     seen_var = np.var(np.asarray(features), axis=axes)
     ratio = float(np.mean(seen_var) / max(float(np.mean(trained_var)), 1e-12))
@@ -287,10 +306,23 @@ def _check_path(filepath, fmt):
     return filepath
 
 
-def _first_inputs(data, count):
-    """Up to ``count`` inputs from an array, a list of arrays or a dataset of batches."""
+def _first_inputs(data, count, rank):
+    """Up to ``count`` inputs from an array or tensor, a list of images or of batches, or a dataset of batches.
+
+    ``rank`` is the model input's rank, batch included: an array-like of
+    that rank is a batch of inputs; a list whose items have one rank less is
+    a list of images; anything else is iterated as batches (``(x, y)``
+    pairs or bare ``x``).
+    """
+    if not hasattr(data, "element_spec") and not isinstance(data, (list, tuple)) and hasattr(data, "__array__"):
+        data = np.asarray(data)  # a tf.Tensor, a JAX array
     if isinstance(data, np.ndarray):
+        if data.ndim != rank:
+            raise ValueError(f"`representative_data` must hold inputs of rank {rank} (batch first). "
+                             f"Received: an array of shape {data.shape}")
         return data[:count].astype("float32")
+    if isinstance(data, (list, tuple)) and data and all(np.ndim(item) == rank - 1 for item in data):
+        return np.stack([np.asarray(item, dtype="float32") for item in data[:count]])
     batches, total = [], 0
     for item in data:
         x = item[0] if isinstance(item, (tuple, list)) else item
@@ -299,6 +331,9 @@ def _first_inputs(data, count):
         total += len(x)
         if total >= count:
             break
+    if not batches:
+        raise ValueError("`representative_data` is empty: calibration needs a few hundred training inputs. "
+                         "Received: no batch")
     return np.concatenate(batches)[:count]
 
 
@@ -626,7 +661,7 @@ def _export(model, filepath, fmt, quantization, representative_data, verify, pro
 
     calibration = None
     if representative_data is not None:
-        calibration = _first_inputs(representative_data, int(calibration_examples))
+        calibration = _first_inputs(representative_data, int(calibration_examples), len(model.input.shape))
         model = _fixed_input_size(model, calibration.shape[1:])
         expected = tuple(model.input.shape[1:])
         if tuple(calibration.shape[1:]) != expected:

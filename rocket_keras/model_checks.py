@@ -58,6 +58,12 @@ def head_outputs(outputs, booster, light):
             f"light=light_logits). Received: outputs={outputs!r}"
         )
     shapes = {head: tuple(outputs[head].shape) for head in HEADS}
+    if any(len(shape) == 2 and shape[-1] is not None and shape[-1] < 2 for shape in shapes.values()):
+        raise ValueError(
+            "Each head needs one logit per class, at least 2 (a softmax over one logit is always 1 and "
+            "cannot learn): for a yes/no task give 2 classes, e.g. Dense(2) with labels 0 and 1. "
+            f"Received: booster logits of shape {shapes['booster']}, light logits of shape {shapes['light']}"
+        )
     if any(len(shape) != 2 for shape in shapes.values()) or shapes["booster"][-1] != shapes["light"][-1]:
         raise ValueError(
             "Both heads must give logits of shape (batch, num_classes) with the same number "
@@ -150,4 +156,44 @@ def check_teacher(model, teacher, teacher_kd_weight):
         raise ValueError(
             f"The teacher must give logits for {model.num_classes} classes, "
             f"like this model. Received: a teacher with {classes} outputs"
+        )
+
+
+def check_network(name, model, logits=True):
+    """A network a user brings: a built, one-input, one-output ``keras.Model`` that gives logits.
+
+    A subclassed or unbuilt network has no symbolic input: the error says how
+    to wrap it. The output is probed on a small random batch: rows that are
+    non-negative and sum to 1 are probabilities, whatever layer or op made
+    them (``Activation("softmax")``, ``keras.ops.softmax``, a ``Lambda``).
+    """
+    if not isinstance(model, keras.Model):
+        raise ValueError(f"`{name}` must be a keras.Model. Received: {name} of type {type(model).__name__}")
+    try:
+        inputs, outputs = model.inputs, model.outputs
+    except (AttributeError, ValueError):
+        inputs = outputs = None
+    if not inputs or not outputs:
+        raise ValueError(
+            f"`{name}` has no input layer: it is subclassed, or a Sequential built without keras.Input. "
+            "Give it one: `x = keras.Input(shape); net = keras.Model(x, your_net(x))` (for a Sequential, "
+            f"start it with keras.Input(shape)). Received: a {type(model).__name__} named {model.name!r}"
+        )
+    if len(inputs) != 1 or len(outputs) != 1:
+        raise ValueError(
+            f"`{name}` must have one input and one output (logits). Received: {len(inputs)} inputs "
+            f"and {len(outputs)} outputs"
+        )
+    if not logits:
+        return
+    shape = tuple(d if d is not None else 32 for d in inputs[0].shape[1:])
+    if not keras.backend.is_float_dtype(keras.backend.standardize_dtype(inputs[0].dtype)):
+        return  # token ids or pixels as integers: no random probe
+    probe = keras.ops.convert_to_numpy(model(np.random.default_rng(0).random((4, *shape), dtype="float32"),
+                                             training=False))
+    if probe.ndim == 2 and probe.shape[-1] > 1 and np.all(probe >= 0) and np.allclose(probe.sum(-1), 1.0, atol=1e-4):
+        raise ValueError(
+            f"`{name}` outputs probabilities (its rows are non-negative and sum to 1): RocketModel needs "
+            "logits, and its losses apply the softmax. Remove the final softmax (keras.applications: "
+            f"classifier_activation=None). Received: {name} outputs such as {[round(float(v), 3) for v in probe[0]]}"
         )

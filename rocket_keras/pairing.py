@@ -14,17 +14,8 @@ Each network must output logits (no softmax) for the same classes.
 
 import keras
 
+from rocket_keras.model_checks import check_network
 from rocket_keras.rocket_model import RocketModel
-
-
-def _check_model(name, model):
-    if not isinstance(model, keras.Model):
-        raise ValueError(f"`{name}` must be a keras.Model. Received: {name} of type {type(model).__name__}")
-    if len(model.inputs) != 1 or len(model.outputs) != 1:
-        raise ValueError(
-            f"`{name}` must have one input and one output (logits). Received: {len(model.inputs)} inputs "
-            f"and {len(model.outputs)} outputs"
-        )
 
 
 def _input_shape(model):
@@ -48,9 +39,11 @@ def from_networks(booster, light, trunk=None, name="rocket_model"):
         A ``RocketModel``; ``light_model()`` is ``light`` (after ``trunk``).
 
     Raises:
-        ValueError: when a network is not a one-input, one-output Keras
-            model, when their input shapes differ, or when the heads'
-            logits differ in number of classes or end in a softmax.
+        ValueError: when a network is not a built, one-input, one-output
+            Keras model (subclassed and unbuilt ones included, with how to
+            wrap them), when their input shapes differ, or when the heads'
+            logits differ in number of classes, number fewer than 2, or are
+            probabilities (any softmax, found by probing the output).
 
     Example:
 
@@ -63,15 +56,15 @@ def from_networks(booster, light, trunk=None, name="rocket_model"):
     model.compile(optimizer="sgd", metrics=["accuracy"])
     ```
     """
-    _check_model("booster", booster)
-    _check_model("light", light)
+    check_network("booster", booster)
+    check_network("light", light)
     if booster.name == light.name:
         raise ValueError(
             "The two networks need different names (they become layers of one model). "
             f"Build one with name=... . Received: both named {booster.name!r}"
         )
     if trunk is not None:
-        _check_model("trunk", trunk)
+        check_network("trunk", trunk, logits=False)  # features, not logits
         feature_shape = tuple(trunk.outputs[0].shape[1:])
         for head_name, head in (("booster", booster), ("light", light)):
             if _input_shape(head) != feature_shape:

@@ -194,7 +194,12 @@ class RocketModel(input_checks.CheckedSteps, keras.Model):
         _callbacks.set_monitor_modes(callbacks, modes)
         if callbacks is not None:
             kwargs["callbacks"] = callbacks
-        return super().fit(*args, **kwargs)
+        history = super().fit(*args, **kwargs)
+        if not history.history and kwargs.get("epochs", 1) > kwargs.get("initial_epoch", 0):
+            # Keras only warns and returns an empty history: nothing was learned.
+            raise ValueError("`fit` got no training batch: the data is empty. Received: data that gave no batch "
+                             f"(an empty history for epochs={kwargs.get('epochs', 1)})")
+        return history
 
     def freeze_booster(self, include_shared=False):
         """Stops training the booster's own layers; returns the names of the layers frozen.

@@ -44,7 +44,7 @@ def test_rocket_model_keeps_its_heads_without_any_layer_name():
 
 @pytest.mark.parametrize(
     "booster_classes, light_activation, match",
-    [(5, None, "same number of classes"), (10, "softmax", "ends in a softmax")],
+    [(5, None, "same number of classes"), (10, "softmax", "outputs probabilities")],
 )
 def test_heads_are_checked_at_construction(booster_classes, light_activation, match):
     with pytest.raises(ValueError, match=match):
@@ -178,3 +178,81 @@ def test_export_script_names_a_corrupt_file_instead_of_a_traceback(tmp_path):
     assert result.returncode != 0
     assert "exists but is not a readable .keras model file" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def conv_net(name, width, classes=10):
+    inputs = keras.Input(SHAPE)
+    x = keras.layers.Conv2D(width, 3, use_bias=False, name=f"{name}_conv")(inputs)
+    x = keras.layers.BatchNormalization(name=f"{name}_bn")(x)
+    x = keras.layers.GlobalAveragePooling2D()(keras.layers.ReLU()(x))
+    return keras.Model(inputs, keras.layers.Dense(classes, name=f"{name}_out")(x), name=name)
+
+
+def test_int8_calibration_on_another_scale_is_refused_for_networks_of_your_own_too(tmp_path):
+    # The BatchNorm layers sit inside nested models here, where the check used to give up.
+    model = from_networks(conv_net("big", 16), conv_net("small", 4))
+    model.compile(optimizer=keras.optimizers.SGD(0.05))
+    x, y = tiny_batch(SHAPE, batch=32)
+    model.fit(x, y, epochs=3, verbose=0)
+    with pytest.raises(ValueError, match="another scale"):
+        export_light(model, tmp_path / "q.tflite", quantization="int8", representative_data=(x * 255).round())
+
+
+@pytest.mark.parametrize("softmax", [
+    lambda t: keras.ops.softmax(t),
+    lambda t: keras.layers.Lambda(lambda v: keras.ops.softmax(v))(t),
+    lambda t: keras.layers.Activation("softmax")(t),
+])
+def test_a_light_net_ending_in_a_softmax_of_any_form_is_refused(softmax):
+    inputs = keras.Input(SHAPE)
+    logits = keras.layers.Dense(10)(keras.layers.Flatten()(inputs))
+    light = keras.Model(inputs, softmax(logits), name="light")
+    with pytest.raises(ValueError, match="outputs probabilities .* Received: light outputs such as"):
+        from_networks(mlp("booster", 32), light)
+
+
+def test_a_one_logit_head_is_refused_with_the_two_class_form():
+    with pytest.raises(ValueError, match="at least 2 .* Dense\\(2\\)"):
+        from_networks(mlp("booster", 32, classes=1), mlp("light", 8, classes=1))
+
+
+def test_subclassed_and_input_less_networks_say_how_to_wrap_them():
+    class Net(keras.Model):
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            self.flatten, self.out = keras.layers.Flatten(), keras.layers.Dense(10)
+
+        def call(self, x):
+            return self.out(self.flatten(x))
+
+    sequential = keras.Sequential([keras.layers.Flatten(), keras.layers.Dense(10)], name="seq")
+    for net in (Net(name="sub"), sequential):
+        with pytest.raises(ValueError, match="has no input layer.*keras.Input"):
+            from_networks(mlp("booster", 32), net)
+    # Wrapped as the message says, the subclassed net pairs.
+    inputs = keras.Input(SHAPE)
+    wrapped = keras.Model(inputs, Net(name="sub")(inputs), name="light")
+    assert from_networks(mlp("booster", 32), wrapped).num_classes == 10
+
+
+def test_representative_data_as_a_tensor_or_a_list_of_images_reads_right(tmp_path):
+    import tensorflow as tf
+
+    model = rocket_resnet(input_shape=SHAPE, booster_depth=8, light_depth=8)
+    x, _ = tiny_batch(SHAPE, batch=24)
+    for data in (tf.constant(x), list(x)):
+        report = export_light(model, tmp_path / "q.tflite", quantization="int8", representative_data=data,
+                              calibration_examples=16)
+        assert report.argmax_agreement >= 0.9
+    with pytest.raises(ValueError, match=r"rank 4 .* Received: an array of shape \(16, 16, 1\)"):
+        export_light(model, tmp_path / "q.tflite", quantization="int8", representative_data=x[0])
+
+
+def test_an_empty_dataset_is_an_error_not_an_empty_history():
+    import tensorflow as tf
+
+    model = rocket_resnet(input_shape=SHAPE, booster_depth=8, light_depth=8)
+    model.compile(optimizer="sgd")
+    empty = tf.data.Dataset.from_tensor_slices((np.zeros((0, *SHAPE), "float32"), np.zeros((0,), "int64"))).batch(4)
+    with pytest.raises(ValueError, match="no training batch"):
+        model.fit(empty, epochs=1, verbose=0)
