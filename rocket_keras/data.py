@@ -58,6 +58,7 @@ class Splits:
     num_classes: int
     train_size: int
     steps_per_epoch: int
+    class_names: tuple = None
 
 
 def _keras_cached(fname):
@@ -177,7 +178,8 @@ def batch_pipeline(dataset, batch_size, training, augment=False, flip=True, seed
     return dataset.batch(batch_size).prefetch(tf.data.AUTOTUNE)
 
 
-def _splits(train, validation, test, batch_size, augment, flip, seed, input_shape, num_classes, train_size, padding="zeros"):
+def _splits(train, validation, test, batch_size, augment, flip, seed, input_shape, num_classes, train_size, padding="zeros",
+            class_names=None):
     return Splits(
         train=batch_pipeline(train, batch_size, True, augment, flip, seed, padding=padding),
         validation=batch_pipeline(validation, batch_size, False),
@@ -186,6 +188,7 @@ def _splits(train, validation, test, batch_size, augment, flip, seed, input_shap
         num_classes=num_classes,
         train_size=train_size,
         steps_per_epoch=-(-train_size // batch_size),
+        class_names=tuple(class_names) if class_names is not None else None,
     )
 
 
@@ -301,7 +304,10 @@ def cifar10(batch_size=128, validation_size=5000, augment=True, seed=0, data_dir
     # The training file was shuffled once when written, so its tail is a
     # random validation sample; the test file is ordered by class.
     train_all = read_image_tfrecord(os.path.join(data_dir, "train.tfrecord"))
-    total = 50000
+    # Counted from the files, not assumed: a TFRecord copy of your own may hold any number.
+    total = count_records(os.path.join(data_dir, "train.tfrecord"))
+    test_count = count_records(os.path.join(data_dir, "test.tfrecord"))
+    _check_validation_size(validation_size, total, f"{data_dir}/train.tfrecord")
     train_count = total - validation_size if train_size is None else min(train_size, total - validation_size)
     # TFRecord sizes are unknown to tf.data; stating them gives Keras a
     # progress bar with a total and no "ran out of data" warning.
@@ -309,9 +315,106 @@ def cifar10(batch_size=128, validation_size=5000, augment=True, seed=0, data_dir
     return _splits(
         train_all.take(total - validation_size).take(train_count).apply(known(train_count)),
         train_all.skip(total - validation_size).apply(known(validation_size)),
-        read_image_tfrecord(os.path.join(data_dir, "test.tfrecord")).apply(known(10000)),
+        read_image_tfrecord(os.path.join(data_dir, "test.tfrecord")).apply(known(test_count)),
         batch_size, augment, True, seed, (32, 32, 3), 10, train_count, padding,
     )
+
+
+def count_records(path):
+    """The number of records in a TFRecord file (read, not decoded: a few seconds for CIFAR-10)."""
+    return int(tf.data.TFRecordDataset(path).reduce(np.int64(0), lambda count, _: count + 1))
+
+
+def _check_validation_size(validation_size, total, source):
+    if not 0 < validation_size < total:
+        raise ValueError(
+            f"{source} holds {total} training examples; the validation split must be between 1 and "
+            f"{total - 1} of them (about a tenth is usual: --validation_size={max(1, total // 10)}). "
+            f"Received: validation_size={validation_size}"
+        )
+
+
+IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".gif")
+
+
+def image_folder(directory, batch_size=128, validation_size=None, augment=True, seed=0, train_size=None,
+                 padding="zeros", image_size=None, test_fraction=0.1):
+    """Splits of a directory of images in one subfolder per class (Keras' ``image_dataset_from_directory`` layout).
+
+    With ``train/`` and ``test/`` subfolders, each holding the class
+    subfolders, those are the training and test sets; otherwise a seeded
+    ``test_fraction`` of the images is held out as the test set. The
+    validation split is a seeded sample of the training images
+    (``validation_size`` of them, a tenth by default). Counts come from the
+    files; the image size and channels from the first image unless
+    ``image_size=(height, width)`` is given (every image is resized to it);
+    class names, in the subfolders' sorted order, are ``Splits.class_names``.
+
+    Example:
+
+    ```python
+    splits = image_folder("photos/", batch_size=32)  # photos/cat/*.jpg, photos/dog/*.jpg
+    splits.class_names, splits.input_shape  # ("cat", "dog"), (height, width, 3)
+    ```
+    """
+    if not os.path.isdir(directory):
+        raise ValueError(f"No image directory at {directory!r}. Received: directory={directory!r}")
+    split_dirs = [os.path.join(directory, name) for name in ("train", "test")]
+    held_out_test = all(os.path.isdir(d) for d in split_dirs)
+    train_paths, train_labels, class_names = _indexed_images(split_dirs[0] if held_out_test else directory)
+    if held_out_test:
+        test_paths, test_labels, test_classes = _indexed_images(split_dirs[1])
+        if test_classes != class_names:
+            raise ValueError(f"{split_dirs[1]} must hold the class folders of {split_dirs[0]}. "
+                             f"Received: classes {test_classes} for test, {class_names} for train")
+    order = np.random.default_rng(seed).permutation(len(train_paths))
+    train_paths, train_labels = train_paths[order], train_labels[order]
+    if not held_out_test:
+        test_count = max(1, int(round(test_fraction * len(train_paths))))
+        test_paths, test_labels = train_paths[:test_count], train_labels[:test_count]
+        train_paths, train_labels = train_paths[test_count:], train_labels[test_count:]
+    total = len(train_paths)
+    validation_size = max(1, total // 10) if validation_size is None else validation_size
+    _check_validation_size(validation_size, total, directory)
+    shape = _image_shape(train_paths[0], image_size)
+    train_count = total - validation_size if train_size is None else min(train_size, total - validation_size)
+
+    def dataset(paths, labels):
+        return tf.data.Dataset.from_tensor_slices((paths, labels)).map(
+            lambda path, label: (_read_image(path, shape), label), num_parallel_calls=tf.data.AUTOTUNE)
+
+    return _splits(
+        dataset(train_paths[validation_size:validation_size + train_count],
+                train_labels[validation_size:validation_size + train_count]),
+        dataset(train_paths[:validation_size], train_labels[:validation_size]),
+        dataset(test_paths, test_labels),
+        batch_size, augment, True, seed, shape, len(class_names), train_count, padding, class_names,
+    )
+
+
+def _indexed_images(directory):
+    """``(paths, labels, class names)`` of a class-subfolder directory, read with Keras' own indexer."""
+    found = keras.utils.image_dataset_from_directory(directory, batch_size=None, shuffle=False, image_size=(8, 8))
+    paths = np.array(found.file_paths)
+    if not len(paths):
+        raise ValueError(f"{directory!r} holds no images ({', '.join(IMAGE_EXTENSIONS)}) in class subfolders. "
+                         f"Received: directory={directory!r}")
+    index = {name: i for i, name in enumerate(found.class_names)}
+    labels = np.array([index[os.path.basename(os.path.dirname(p))] for p in paths], dtype="int64")
+    return paths, labels, list(found.class_names)
+
+
+def _image_shape(path, image_size):
+    image = tf.io.decode_image(tf.io.read_file(path), expand_animations=False)
+    height, width, channels = image.shape
+    channels = 1 if channels == 1 else 3
+    return (*(image_size or (height, width)), channels)
+
+
+def _read_image(path, shape):
+    image = tf.io.decode_image(tf.io.read_file(path), channels=shape[-1], expand_animations=False)
+    image = tf.image.resize(image, shape[:2])  # a no-op for images of that size already
+    return tf.cast(tf.round(image), tf.uint8)
 
 
 def tfds_images(name, batch_size=128, validation_size=5000, augment=True, seed=0, data_dir=None, train_size=None,
@@ -331,8 +434,22 @@ def tfds_images(name, batch_size=128, validation_size=5000, augment=True, seed=0
     """
     import tensorflow_datasets as tfds
 
-    builder = tfds.builder(name, data_dir=data_dir)
-    builder.download_and_prepare()
+    try:
+        builder = tfds.builder(name, data_dir=data_dir)
+    except tfds.core.registered.DatasetNotFoundError:
+        raise ValueError(
+            f"Unknown dataset {name!r}: not a directory of images, not one of {DATASETS}, and not a "
+            f"tensorflow-datasets name. Received: dataset={name!r}") from None
+    try:
+        builder.download_and_prepare()
+    except Exception as error:  # network, checksum or disk errors of any kind
+        raise ValueError(
+            f"tensorflow-datasets could not prepare {name!r} ({type(error).__name__}: {str(error)[:200]}). "
+            "Without a network it works only where the data is already prepared in --data_dir "
+            f"(tfds' data directory). Received: dataset={name!r}, data_dir={data_dir!r}") from None
+    missing = {"train", "test"} - set(builder.info.splits)
+    if missing:
+        raise ValueError(f"{name!r} needs a train and a test split. Received: splits {sorted(builder.info.splits)}")
     total = builder.info.splits["train"].num_examples
     end = total - validation_size if train_size is None else min(train_size, total - validation_size)
     load = lambda split: builder.as_dataset(split=split, as_supervised=True)  # noqa: E731
@@ -377,8 +494,10 @@ def synthetic(batch_size=128, validation_size=256, seed=0, train_size=1024, inpu
 
 def load(name, batch_size=128, validation_size=5000, augment=None, seed=0, data_dir=None, train_size=None,
          padding="zeros"):
-    """Splits of a dataset by name: ``fashion_mnist``, ``cifar10``, ``cifar100``,
-    ``svhn_cropped``, or ``synthetic`` (a tiny generated set for smoke tests).
+    """Splits of a dataset: ``fashion_mnist``, ``cifar10``, ``synthetic`` (a tiny
+    generated set for smoke tests), any tensorflow-datasets name with train and
+    test splits (``cifar100``, ``svhn_cropped``, ...), or a directory of images
+    in class subfolders (``image_folder``).
 
     ``augment=None`` takes the dataset's usual choice: off for Fashion-MNIST
     and ``synthetic``, the paper's crop and flip for the others. ``data_dir`` is a TFRecord
@@ -393,6 +512,9 @@ def load(name, batch_size=128, validation_size=5000, augment=None, seed=0, data_
     smoke = load("synthetic", batch_size=32)  # 1024 generated 28x28x1 training images
     ```
     """
+    if os.path.isdir(name):
+        return image_folder(name, batch_size, validation_size, True if augment is None else augment, seed,
+                            train_size=train_size, padding=padding)
     if name == "fashion_mnist":
         return fashion_mnist(batch_size, validation_size, bool(augment), seed, train_size, padding)
     if name == "synthetic":
@@ -400,6 +522,4 @@ def load(name, batch_size=128, validation_size=5000, augment=None, seed=0, data_
     augment = True if augment is None else augment
     if name == "cifar10":
         return cifar10(batch_size, validation_size, augment, seed, data_dir, train_size, padding)
-    if name in DATASETS:
-        return tfds_images(name, batch_size, validation_size, augment, seed, data_dir, train_size, padding)
-    raise ValueError(f"Unknown dataset {name!r}. Valid names: {DATASETS}. Received: name={name!r}")
+    return tfds_images(name, batch_size, validation_size, augment, seed, data_dir, train_size, padding)

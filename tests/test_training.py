@@ -84,3 +84,33 @@ def test_options_that_do_not_fit_are_option_errors(tmp_path):
     config = training.Config(**SMOKE, output_dir=str(tmp_path), normalize_input=True)
     with pytest.raises(training.OptionError, match="Received: --dataset=synthetic"):
         training.train(config)
+
+
+def test_a_folder_of_images_trains_and_exports_in_one_command(tmp_path):
+    import numpy as np
+    import tensorflow as tf
+
+    rng = np.random.default_rng(0)
+    for k, name in enumerate(("cat", "dog", "fish")):
+        (tmp_path / "photos" / name).mkdir(parents=True)
+        for i in range(30):  # each class a colour, plus noise; sizes from the data (20x24 RGB)
+            pixels = np.clip(80 * k + rng.normal(0, 20, (20, 24, 3)), 0, 255).astype("uint8")
+            (tmp_path / "photos" / name / f"{i}.png").write_bytes(tf.io.encode_png(pixels).numpy())
+    out = tmp_path / "run"
+    command = [sys.executable, str(ROOT / "examples" / "train.py"), f"--dataset={tmp_path / 'photos'}",
+               "--model=resnet14-resnet8", "--epochs=1", "--batch_size=16", "--validation_size=9",
+               f"--output_dir={out}", "--verbose=0"]
+    result = subprocess.run(command, env=ENV, capture_output=True, text=True, cwd=ROOT)
+    assert result.returncode == 0, result.stderr[-3000:]
+    record = training.read_results(out)
+    assert record["class_names"] == ["cat", "dog", "fish"] and (out / "labels.txt").read_text().split() == ["cat", "dog", "fish"]
+    assert record["train_size"] == 90 - 9 - 9  # a seeded tenth is the test set, 9 validation images
+    assert record["light_parameters"] > 0 and 0 <= record["light_test_accuracy"] <= 1
+    assert record["tflite_int8"]["size_bytes"] > 0 and (out / "light_int8.tflite").exists()
+
+
+def test_an_unknown_dataset_name_says_what_it_is_not():
+    from rocket_keras import data
+
+    with pytest.raises(ValueError, match="not a directory of images.*Received: dataset='no_such_set'"):
+        data.load("no_such_set")

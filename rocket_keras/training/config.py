@@ -59,7 +59,10 @@ class Config:
                          "rocket:hint_weight=0.01,share=stem.")
     teacher: typing.Optional[str] = _field(None, "kd/mimic: .keras file of a trained booster (from --method=booster).",
                                            kind=str)
-    dataset: str = _field("fashion_mnist", "fashion_mnist, cifar10, cifar100, svhn_cropped or synthetic.")
+    dataset: str = _field("fashion_mnist", "fashion_mnist, cifar10, synthetic, any tensorflow-datasets name with "
+                          "train and test splits (cifar100, svhn_cropped, ...), or a directory of images in one "
+                          "subfolder per class (with train/ and test/ subfolders, or a seeded tenth held out as the "
+                          "test set).")
     data_dir: typing.Optional[str] = _field(None, "cifar10: directory of train/test TFRecords; others: tfds data_dir.",
                                             kind=str)
     train_size: typing.Optional[int] = _field(None, "Use only this many training examples (quick runs).", kind=int)

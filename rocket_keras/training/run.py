@@ -105,6 +105,11 @@ def train(config, command=None):
         record["light_sparsity"] = pruning.sparsity(plain.light_model())["overall"]
     if "light" in method.heads:
         record["light_weights"] = save_light_net(light, config.output_dir)
+    if splits.class_names:
+        # The exported files' outputs in order, one name a line, beside them.
+        record["class_names"] = list(splits.class_names)
+        with open(os.path.join(config.output_dir, "labels.txt"), "w") as f:
+            f.write("\n".join(splits.class_names) + "\n")
     teacher = run.teacher_record() if config.teacher else {}
     if teacher:
         # Two-stage methods cost the teacher's training too.
