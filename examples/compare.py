@@ -22,7 +22,6 @@ comparison goes on with the next run, and skips the methods of a diverged
 teacher.
 """
 
-import json
 import os
 import shutil
 import subprocess
@@ -30,7 +29,7 @@ import sys
 
 from absl import app, flags
 
-from rocket_keras import methods
+from rocket_keras import methods, training
 
 TEACHER = "booster"  # what two-stage methods distil: the booster alone, same seed
 
@@ -62,11 +61,10 @@ def run_dir(method, seed):
 
 
 def read_results(out):
-    path = os.path.join(out, "results.json")
-    if not os.path.exists(path):
+    """The run's record (``rocket_keras.training.read_results``), or ``{}`` before it has one."""
+    if not os.path.exists(os.path.join(out, training.records.RESULTS_FILE)):
         return {}
-    with open(path) as f:
-        return json.load(f)
+    return training.read_results(out)
 
 
 def run(method, seed, done):
