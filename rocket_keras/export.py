@@ -217,39 +217,45 @@ def _fixed_input_size(model, shape):
     return keras.Model(inputs, model(inputs), name=model.name)
 
 
-def _first_batch_norm(model):
-    for layer in model._flatten_layers(include_self=False):
-        if isinstance(layer, keras.layers.BatchNormalization):
-            return layer
-    return None
-
-
 # How far the variance of the first BatchNorm layer's input may stray from what
 # the layer saw in training before the inputs count as being on another scale.
 # Pixels in 0-255 fed to a net trained on [0, 1] are ~65,000x off.
 INPUT_SCALE_TOLERANCE = 100.0
 
 
-def _layer_input(model, layer, inputs):
-    """What ``layer`` receives when ``model`` runs on ``inputs`` in inference mode, nested models included.
+def _first_batch_norm_input(model, inputs):
+    """The BatchNorm layer that ``model`` applies first to ``inputs``, and what it receives.
 
-    The layer's ``call`` is wrapped for one eager forward pass (a sub-model
-    from ``model.input`` to ``layer.input`` cannot reach inside a nested
-    network, such as ``from_networks``' pairs).
+    One eager forward pass in inference mode with every BatchNorm layer's
+    ``call`` wrapped, nested models included (a sub-model from ``model.input``
+    cannot reach inside a nested network such as ``from_networks``' pairs, and
+    the order of ``model.layers`` is not the order of execution there).
+
+    Returns:
+        ``(layer, features)``, or ``(None, None)`` for a model without BatchNorm.
     """
+    norms = [layer for layer in model._flatten_layers(include_self=False)
+             if isinstance(layer, keras.layers.BatchNormalization)]
     seen = []
-    call = layer.call
 
-    def recording(x, *args, **kwargs):
-        seen.append(keras.ops.convert_to_numpy(x))
-        return call(x, *args, **kwargs)
+    def recording(layer):
+        call = layer.call
 
-    layer.call = recording
+        def record(x, *args, **kwargs):
+            seen.append((layer, keras.ops.convert_to_numpy(x)))
+            return call(x, *args, **kwargs)
+
+        return record
+
+    for layer in norms:
+        layer.call = recording(layer)
     try:
-        model(keras.ops.convert_to_tensor(inputs), training=False)
+        if norms:
+            model(keras.ops.convert_to_tensor(inputs), training=False)
     finally:
-        del layer.call
-    return seen[0]
+        for layer in norms:
+            del layer.call
+    return seen[0] if seen else (None, None)
 
 
 def check_input_scale(model, inputs):
@@ -272,13 +278,12 @@ def check_input_scale(model, inputs):
     check_input_scale(light, x_train[:64])  # ValueError: 0-255 pixels
     ```
     """
-    norm = _first_batch_norm(model)
+    norm, features = _first_batch_norm_input(model, inputs[:64])
     if norm is None:
         return
     trained_var = np.asarray(norm.moving_variance)
     if np.allclose(trained_var, 1.0) and np.allclose(np.asarray(norm.moving_mean), 0.0):
         return  # never trained: nothing to compare with
-    features = _layer_input(model, norm, inputs[:64])
     axes = tuple(range(len(features.shape) - 1))
     seen_var = np.var(np.asarray(features), axis=axes)
     ratio = float(np.mean(seen_var) / max(float(np.mean(trained_var)), 1e-12))
