@@ -3,6 +3,7 @@
     L = a * H(y, q) + b * H(y, p) + lambda * hint(l, stop_gradient(z))
         [+ kd_weight * kd(l, stop_gradient(z))]          KD from the co-trained booster
         [+ teacher_kd_weight * kd(l, t)]                 KD from a frozen teacher
+        [+ mutual_weight * kd(z, stop_gradient(l))]      the booster learns from the light net (DML)
 
 The per-example functions return one value per example (shape ``(batch,)``);
 ``rocket_loss`` reduces them over the batch and weighs them. The hint
@@ -31,6 +32,7 @@ TERM_WEIGHTS = {
     "hint_loss": "hint_weight",
     "kd_loss": "kd_weight",
     "teacher_kd_loss": "teacher_kd_weight",
+    "mutual_loss": "mutual_weight",
 }
 TERMS = tuple(TERM_WEIGHTS)
 ALWAYS_LOGGED = ("booster_loss", "light_loss", "hint_loss")
@@ -215,6 +217,7 @@ def rocket_loss_terms(
     gradient_block=True,
     with_kd=False,
     teacher_logits=None,
+    with_mutual=False,
 ):
     """Per-example terms of the Rocket Launching loss.
 
@@ -226,7 +229,11 @@ def rocket_loss_terms(
     booster beside the logits hint (a variant; the paper's "rocket + KD"
     distils a frozen booster trained beforehand instead). With
     ``teacher_logits`` (a frozen teacher's logits ``t``), also
-    ``teacher_kd_loss`` = kd(l, t), ``t`` always a constant.
+    ``teacher_kd_loss`` = kd(l, t), ``t`` always a constant. With
+    ``with_mutual``, also ``mutual_loss`` = kd(z, stop_gradient(l)): the
+    booster distils the light net, the other direction of Deep Mutual
+    Learning (Zhang et al., CVPR 2018), whose light-net direction is
+    ``kd_loss``; the light logits are always a constant in it.
 
     Example:
 
@@ -249,6 +256,8 @@ def rocket_loss_terms(
         terms["kd_loss"] = kd(light_logits, target, temperature)
     if teacher_logits is not None:
         terms["teacher_kd_loss"] = kd(light_logits, ops.stop_gradient(ops.cast(teacher_logits, "float32")), temperature)
+    if with_mutual:
+        terms["mutual_loss"] = kd(booster_logits, ops.stop_gradient(light_logits), temperature)
     return terms
 
 
@@ -276,7 +285,8 @@ def rocket_loss(labels, booster_logits, light_logits, settings, teacher_logits=N
     ``settings`` holds the hint, the temperature, the gradient block and one
     weight per term (the names in ``TERM_WEIGHTS``), as
     ``RocketModel.rocket_settings`` does; the KD terms are computed only when
-    their weight is above 0 (the teacher's also needs ``teacher_logits``).
+    their weight is above 0 (the teacher's also needs ``teacher_logits``),
+    and so is ``mutual_loss``.
 
     Example:
 
@@ -296,6 +306,7 @@ def rocket_loss(labels, booster_logits, light_logits, settings, teacher_logits=N
         gradient_block=settings["gradient_block"],
         with_kd=settings.get("kd_weight", 0) > 0,
         teacher_logits=teacher_logits if settings.get("teacher_kd_weight", 0) > 0 else None,
+        with_mutual=settings.get("mutual_weight", 0) > 0,
     )
     means = {name: batch_mean(value, sample_weight) for name, value in terms.items()}
     total = sum(settings[TERM_WEIGHTS[name]] * mean for name, mean in means.items())

@@ -9,6 +9,7 @@ the command line and as a directory name:
 | ``kd`` | Hinton KD from a trained booster (``teacher``) into the light net; ``alpha=0.9``: the Rocket Launching authors' weighting |
 | ``mimic`` | L2 regression of a trained booster's logits (Ba & Caruana) |
 | ``rocket`` | both nets together with the hint (the paper's method) |
+| ``dml`` | Deep Mutual Learning (Zhang et al., CVPR 2018): both nets together, no shared layers, each on its labels plus the KL to the other's softmax |
 
 Parameters follow a colon, comma-separated:
 ``rocket:hint_weight=0.01``, ``rocket:gradient_block=False``,
@@ -67,6 +68,8 @@ DECLARED = {
                        "0.9)."),
     "student_loss_weight": Parameter(0.5, "kd: weight of the hard-label loss (1 - it: the soft loss)."),
     "bottleneck_rank": Parameter(None, "mimic: a linear bottleneck of this rank before the logits.", int),
+    "mutual_weight": Parameter(1.0, "dml: weight of each net's KL to the other's softened softmax (Zhang et al.: 1)."),
+    "mutual_temperature": Parameter(1.0, "dml: temperature of the mutual KL terms, T^2-scaled (Zhang et al.: 1)."),
 }
 ROCKET_PARAMETERS = {name: DECLARED[name].default for name in (
     "hint", "hint_weight", "temperature", "gradient_block", "kd_weight", "teacher_alpha", "share")}
@@ -82,6 +85,8 @@ PARAMETERS = {
     "kd": KD_PARAMETERS,
     "mimic": {"bottleneck_rank": None},
     "rocket": ROCKET_PARAMETERS,
+    "dml": {"mutual_weight": DECLARED["mutual_weight"].default,
+            "mutual_temperature": DECLARED["mutual_temperature"].default},
 }
 NAMES = tuple(PARAMETERS)
 
@@ -129,7 +134,8 @@ class Method:
     @property
     def heads(self):
         """The heads this method trains."""
-        return {"rocket": ("light", "booster"), "booster": ("booster",)}.get(self.name, ("light",))
+        return {"rocket": ("light", "booster"), "dml": ("light", "booster"),
+                "booster": ("booster",)}.get(self.name, ("light",))
 
 
 def _value(text):
@@ -305,8 +311,10 @@ def build(method, make_pair, optimizer, teacher=None, defaults=None, metrics=("a
             passes its flags).
         metrics: metrics of each trained head.
 
-    The model to fit is the rocket pair itself, one of its nets, or a
-    ``keras.distillation.Distiller`` whose ``student`` is the light net.
+    The model to fit is the rocket pair itself (``rocket``; ``dml``, built
+    with ``share="none"`` and refused if the pair still shares weights), one
+    of its nets, or a ``keras.distillation.Distiller`` whose ``student`` is
+    the light net.
 
     Example:
 
@@ -337,6 +345,10 @@ def build(method, make_pair, optimizer, teacher=None, defaults=None, metrics=("a
             teacher_kd_weight=losses.authors_kd_weight(alpha, pair.num_classes) if alpha is not None else 0.0,
         )
         return pair, pair
+    if method.name == "dml":
+        pair = mutual_learning(make_pair(share="none"), optimizer, settings["mutual_weight"],
+                               settings["mutual_temperature"], metrics)
+        return pair, pair
     if method.name == "kd":
         if settings.get("alpha") is None:
             weights = {"student_loss_weight": settings["student_loss_weight"]}
@@ -355,3 +367,40 @@ def build(method, make_pair, optimizer, teacher=None, defaults=None, metrics=("a
     # A Distiller builds on its first call; callbacks such as BackupAndRestore need it built.
     model(keras.ops.zeros((1,) + tuple(pair.light_model().input.shape[1:])))
     return model, pair
+
+
+def mutual_learning(pair, optimizer="sgd", mutual_weight=1.0, temperature=1.0, metrics=("accuracy",)):
+    """Compiles ``pair`` for Deep Mutual Learning (Zhang et al., CVPR 2018); returns it.
+
+    Both nets train in one ``fit``, each on its labels plus ``mutual_weight``
+    times the T^2-scaled KL divergence to the other's softened softmax,
+    which is a constant inside it: the light net's term sends no gradient
+    into the booster, nor the booster's into the light net. In RocketModel's
+    terms: no hint, ``kd_weight = mutual_weight``, the booster's
+    ``mutual_weight`` the same, at ``temperature`` (the paper's: 1 and 1).
+    The light net ships and exports as after rocket training. Any pair
+    whose nets share no weights works: a zoo pair built with
+    ``share="none"`` (as the ``dml`` method does) or ``from_networks``
+    without a trunk.
+
+    Raises:
+        ValueError: when the pair's nets share weights.
+
+    Example:
+
+    ```python
+    pair = mutual_learning(rocket_keras.from_networks(booster, light), optimizer="sgd")
+    pair.fit(train, epochs=15)
+    pair.light_model()  # ships alone
+    ```
+    """
+    light = {id(w) for w in pair.light_model().weights}
+    shared = [w.path for w in pair.booster_model().weights if id(w) in light]
+    if shared:
+        raise ValueError("Deep Mutual Learning trains two separate nets, but this pair's nets share "
+                         f"{len(shared)} weights (for example {shared[0]!r}). Build the pair without shared "
+                         "layers (from_networks without a trunk, or a zoo pair with share='none'). "
+                         f"Received: a pair sharing {len(shared)} weights")
+    pair.compile(optimizer=optimizer, metrics=list(metrics), hint_weight=0.0, kd_weight=mutual_weight,
+                 mutual_weight=mutual_weight, temperature=temperature, gradient_block=True)
+    return pair

@@ -7,11 +7,14 @@ a loss; ``compute_loss`` applies
     L = a * H(y, q) + b * H(y, p) + lambda * hint(l, stop_gradient(z))
         [+ kd_weight * T^2 * H(softmax(stop_gradient(z) / T), softmax(l / T))]
         [+ teacher_kd_weight * T^2 * H(softmax(t / T), softmax(l / T))]
+        [+ mutual_weight * T^2 * H(softmax(stop_gradient(l) / T), softmax(z / T))]
 
 The first bracketed term is KD from the co-trained booster (on when
 ``kd_weight > 0``); the second is the Rocket Launching authors' "rocket +
 KD": KD from a separately trained, frozen ``teacher`` whose logits ``t`` are
-computed in inference mode. So the standard Keras ``train_step`` (gradient tape, loss scaling for mixed
+computed in inference mode. The third is the booster learning from the
+light net: with ``kd_weight`` it is Deep Mutual Learning (Zhang et al.,
+CVPR 2018; the ``dml`` method of ``rocket_keras.methods``). So the standard Keras ``train_step`` (gradient tape, loss scaling for mixed
 precision, ``tf.distribute``) does the rest.
 """
 
@@ -111,6 +114,7 @@ class RocketModel(input_checks.CheckedSteps, keras.Model):
         kd_weight=0.0,
         teacher=None,
         teacher_kd_weight=0.0,
+        mutual_weight=0.0,
         **kwargs,
     ):
         """Configures rocket training.
@@ -149,6 +153,12 @@ class RocketModel(input_checks.CheckedSteps, keras.Model):
                 ``teacher_kd_loss``: the authors' "rocket + KD". Their
                 ``alpha`` corresponds to
                 ``rocket_keras.losses.authors_kd_weight(alpha, num_classes)``.
+            mutual_weight: weight of the KD term that teaches the booster
+                the light net's softened outputs (temperature
+                ``temperature``, T^2-scaled, the light logits a constant),
+                logged as ``mutual_loss``. With ``kd_weight`` at the same
+                value, no hint (``hint_weight=0``) and no shared layers, this
+                is Deep Mutual Learning. 0 (the default) leaves it out.
             **kwargs: other ``keras.Model.compile`` arguments
                 (``steps_per_execution``, ``jit_compile``, ...). ``loss``
                 and ``loss_weights`` are not accepted: the rocket loss is
@@ -157,7 +167,7 @@ class RocketModel(input_checks.CheckedSteps, keras.Model):
         model_checks.check_no_loss_arguments(kwargs)
         weights = {"hint_weight": hint_weight, "booster_loss_weight": booster_loss_weight,
                    "light_loss_weight": light_loss_weight, "kd_weight": kd_weight,
-                   "teacher_kd_weight": teacher_kd_weight}
+                   "teacher_kd_weight": teacher_kd_weight, "mutual_weight": mutual_weight}
         model_checks.check_compile_settings(hint, temperature, gradient_block, metrics, weighted_metrics, **weights)
         model_checks.check_teacher(self, teacher, teacher_kd_weight)
         super().compile(

@@ -87,7 +87,8 @@ def test_rocket_loss_weighs_every_term_and_adds_the_teacher_term_only_when_weigh
     y = np.array([0, 1])
     teacher = np.array([[0.5, 0.5, 0.0], [2.0, -1.0, 0.0]], dtype="float32")
     settings = {"hint": "logits_mse", "temperature": 4.0, "gradient_block": True, "hint_weight": 0.03,
-                "booster_loss_weight": 1.0, "light_loss_weight": 0.5, "kd_weight": 0.2, "teacher_kd_weight": 0.18}
+                "booster_loss_weight": 1.0, "light_loss_weight": 0.5, "kd_weight": 0.2, "teacher_kd_weight": 0.18,
+                "mutual_weight": 0.4}
     total, means = losses.rocket_loss(y, Z, L, settings, teacher_logits=teacher)
     assert set(means) == set(losses.TERMS)
     expected = {
@@ -96,13 +97,14 @@ def test_rocket_loss_weighs_every_term_and_adds_the_teacher_term_only_when_weigh
         "hint_loss": np.mean(((L - Z) ** 2).sum(-1)),
         "kd_loss": np.mean(-16 * (softmax(Z / 4) * np.log(softmax(L / 4))).sum(-1)),
         "teacher_kd_loss": np.mean(-16 * (softmax(teacher / 4) * np.log(softmax(L / 4))).sum(-1)),
+        "mutual_loss": np.mean(-16 * (softmax(L / 4) * np.log(softmax(Z / 4))).sum(-1)),
     }
     for name, value in expected.items():
         np.testing.assert_allclose(float(ops.convert_to_numpy(means[name])), value, rtol=1e-5)
     weighted = sum(settings[losses.TERM_WEIGHTS[name]] * value for name, value in expected.items())
     np.testing.assert_allclose(float(ops.convert_to_numpy(total)), weighted, rtol=1e-5)
     # Weight 0: the term is neither computed nor returned, teacher or not.
-    _, means = losses.rocket_loss(y, Z, L, {**settings, "kd_weight": 0.0, "teacher_kd_weight": 0.0},
+    _, means = losses.rocket_loss(y, Z, L, {**settings, "kd_weight": 0.0, "teacher_kd_weight": 0.0, "mutual_weight": 0.0},
                                   teacher_logits=teacher)
     assert set(means) == set(losses.ALWAYS_LOGGED)
 

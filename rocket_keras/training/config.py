@@ -54,7 +54,7 @@ class Config:
         "--init_from=<run>/model.keras --prune_sparsity=0.75 --epochs=1.", kind=str)
     override: list = _list([], "Builder argument of the model, as key=value (e.g. light_depth=14); repeatable.",
                            kind="multi")
-    method: str = _field("rocket", "A method spec (rocket_keras.methods): light, booster, kd, mimic or rocket, with "
+    method: str = _field("rocket", "A method spec (rocket_keras.methods): light, booster, kd, mimic, rocket or dml, with "
                          "parameters after a colon that win over the flags of the same name, e.g. "
                          "rocket:hint_weight=0.01,share=stem.")
     teacher: typing.Optional[str] = _field(None, "kd/mimic: .keras file of a trained booster (from --method=booster).",

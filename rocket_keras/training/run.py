@@ -93,7 +93,7 @@ def train(config, command=None):
     record = run.record(splits, plain, light, resuming, clock.finish(), clock.epochs)
     test = model.evaluate(splits.test, return_dict=True, verbose=0, callbacks=synchronous_logs())
     method = run.method
-    if method.name == "rocket":
+    if len(method.heads) == 2:  # rocket, dml
         record["light_test_accuracy"] = test["light_accuracy"]
         record["booster_test_accuracy"] = test["booster_accuracy"]
     else:
