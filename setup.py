@@ -17,6 +17,8 @@ setup(
     long_description=(HERE / "README.md").read_text(),
     long_description_content_type="text/markdown",
     packages=find_packages(include=["rocket_keras", "rocket_keras.*"]),
+    # Shipped presets: preset.json, the pair's weights and the int8 light net.
+    package_data={"rocket_keras.zoo": ["shipped/*/*"]},
     python_requires=">=3.10",
     install_requires=[
         "tensorflow-cpu~=2.21.0; platform_machine == 'x86_64' or platform_machine == 'AMD64'",

@@ -25,6 +25,10 @@ _FASHION_MNIST_FILES = (
     "t10k-labels-idx1-ubyte.gz",
     "t10k-images-idx3-ubyte.gz",
 )
+# Class names in label order, recorded with each run (results.json, labels.txt) and in presets.
+CIFAR10_CLASS_NAMES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
+FASHION_MNIST_CLASS_NAMES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker",
+                             "Bag", "Ankle boot")
 DATASETS = ("fashion_mnist", "cifar10", "cifar100", "svhn_cropped", "synthetic")
 PADDINGS = ("zeros", "reflect")
 
@@ -221,7 +225,7 @@ def fashion_mnist(batch_size=128, validation_size=5000, augment=False, seed=0, t
         make((x_train[train_idx], y_train[train_idx])),
         make((x_train[val_idx], y_train[val_idx])),
         make((x_test, y_test)),
-        batch_size, augment, False, seed, (28, 28, 1), 10, len(train_idx), padding,
+        batch_size, augment, False, seed, (28, 28, 1), 10, len(train_idx), padding, FASHION_MNIST_CLASS_NAMES,
     )
 
 
@@ -316,7 +320,7 @@ def cifar10(batch_size=128, validation_size=5000, augment=True, seed=0, data_dir
         train_all.take(total - validation_size).take(train_count).apply(known(train_count)),
         train_all.skip(total - validation_size).apply(known(validation_size)),
         read_image_tfrecord(os.path.join(data_dir, "test.tfrecord")).apply(known(test_count)),
-        batch_size, augment, True, seed, (32, 32, 3), 10, train_count, padding,
+        batch_size, augment, True, seed, (32, 32, 3), 10, train_count, padding, CIFAR10_CLASS_NAMES,
     )
 
 

@@ -10,6 +10,7 @@ print(list_models())
 
 from rocket_keras.zoo.architectures import get_network, network_spec, pair_architectures
 from rocket_keras.zoo.mobilenet import rocket_mobilenet
+from rocket_keras.zoo.presets import from_preset, list_presets, load_preset_config, save_preset
 from rocket_keras.zoo.registry import get_entry, get_model, list_models, register_deprecated_name, register_model
 from rocket_keras.zoo.resnet import rocket_resnet
 from rocket_keras.zoo.shufflenet import rocket_shufflenet
@@ -17,10 +18,13 @@ from rocket_keras.zoo.squeezenet import rocket_squeezenet
 from rocket_keras.zoo.wide_resnet import rocket_wide_resnet
 
 __all__ = [
+    "from_preset",
     "get_entry",
     "get_model",
     "get_network",
     "list_models",
+    "list_presets",
+    "load_preset_config",
     "network_spec",
     "pair_architectures",
     "register_deprecated_name",
@@ -30,6 +34,7 @@ __all__ = [
     "rocket_shufflenet",
     "rocket_squeezenet",
     "rocket_wide_resnet",
+    "save_preset",
 ]
 
 # Registered names are architectures only, as in keras.applications: input
