@@ -1,5 +1,6 @@
-"""Weightless layers the light templates need beyond Keras' own: channel
-split and channel shuffle (ShuffleNetV2). Registered, so models using them
+"""Weightless layers the templates need beyond Keras' own: channel
+split and channel shuffle (ShuffleNetV2), and the gradient scale of the
+light net's path into shared layers (``GradientScale``). Registered, so models using them
 save and load; built from ``keras.ops``, so they run on every backend and
 export to TFLite and ONNX as slices, reshapes and transposes."""
 
@@ -61,3 +62,37 @@ class ChannelShuffle(keras.layers.Layer):
 
     def get_config(self):
         return {**super().get_config(), "groups": self.groups}
+
+
+@keras.saving.register_keras_serializable(package="rocket_keras")
+class GradientScale(keras.layers.Layer):
+    """The identity forward; backward, the gradient times ``scale``.
+
+    Computed as ``stop_gradient(x) + scale * (x - stop_gradient(x))``: the
+    forward value is ``x`` exactly (the second term is exactly 0) for any
+    ``scale``, and the gradient is ``scale`` times the incoming one. 0
+    stops the gradient; 1 would be the identity (pairs built with scale 1
+    hold no such layer).
+
+    Example:
+
+    ```python
+    y = GradientScale(0.5)(keras.Input((8,)))  # y == x; d(loss)/dx = 0.5 * d(loss)/dy
+    ```
+    """
+
+    def __init__(self, scale, **kwargs):
+        super().__init__(**kwargs)
+        if not isinstance(scale, (int, float)) or isinstance(scale, bool) or scale < 0:
+            raise ValueError(f"`scale` must be a non-negative number. Received: scale={scale!r}")
+        self.scale = float(scale)
+
+    def call(self, inputs):
+        constant = ops.stop_gradient(inputs)
+        return constant + self.scale * (inputs - constant)
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape)
+
+    def get_config(self):
+        return {**super().get_config(), "scale": self.scale}

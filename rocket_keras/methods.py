@@ -63,6 +63,9 @@ DECLARED = {
     "teacher_alpha": Parameter(None, "rocket: add KD from a frozen --teacher (a booster trained alone) with the "
                                "authors' soft term at this alpha (their rocket + KD: 0.9)."),
     "share": Parameter(None, "rocket: override the pair's sharing layout.", str, SHARING_LAYOUTS),
+    "shared_gradient_scale": Parameter(1.0, "rocket: factor on the gradient the light net's losses send into the "
+                                       "layers it shares with the booster (1: the paper; 0: none, not under "
+                                       "interval sharing)."),
     "alpha": Parameter(None, "kd: the Rocket Launching authors' weighting, hard-label weight 1 - alpha and soft "
                        "weight 2 * alpha / classes * T^2 on the KL (replaces student_loss_weight; their commands: "
                        "0.9)."),
@@ -72,7 +75,8 @@ DECLARED = {
     "mutual_temperature": Parameter(1.0, "dml: temperature of the mutual KL terms, T^2-scaled (Zhang et al.: 1)."),
 }
 ROCKET_PARAMETERS = {name: DECLARED[name].default for name in (
-    "hint", "hint_weight", "temperature", "gradient_block", "kd_weight", "teacher_alpha", "share")}
+    "hint", "hint_weight", "temperature", "gradient_block", "kd_weight", "teacher_alpha", "share",
+    "shared_gradient_scale")}
 KD_PARAMETERS = {name: DECLARED[name].default for name in ("temperature", "alpha", "student_loss_weight")}
 # Recipe values a method may change for itself (e.g. mimic at a lower rate,
 # rocket under the paper's coupled L2: rocket:l2=0.0005,weight_decay=0); the
@@ -297,6 +301,21 @@ def rocket_settings(method, defaults=None):
     return settings
 
 
+def pair_arguments(settings):
+    """What a method's settings ask of the pair's builder: ``share`` and ``shared_gradient_scale`` where set.
+
+    Example:
+
+    ```python
+    pair_arguments({"share": "stem", "shared_gradient_scale": 1.0})  # {"share": "stem"}
+    ```
+    """
+    arguments = {"share": settings["share"]} if settings.get("share") else {}
+    if settings.get("shared_gradient_scale", 1.0) != 1.0:
+        arguments["shared_gradient_scale"] = settings["shared_gradient_scale"]
+    return arguments
+
+
 def build(method, make_pair, optimizer, teacher=None, defaults=None, metrics=("accuracy",)):
     """Builds and compiles ``method``; returns ``(model to fit, rocket pair)``.
 
@@ -304,7 +323,8 @@ def build(method, make_pair, optimizer, teacher=None, defaults=None, metrics=("a
         method: a ``Method`` or its spec.
         make_pair: ``make_pair(**overrides)`` builds the rocket pair (e.g.
             ``lambda **kw: get_model(name, input_shape=..., **kw)``); called
-            with ``share=`` when the method sets it.
+            with ``share=`` and ``shared_gradient_scale=`` when the method
+            sets them.
         optimizer: the optimizer (``Recipe.optimizer``).
         teacher: a trained booster, for methods with ``needs_teacher``.
         defaults: parameter values that the spec does not set (train.py
@@ -329,7 +349,7 @@ def build(method, make_pair, optimizer, teacher=None, defaults=None, metrics=("a
         **PARAMETERS[method.name], **(defaults or {}), **dict(method.params)}
     if method.needs_teacher and teacher is None:
         raise ValueError(f"Method {method.spec!r} needs a trained booster as `teacher`. Received: teacher=None")
-    pair = make_pair(**({"share": settings["share"]} if settings.get("share") else {}))
+    pair = make_pair(**pair_arguments(settings))
     metrics = list(metrics)
     if method.name == "rocket":
         alpha = settings["teacher_alpha"]

@@ -347,7 +347,9 @@ class _Run:
                 raise OptionError(f"--normalize_input knows CIFAR-10's channel statistics only. "
                                  f"Received: --dataset={config.dataset}")
             overrides["input_normalization"] = CIFAR10_CHANNEL_STATS
-        if config.method_parameters.get("share"):
+        if self.method.name == "rocket":
+            overrides.update(methods.pair_arguments(methods.rocket_settings(self.method, config.method_parameters)))
+        elif config.method_parameters.get("share"):
             overrides["share"] = config.method_parameters["share"]
         overrides.update(parse_overrides(config.override))
         # The config gives every parameter the spec leaves out.

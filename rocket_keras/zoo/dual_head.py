@@ -19,6 +19,14 @@ them into one ``RocketModel`` for a sharing layout:
   ``shared_stages=0``.
 * ``"none"``: two separate networks trained jointly.
 
+``shared_gradient_scale=s`` scales the gradient that the light net's losses
+send into the layers it shares with the booster (``GradientScale`` layers on
+the light path; 1, the default, adds none): under "bottom" and "stem" at the
+shared trunk's output, under "interval" at the stem's output and around each
+shared convolution (the gradient times ``1/s`` on its input and ``s`` on its
+output, so the shared weights get ``s`` times the light path's gradient and
+the light layers below get it unscaled; ``s`` must be above 0 there).
+
 ``input_normalization=(mean, std)`` puts a fixed per-channel
 ``(x - mean) / std`` layer (``shared_input_normalization``) in front of both
 networks, so the exported light net still takes images scaled to [0, 1].
@@ -64,10 +72,11 @@ class BranchLayers:
     ```
     """
 
-    def __init__(self, prefix, shared_convs=None, synchronized_bn=False):
+    def __init__(self, prefix, shared_convs=None, synchronized_bn=False, gradient_scale=1.0):
         self.prefix = prefix
         self.shared_convs = shared_convs
         self.synchronized_bn = synchronized_bn
+        self.gradient_scale = gradient_scale
 
     def _name(self, name):
         return f"{self.prefix}_{name}"
@@ -77,6 +86,8 @@ class BranchLayers:
             return make(self._name(name))
         if name not in self.shared_convs:
             self.shared_convs[name] = make(f"shared_{name}")
+        if self.gradient_scale != 1.0:  # the light branch, scaling its gradient into the shared layer
+            return _ScaledGradient(self.shared_convs[name], self.gradient_scale, self._name(name))
         return self.shared_convs[name]
 
     def conv(self, name, filters, kernel_size, strides=1):
@@ -134,6 +145,22 @@ class BranchLayers:
 
     def channel_shuffle(self, name, groups=2):
         return rocket_layers.ChannelShuffle(groups, name=self._name(name))
+
+
+class _ScaledGradient:
+    """Calls a shared layer so that its weights get ``scale`` times the gradient and its input the whole.
+
+    ``GradientScale(1 / scale)`` before the layer and ``GradientScale(scale)``
+    after it: every gradient the layer computes is ``scale`` times the
+    incoming one, and its input's is multiplied back by ``1 / scale``.
+    """
+
+    def __init__(self, layer, scale, name):
+        self.layer, self.scale, self.name = layer, scale, name
+
+    def __call__(self, x):
+        x = rocket_layers.GradientScale(1.0 / self.scale, name=f"{self.name}_input_gradient")(x)
+        return rocket_layers.GradientScale(self.scale, name=f"{self.name}_gradient_scale")(self.layer(x))
 
 
 def _run_stages(x, spec, stage_indices, layers_for_block):
@@ -259,31 +286,42 @@ def _check_sharing(share, booster, light, shared_stages, interval_ok):
 def build_rocket_model(
     *,
     name,
-    input_shape,
-    num_classes,
     booster,
     light,
     share,
+    input_shape=(32, 32, 3),
+    num_classes=10,
     shared_stages=1,
     interval_ok=True,
     synchronized_bn=None,
     input_normalization=None,
+    shared_gradient_scale=1.0,
 ):
-    """Builds a ``RocketModel`` from two ``NetworkSpec``s and a layout.
+    """Builds a ``RocketModel`` from two ``NetworkSpec``s and a layout: the one pair builder.
+
+    The zoo's ``rocket_<family>`` functions pick the two specs and pass
+    every other argument here.
 
     Args:
         name: model name.
-        input_shape: shape of one input example, e.g. ``(32, 32, 3)``.
-        num_classes: number of classes of both heads.
         booster: ``NetworkSpec`` of the large network.
         light: ``NetworkSpec`` of the small network that ships.
         share: ``"bottom"``, ``"interval"``, ``"stem"`` or ``"none"``.
-        shared_stages: stages computed once, for ``share="bottom"``.
+        input_shape: shape of one image, ``(height, width, channels)``.
+        num_classes: number of classes of both heads.
+        shared_stages: for ``share="bottom"``, stages computed once, built
+            at the light net's sizes.
         interval_ok: whether the template supports ``"interval"`` sharing.
         synchronized_bn: synchronise BatchNorm statistics across replicas;
-            ``None``: when built inside a multi-replica strategy scope.
+            ``None`` (default): on when built inside a multi-replica
+            ``tf.distribute`` strategy scope, so training matches one device.
         input_normalization: ``None``, or ``(mean, std)`` per channel (in the
-            input's units) for a fixed normalisation layer in the model.
+            input's units, e.g. CIFAR-10's channel statistics) for a fixed
+            normalisation layer in front of both nets.
+        shared_gradient_scale: the factor on the gradient the light net's
+            losses send into the shared layers: 1 (default) as the paper,
+            0 (not under "interval") the light net uses them without
+            training them; see the module's docstring.
 
     Returns:
         A ``RocketModel`` with outputs ``{"booster": logits, "light": logits}``.
@@ -300,13 +338,20 @@ def build_rocket_model(
     input_shape = checks.check_input_shape(input_shape)
     checks.check_positive_int("num_classes", num_classes)
     _check_sharing(share, booster, light, shared_stages, interval_ok)
+    _check_gradient_scale(shared_gradient_scale, share)
+    scale = float(shared_gradient_scale)
     if synchronized_bn is None:
         # Per-replica statistics would make a multi-device run train
         # differently from one device with the same global batch.
         synchronized_bn = backends.replicas_in_sync() > 1
 
     def branch(prefix, shared_convs=None):
-        return BranchLayers(prefix, shared_convs, synchronized_bn)
+        return BranchLayers(prefix, shared_convs, synchronized_bn, scale if prefix == "light" else 1.0)
+
+    def light_input(shared_output):
+        if scale == 1.0:
+            return shared_output
+        return rocket_layers.GradientScale(scale, name="light_shared_gradient_scale")(shared_output)
 
     if share == "stem":
         share, shared_stages = "bottom", 0
@@ -326,7 +371,8 @@ def build_rocket_model(
         top = range(shared_stages, len(light.stages))
         outputs = {
             prefix: _logits(
-                _run_stages(trunk, spec, top, lambda s, b, p=prefix: branch(p)),
+                _run_stages(trunk if prefix == "booster" else light_input(trunk), spec, top,
+                            lambda s, b, p=prefix: branch(p)),
                 spec,
                 prefix,
                 num_classes,
@@ -344,13 +390,27 @@ def build_rocket_model(
 
         x_booster = _run_stages(stem, booster, all_stages, booster_layers)
         x_light = _run_stages(
-            stem, light, all_stages, lambda s, b: branch("light", shared_convs)
+            light_input(stem), light, all_stages, lambda s, b: branch("light", shared_convs)
         )
         outputs = {
             "booster": _logits(x_booster, booster, "booster", num_classes, synchronized_bn),
             "light": _logits(x_light, light, "light", num_classes, synchronized_bn),
         }
     return RocketModel(image, booster=outputs["booster"], light=outputs["light"], name=name)
+
+
+def _check_gradient_scale(scale, share):
+    if not isinstance(scale, (int, float)) or isinstance(scale, bool) or not 0 <= scale <= 1:
+        raise ValueError(f"`shared_gradient_scale` must be a number in [0, 1]. Received: shared_gradient_scale={scale!r}")
+    if scale == 0 and share == "interval":
+        raise ValueError(
+            "Under 'interval' sharing the light net's gradient reaches its lower layers through the shared "
+            "convolutions, so it can be scaled there but not stopped: use a small positive "
+            "shared_gradient_scale (e.g. 0.01), or share='bottom'/'stem'. Received: shared_gradient_scale=0"
+        )
+    if scale != 1 and share == "none":
+        raise ValueError(f"share='none' shares no layer: shared_gradient_scale has nothing to scale. "
+                         f"Received: shared_gradient_scale={scale!r}")
 
 
 def normalization_layer(mean_std, channels):

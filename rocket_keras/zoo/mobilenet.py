@@ -73,34 +73,25 @@ def mobilenet_v2_spec(alpha, name="alpha"):
 
 def rocket_mobilenet(
     *,
-    input_shape=(32, 32, 3),
-    num_classes=10,
     booster_alpha=1.0,
     light_alpha=0.35,
     share="bottom",
-    shared_stages=1,
-    synchronized_bn=None,
-    input_normalization=None,
     name="rocket_mobilenet",
+    **pair_arguments,
 ):
     """A rocket pair of MobileNetV2s differing in width multiplier.
 
     Args:
-        input_shape: shape of one image, ``(height, width, channels)``.
-        num_classes: number of classes.
         booster_alpha: booster width multiplier.
         light_alpha: light net width multiplier.
         share: ``"bottom"`` (default), ``"stem"`` or ``"none"``; widths differ, so
-            ``"interval"`` does not apply.
-        shared_stages: for ``"bottom"``, stages computed once (0 to 6),
-            built at the light net's width.
-        synchronized_bn: synchronise BatchNorm across replicas; ``None``
-            (default): on when built inside a multi-replica
-            ``tf.distribute`` strategy scope, so training matches one device.
-        input_normalization: ``(mean, std)`` per channel for a fixed
-            normalisation layer in front of both nets (e.g. CIFAR-10's
-            channel statistics); ``None`` for none.
+            ``"interval"`` does not apply. ``shared_stages`` (default 1) may
+            go up to 6, built at the light net's width.
         name: model name.
+        **pair_arguments: what every pair takes (``input_shape``,
+            ``num_classes``, ``shared_stages``, ``synchronized_bn``,
+            ``input_normalization``, ``shared_gradient_scale``): see
+            ``rocket_keras.zoo.dual_head.build_rocket_model``.
 
     Returns:
         A ``RocketModel``.
@@ -113,13 +104,9 @@ def rocket_mobilenet(
     """
     return build_rocket_model(
         name=name,
-        input_shape=input_shape,
-        num_classes=num_classes,
         booster=mobilenet_v2_spec(booster_alpha, "booster_alpha"),
         light=mobilenet_v2_spec(light_alpha, "light_alpha"),
         share=share,
-        shared_stages=shared_stages,
         interval_ok=False,
-        synchronized_bn=synchronized_bn,
-        input_normalization=input_normalization,
+        **pair_arguments,
     )

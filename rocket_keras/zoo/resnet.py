@@ -57,33 +57,24 @@ def resnet_spec(depth, name="depth"):
 
 def rocket_resnet(
     *,
-    input_shape=(32, 32, 3),
-    num_classes=10,
     booster_depth=20,
     light_depth=8,
     share="interval",
-    shared_stages=1,
-    synchronized_bn=None,
-    input_normalization=None,
     name="rocket_resnet",
+    **pair_arguments,
 ):
     """A rocket pair of CIFAR-style ResNets.
 
     Args:
-        input_shape: shape of one image, ``(height, width, channels)``.
-        num_classes: number of classes.
         booster_depth: booster depth, 6n+2 (e.g. 56).
         light_depth: light net depth, 6n+2 (e.g. 20).
         share: ``"interval"`` (default, the paper's best), ``"bottom"``,
             ``"stem"`` (only the stem shared) or ``"none"``.
-        shared_stages: for ``"bottom"``, stages computed once (0 to 2).
-        synchronized_bn: synchronise BatchNorm across replicas; ``None``
-            (default): on when built inside a multi-replica
-            ``tf.distribute`` strategy scope, so training matches one device.
-        input_normalization: ``(mean, std)`` per channel for a fixed
-            normalisation layer in front of both nets (e.g. CIFAR-10's
-            channel statistics); ``None`` for none.
         name: model name.
+        **pair_arguments: what every pair takes (``input_shape``,
+            ``num_classes``, ``shared_stages``, ``synchronized_bn``,
+            ``input_normalization``, ``shared_gradient_scale``): see
+            ``rocket_keras.zoo.dual_head.build_rocket_model``.
 
     Returns:
         A ``RocketModel``.
@@ -97,12 +88,8 @@ def rocket_resnet(
     """
     return build_rocket_model(
         name=name,
-        input_shape=input_shape,
-        num_classes=num_classes,
         booster=resnet_spec(booster_depth, "booster_depth"),
         light=resnet_spec(light_depth, "light_depth"),
         share=share,
-        shared_stages=shared_stages,
-        synchronized_bn=synchronized_bn,
-        input_normalization=input_normalization,
+        **pair_arguments,
     )

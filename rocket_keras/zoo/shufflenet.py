@@ -47,32 +47,25 @@ def shufflenet_v2_spec(width, name="width"):
 
 def rocket_shufflenet(
     *,
-    input_shape=(32, 32, 3),
-    num_classes=10,
     booster_width=2.0,
     light_width=0.5,
     share="bottom",
-    shared_stages=1,
-    synchronized_bn=None,
-    input_normalization=None,
     name="rocket_shufflenet",
+    **pair_arguments,
 ):
     """A rocket pair of ShuffleNetV2s differing in width multiplier.
 
     Args:
-        input_shape: shape of one image, ``(height, width, channels)``.
-        num_classes: number of classes.
         booster_width, light_width: width multipliers, each one of 0.5, 1.0,
             1.5, 2.0.
         share: ``"bottom"`` (default), ``"stem"`` or ``"none"``; widths
-            differ, so ``"interval"`` does not apply.
-        shared_stages: for ``"bottom"``, stages computed once (0 to 2),
-            built at the light net's width.
-        synchronized_bn: synchronise BatchNorm across replicas (``None``: when
-            built in a multi-replica strategy scope).
-        input_normalization: ``(mean, std)`` per channel for a fixed
-            normalisation layer in front of both nets.
+            differ, so ``"interval"`` does not apply. ``shared_stages``
+            (default 1) may go up to 2, built at the light net's width.
         name: model name.
+        **pair_arguments: what every pair takes (``input_shape``,
+            ``num_classes``, ``shared_stages``, ``synchronized_bn``,
+            ``input_normalization``, ``shared_gradient_scale``): see
+            ``rocket_keras.zoo.dual_head.build_rocket_model``.
 
     Returns:
         A ``RocketModel``.
@@ -85,13 +78,9 @@ def rocket_shufflenet(
     """
     return build_rocket_model(
         name=name,
-        input_shape=input_shape,
-        num_classes=num_classes,
         booster=shufflenet_v2_spec(booster_width, "booster_width"),
         light=shufflenet_v2_spec(light_width, "light_width"),
         share=share,
-        shared_stages=shared_stages,
         interval_ok=False,
-        synchronized_bn=synchronized_bn,
-        input_normalization=input_normalization,
+        **pair_arguments,
     )

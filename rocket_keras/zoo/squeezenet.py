@@ -45,30 +45,24 @@ def squeezenet_spec(width, name="width"):
 
 def rocket_squeezenet(
     *,
-    input_shape=(32, 32, 3),
-    num_classes=10,
     booster_width=1.0,
     light_width=0.5,
     share="bottom",
-    shared_stages=1,
-    synchronized_bn=None,
-    input_normalization=None,
     name="rocket_squeezenet",
+    **pair_arguments,
 ):
     """A rocket pair of SqueezeNets differing in width.
 
     Args:
-        input_shape: shape of one image, ``(height, width, channels)``.
-        num_classes: number of classes.
         booster_width, light_width: width multipliers of the fires.
         share: ``"bottom"`` (default), ``"stem"`` or ``"none"``.
-        shared_stages: for ``"bottom"``, stages computed once (0 to 3),
-            built at the light net's width.
-        synchronized_bn: synchronise BatchNorm across replicas (``None``: when
-            built in a multi-replica strategy scope).
-        input_normalization: ``(mean, std)`` per channel for a fixed
-            normalisation layer in front of both nets.
+            ``shared_stages`` (default 1) may go up to 3, built at the light
+            net's width.
         name: model name.
+        **pair_arguments: what every pair takes (``input_shape``,
+            ``num_classes``, ``shared_stages``, ``synchronized_bn``,
+            ``input_normalization``, ``shared_gradient_scale``): see
+            ``rocket_keras.zoo.dual_head.build_rocket_model``.
 
     Returns:
         A ``RocketModel``.
@@ -81,13 +75,9 @@ def rocket_squeezenet(
     """
     return build_rocket_model(
         name=name,
-        input_shape=input_shape,
-        num_classes=num_classes,
         booster=squeezenet_spec(booster_width, "booster_width"),
         light=squeezenet_spec(light_width, "light_width"),
         share=share,
-        shared_stages=shared_stages,
         interval_ok=False,
-        synchronized_bn=synchronized_bn,
-        input_normalization=input_normalization,
+        **pair_arguments,
     )

@@ -30,35 +30,26 @@ def wide_resnet_spec(depth, width, depth_name="depth", width_name="width"):
 
 def rocket_wide_resnet(
     *,
-    input_shape=(32, 32, 3),
-    num_classes=10,
     booster_depth=40,
     booster_width=1,
     light_depth=16,
     light_width=1,
     share="interval",
-    shared_stages=1,
-    synchronized_bn=None,
-    input_normalization=None,
     name="rocket_wide_resnet",
+    **pair_arguments,
 ):
     """A rocket pair of WideResNets; defaults are the paper's WRN-40-1/WRN-16-1.
 
     Args:
-        input_shape: shape of one image, ``(height, width, channels)``.
-        num_classes: number of classes.
         booster_depth, booster_width: booster WRN-depth-width (depth 6n+4).
         light_depth, light_width: light WRN-depth-width (depth 6n+4).
         share: ``"interval"`` (default; needs equal widths), ``"bottom"``,
             ``"stem"`` (only the stem shared) or ``"none"``.
-        shared_stages: for ``"bottom"``, stages computed once (0 to 2).
-        synchronized_bn: synchronise BatchNorm across replicas; ``None``
-            (default): on when built inside a multi-replica
-            ``tf.distribute`` strategy scope, so training matches one device.
-        input_normalization: ``(mean, std)`` per channel for a fixed
-            normalisation layer in front of both nets (e.g. CIFAR-10's
-            channel statistics); ``None`` for none.
         name: model name.
+        **pair_arguments: what every pair takes (``input_shape``,
+            ``num_classes``, ``shared_stages``, ``synchronized_bn``,
+            ``input_normalization``, ``shared_gradient_scale``): see
+            ``rocket_keras.zoo.dual_head.build_rocket_model``.
 
     Returns:
         A ``RocketModel``.
@@ -71,12 +62,8 @@ def rocket_wide_resnet(
     """
     return build_rocket_model(
         name=name,
-        input_shape=input_shape,
-        num_classes=num_classes,
         booster=wide_resnet_spec(booster_depth, booster_width, "booster_depth", "booster_width"),
         light=wide_resnet_spec(light_depth, light_width, "light_depth", "light_width"),
         share=share,
-        shared_stages=shared_stages,
-        synchronized_bn=synchronized_bn,
-        input_normalization=input_normalization,
+        **pair_arguments,
     )
