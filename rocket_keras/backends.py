@@ -22,6 +22,7 @@ backends.require_tensorflow("TFLite export")  # a ValueError on JAX
 ```
 """
 
+import contextlib
 import itertools
 
 import keras
@@ -79,15 +80,41 @@ def scale_for_replicas(loss):
 
 
 def assert_labels_in_range(labels, num_classes, message):
-    """The assertions that class ids lie in ``[0, num_classes)``, on TensorFlow; ``[]`` elsewhere."""
+    """The assertion that class ids lie in ``[0, num_classes)``, on TensorFlow; ``[]`` elsewhere.
+
+    Its error names the first bad label's value and its position in the
+    batch, after ``message``.
+    """
     if not is_tensorflow():
         return []
     import tensorflow as tf
 
-    return [
-        tf.debugging.assert_non_negative(labels, message=message),
-        tf.debugging.assert_less(labels, tf.cast(num_classes, labels.dtype), message=message),
-    ]
+    flat = tf.reshape(labels, [-1])
+    bad = tf.logical_or(flat < 0, flat >= tf.cast(num_classes, flat.dtype))
+    position = tf.argmax(tf.cast(bad, tf.int32), output_type=tf.int32)
+    value = tf.gather(flat, position) if flat.shape.rank else flat
+    return [tf.debugging.Assert(tf.logical_not(tf.reduce_any(bad)),
+                                [message, "label", value, "at position", position, "of the batch"])]
+
+
+def waiting_for(assertions):
+    """A context in which every op waits for ``assertions`` (TensorFlow graphs); a no-op elsewhere.
+
+    The training step runs inside it, so that a failed check leaves every
+    variable as it was, the optimizer's iteration count included (an op
+    without a data dependency on the checked inputs would otherwise run).
+    """
+    assertions = [a for a in assertions if a is not None]  # None when eager: already run
+    if not is_tensorflow() or not assertions:
+        return contextlib.nullcontext()
+    import tensorflow as tf
+
+    return tf.control_dependencies(assertions)
+
+
+def drops_assertions(model):
+    """Whether ``model``'s compiled steps drop in-step assertions: TensorFlow under XLA (``jit_compile``)."""
+    return is_tensorflow() and bool(getattr(model, "jit_compile", False))
 
 
 def assert_finite(x, message):

@@ -9,11 +9,13 @@ range give NaN losses on GPUs and silently wrong models.
 
 XLA drops TensorFlow assertions: with ``compile(jit_compile=True)`` (or
 Keras' default ``"auto"``, which picks XLA on a GPU) the value checks do not
-run. Compile with ``jit_compile=False`` to keep them there; on CPU Keras does
-not use XLA by default and the checks always run. For XLA runs,
-``check_dataset`` checks every batch of a dataset once, on the host, with
-the same messages, before training starts.
+run. So under XLA ``RocketModel.fit`` checks the training data once on the
+host before the first step (``CheckedSteps.check_before_fit``: arrays whole,
+a ``tf.data.Dataset`` by one pass of its pipeline, with the same messages);
+on CPU Keras does not use XLA by default and the in-step checks always run.
 """
+
+import warnings
 
 import keras
 import numpy as np
@@ -78,7 +80,8 @@ def check_labels(labels, num_classes):
     """
     if labels_are_one_hot(labels, num_classes):
         return []  # one-hot or soft targets
-    message = LABEL_RANGE_MESSAGE.format(num_classes=num_classes, received="a label outside that range")
+    # The assertion appends the bad label's value and position.
+    message = LABEL_RANGE_MESSAGE.format(num_classes=num_classes, received="").rstrip(" .")
     return backends.assert_labels_in_range(labels, num_classes, message)
 
 
@@ -101,18 +104,18 @@ def check_inputs_finite(x):
 
 
 def checked_inputs(x, y, num_classes):
-    """``x`` made dependent on all checks of ``x`` and ``y`` (see module docstring).
+    """``(x, label assertions)``: ``x`` made dependent on all checks of ``x`` and ``y`` (see module docstring).
 
     Example:
 
     ```python
-    x = checked_inputs(tf.zeros((2, 28, 28, 1)), tf.constant([3, 1]), num_classes=10)
+    x, _ = checked_inputs(tf.zeros((2, 28, 28, 1)), tf.constant([3, 1]), num_classes=10)
     checked_inputs(tf.zeros((2, 28, 28, 1)), tf.constant([3, 12]), num_classes=10)  # InvalidArgumentError
     ```
     """
     assertions = check_labels(y, num_classes) if y is not None else []
     # ``x`` may be a dict or list of arrays (e.g. ``{"image": images}``).
-    return backends.after_assertions(assertions, x, check_inputs_finite)
+    return backends.after_assertions(assertions, x, check_inputs_finite), assertions
 
 
 def check_dataset(dataset, num_classes):
@@ -129,7 +132,7 @@ def check_dataset(dataset, num_classes):
     ```
     """
     for step, batch in enumerate(dataset):
-        check_batch(batch, num_classes, where=f"in batch {step}")
+        check_batch(batch, num_classes, where=f"of batch {step}")
 
 
 def _host_parts(tensor):
@@ -141,7 +144,7 @@ def _host_parts(tensor):
     return [np.asarray(tensor)]
 
 
-def check_batch(batch, num_classes, where="in this batch"):
+def check_batch(batch, num_classes, where="of the batch"):
     """Checks one ``(x, y[, sample_weight])`` batch on the host, with the in-step messages.
 
     Label shapes and dtypes raise as in ``check_labels``; class ids outside
@@ -160,8 +163,9 @@ def check_batch(batch, num_classes, where="in this batch"):
     if y is not None and not labels_are_one_hot(y, num_classes):
         for labels in _host_parts(y):
             if labels.size and (labels.min() < 0 or labels.max() >= num_classes):
-                bad = labels[(labels < 0) | (labels >= num_classes)].ravel()[0]
-                raise ValueError(LABEL_RANGE_MESSAGE.format(num_classes=num_classes, received=f"label {bad} {where}"))
+                position = int(np.flatnonzero((labels.ravel() < 0) | (labels.ravel() >= num_classes))[0])
+                received = f"label {labels.ravel()[position]} at position {position} {where}"
+                raise ValueError(LABEL_RANGE_MESSAGE.format(num_classes=num_classes, received=received))
     for tensor in keras.tree.flatten(x):
         for values in _host_parts(tensor):
             if np.issubdtype(values.dtype, np.floating) and not np.all(np.isfinite(values)):
@@ -193,18 +197,44 @@ class CheckedSteps:
 
     # The data is the last argument on every backend: TensorFlow's trainer
     # calls train_step(data), JAX's train_step(state, data).
+    # The whole step waits for the checks: the optimizer's iteration count too.
     def train_step(self, *args):
-        return super().train_step(*args[:-1], self._checked(args[-1]))
+        data, assertions = self._checked(args[-1])
+        with backends.waiting_for(assertions):
+            return super().train_step(*args[:-1], data)
 
     def test_step(self, *args):
-        return super().test_step(*args[:-1], self._checked(args[-1]))
+        data, assertions = self._checked(args[-1])
+        with backends.waiting_for(assertions):
+            return super().test_step(*args[:-1], data)
 
     def _checked(self, data):
         x, y, sample_weight = keras.utils.unpack_x_y_sample_weight(data)
-        x = checked_inputs(x, y, num_classes=self.num_classes)
+        x, assertions = checked_inputs(x, y, num_classes=self.num_classes)
         if y is not None:
             self._check_label_format(y)
-        return keras.utils.pack_x_y_sample_weight(x, y, sample_weight)
+        return keras.utils.pack_x_y_sample_weight(x, y, sample_weight), assertions
+
+    def check_before_fit(self, x, y=None):
+        """Under XLA (TensorFlow, ``jit_compile``), which drops in-step assertions, checks the data on the host once.
+
+        Arrays are checked whole; a ``tf.data.Dataset`` is read once (one
+        pass of its pipeline); other inputs (generators, ``PyDataset``) are
+        not read twice and get a warning instead.
+        """
+        if not backends.drops_assertions(self):
+            return
+        import tensorflow as tf
+
+        if isinstance(x, tf.data.Dataset):
+            check_dataset(x, self.num_classes)
+        elif y is not None and hasattr(y, "shape"):
+            check_batch((x, y), self.num_classes, where="of the training data")
+        else:
+            warnings.warn("Under jit_compile=True, TensorFlow drops the in-step label checks and this data "
+                          f"(a {type(x).__name__}) is not read twice to check it on the host: out-of-range "
+                          "labels would train to NaN. Check it with rocket_keras.input_checks.check_dataset, or "
+                          "compile with jit_compile=False.", stacklevel=3)
 
     def _check_label_format(self, y):
         label_format = "one-hot" if labels_are_one_hot(y, self.num_classes) else "class ids"

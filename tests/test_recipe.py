@@ -232,11 +232,11 @@ def test_check_dataset_refuses_bad_labels_and_non_finite_inputs():
     input_checks.check_dataset(ok, 10)
     bad_labels = y.copy()
     bad_labels[6] = 10
-    with pytest.raises(ValueError, match=r"class ids in \[0, 10\). Received: label 10 in batch 1"):
+    with pytest.raises(ValueError, match=r"class ids in \[0, 10\). Received: label 10 at position 2 of batch 1"):
         input_checks.check_dataset(tf.data.Dataset.from_tensor_slices((x, bad_labels)).batch(4), 10)
     bad_x = x.copy()
     bad_x[1, 0, 0, 0] = np.nan
-    with pytest.raises(ValueError, match="NaN or Inf. Received: a non-finite value in batch 0"):
+    with pytest.raises(ValueError, match="NaN or Inf. Received: a non-finite value of batch 0"):
         input_checks.check_dataset(tf.data.Dataset.from_tensor_slices((bad_x, y)).batch(4), 10)
 
 

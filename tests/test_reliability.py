@@ -20,9 +20,9 @@ SHAPE = (16, 16, 1)
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def compiled_model():
+def compiled_model(**compile_arguments):
     model = rocket_resnet(input_shape=SHAPE, booster_depth=8, light_depth=8)
-    model.compile(optimizer=keras.optimizers.SGD(0.1), metrics=["accuracy"])
+    model.compile(optimizer=keras.optimizers.SGD(0.1), metrics=["accuracy"], **compile_arguments)
     return model
 
 
@@ -52,6 +52,32 @@ def test_bad_labels_fail_before_any_weight_changes(labels, error, match):
     with pytest.raises(error, match=match):
         model.fit(x, labels, batch_size=8, epochs=1, verbose=0)
     assert_unchanged(model, before)
+    assert int(model.optimizer.iterations) == 0, "the step must not run at all, its iteration count included"
+
+
+def test_a_bad_label_is_named_with_its_value_and_position():
+    model = compiled_model()
+    x, y = tiny_batch(SHAPE, batch=16)
+    y[5] = 12
+    with pytest.raises(tf.errors.InvalidArgumentError, match=r"label\] \[12\] \[at position\] \[5\]"):
+        model.fit(x, y, batch_size=8, epochs=1, verbose=0, shuffle=False)
+    assert int(model.optimizer.iterations) == 0
+
+
+def test_under_xla_bad_labels_are_checked_on_the_host_before_training():
+    """XLA drops TensorFlow's in-step assertions: the data is checked once on the host instead."""
+    model = compiled_model(jit_compile=True)
+    assert model.jit_compile
+    x, y = tiny_batch(SHAPE, batch=16)
+    y[13] = 12
+    before = weights(model)
+    with pytest.raises(ValueError, match="Received: label 12 at position 13 of the training data"):
+        model.fit(x, y, batch_size=8, epochs=1, verbose=0)
+    dataset = tf.data.Dataset.from_tensor_slices((x, y)).batch(8)
+    with pytest.raises(ValueError, match="Received: label 12 at position 5 of batch 1"):
+        model.fit(dataset, epochs=1, verbose=0)
+    assert_unchanged(model, before)
+    assert int(model.optimizer.iterations) == 0
 
 
 def test_wrong_input_shape_is_a_clear_error():
