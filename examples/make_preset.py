@@ -38,7 +38,9 @@ def main(argv):
     run_flags = record["flags"]
     model = keras.models.load_model(os.path.join(FLAGS.run, "model.keras"))
     arguments = {"input_shape": list(model.input.shape[1:]), "num_classes": model.num_classes}
-    if run_flags.get("normalize_input"):
+    if record.get("input_normalization"):
+        arguments["input_normalization"] = record["input_normalization"]
+    elif run_flags.get("normalize_input"):  # runs recorded before results.json kept it: CIFAR-10's
         arguments["input_normalization"] = [list(v) for v in CIFAR10_CHANNEL_STATS]
     arguments.update(parse_overrides(run_flags.get("override") or []))
     output = FLAGS.output or str(presets.SHIPPED / FLAGS.name)

@@ -122,6 +122,32 @@ def load_fashion_mnist_arrays():
     return (x_train[..., None], y_train), (x_test[..., None], y_test)
 
 
+def channel_statistics(dataset):
+    """Per-channel ``(mean, std)`` of the images of a batched ``(images, labels)`` dataset, in one pass.
+
+    The statistics a normalisation layer needs (``input_normalization`` of
+    the zoo's builders), computed on what the model will see: for a training
+    split, its images as pixels / 255 after its augmentation.
+
+    Example:
+
+    ```python
+    mean, std = channel_statistics(splits.train)  # tuples, one value per channel
+    ```
+    """
+    count, total, squares = 0, 0.0, 0.0
+    for images, _ in dataset.as_numpy_iterator():
+        images = images.astype("float64").reshape(-1, images.shape[-1])
+        count += len(images)
+        total = total + images.sum(axis=0)
+        squares = squares + np.square(images).sum(axis=0)
+    if not count:
+        raise ValueError("Channel statistics need at least one image. Received: an empty dataset")
+    mean = total / count
+    std = np.sqrt(np.maximum(squares / count - np.square(mean), 0.0))
+    return tuple(float(m) for m in mean), tuple(float(s) for s in np.maximum(std, 1e-6))
+
+
 def _scale(images, labels):
     return tf.cast(images, tf.float32) / 255.0, tf.cast(labels, tf.int32)
 

@@ -80,10 +80,18 @@ def test_a_run_from_python_writes_what_the_same_run_from_train_py_writes(tmp_pat
     assert from_python["light_weights"]["sha256"] and (tmp_path / "python" / "light.keras").exists()
 
 
-def test_options_that_do_not_fit_are_option_errors(tmp_path):
-    config = training.Config(**SMOKE, output_dir=str(tmp_path), normalize_input=True)
-    with pytest.raises(training.OptionError, match="Received: --dataset=synthetic"):
-        training.train(config)
+def test_normalisation_of_other_data_is_computed_on_its_training_split_and_recorded(tmp_path):
+    import numpy as np
+
+    from rocket_keras import data
+
+    record = training.train(training.Config(**SMOKE, output_dir=str(tmp_path), normalize_input=True))
+    splits = data.load("synthetic", batch_size=64, train_size=128)
+    mean, std = data.channel_statistics(splits.train)
+    np.testing.assert_allclose(record["input_normalization"], [mean, std], rtol=1e-5)
+    images = np.concatenate([x for x, _ in splits.train.as_numpy_iterator()])
+    np.testing.assert_allclose(mean, images.mean(axis=(0, 1, 2)), rtol=1e-5)
+    np.testing.assert_allclose(std, images.std(axis=(0, 1, 2)), rtol=1e-4)
 
 
 def test_a_folder_of_images_trains_and_exports_in_one_command(tmp_path):

@@ -70,8 +70,9 @@ class Config:
     augment: typing.Optional[bool] = _field(None, "Pad-crop(-flip) augmentation; default: the dataset's usual choice.",
                                             kind=bool)
     padding: str = _field("zeros", "Border of the pad-crop augmentation (the authors: reflect).", ("zeros", "reflect"))
-    normalize_input: bool = _field(False, "cifar10: per-channel normalisation as a layer inside the model (exported "
-                                   "nets still take [0, 1]).")
+    normalize_input: bool = _field(False, "Per-channel normalisation as a layer inside the model (exported nets "
+                                   "still take [0, 1]): CIFAR-10's published statistics for cifar10, else the "
+                                   "training split's, computed in one pass.")
     epochs: int = _field(3, "Training epochs.")
     batch_size: int = _field(128, "Global batch size.")
     learning_rate: float = _field(0.1, "Initial SGD learning rate.")

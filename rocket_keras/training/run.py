@@ -337,16 +337,16 @@ class _Run:
         )
 
     def build_and_compile(self, splits):
-        from rocket_keras.data import CIFAR10_CHANNEL_STATS
+        from rocket_keras.data import CIFAR10_CHANNEL_STATS, channel_statistics
         from rocket_keras.zoo import get_model
 
         config = self.config
         overrides = {"input_shape": splits.input_shape, "num_classes": splits.num_classes}
         if config.normalize_input:
-            if config.dataset != "cifar10":
-                raise OptionError(f"--normalize_input knows CIFAR-10's channel statistics only. "
-                                 f"Received: --dataset={config.dataset}")
-            overrides["input_normalization"] = CIFAR10_CHANNEL_STATS
+            # CIFAR-10's published statistics; for any other data, its training split's (one pass).
+            self.input_normalization = (CIFAR10_CHANNEL_STATS if config.dataset == "cifar10"
+                                        else channel_statistics(splits.train))
+            overrides["input_normalization"] = self.input_normalization
         if self.method.name == "rocket":
             overrides.update(methods.pair_arguments(methods.rocket_settings(self.method, config.method_parameters)))
         elif config.method_parameters.get("share"):
@@ -421,6 +421,8 @@ class _Run:
             "flags": config.as_flags(),
             "light_parameters": light.count_params(),
             "booster_parameters": rocket.booster_model().count_params(),
+            # The (mean, std) per channel of the normalisation layer inside the model, if any.
+            "input_normalization": [list(v) for v in getattr(self, "input_normalization", None) or ()] or None,
         }
 
     def export_and_measure(self, model, splits, record):
