@@ -25,6 +25,14 @@ steps the schedule names, ``UpdatePruningStep`` sets each mask to keep the
 largest-magnitude weights of its layer. Masks are variables: they are saved
 with ``.keras`` files and restored on loading.
 
+Where this follows tfmot and where not: the names (``prune_low_magnitude``
+with ``pruning_schedule``, ``ConstantSparsity``, ``PolynomialDecay``,
+``UpdatePruningStep``, ``strip_pruning``) and the schedules' prune steps
+are tfmot's (``prune_at_end_step`` is an extra, off by default); a kernel
+constraint of the user's (``MaxNorm``, say) is applied before the mask and
+restored by ``strip_pruning``. Masks are recomputed from the masked
+weights, so a weight once pruned stays pruned: there is no regrowth.
+
 With a ``RocketModel``, ``prune_low_magnitude(model, schedule, net="light")``
 prunes the light net's layers during rocket training; the booster's own
 layers stay dense (under "interval" sharing the light net's convolutions are
@@ -83,19 +91,28 @@ def magnitude_mask(values, sparsity):
 
 
 class PruningSchedule:
-    """When to prune and to which sparsity: ``schedule(step) -> (prune_now, sparsity)``."""
+    """When to prune and to which sparsity: ``schedule(step) -> (prune_now, sparsity)``.
 
-    def __init__(self, begin_step, end_step, frequency):
+    tfmot's rule: prune at the steps ``begin_step + k * frequency`` up to
+    ``end_step`` (-1: no end). ``prune_at_end_step=True`` also prunes at
+    ``end_step`` when it falls between two beats, so that a decaying
+    schedule reaches its final sparsity exactly (tfmot does not; this
+    package's train.py does, as its committed pruning runs did).
+    """
+
+    def __init__(self, begin_step, end_step, frequency, prune_at_end_step=False):
         _check_steps(begin_step, end_step, frequency)
         self.begin_step, self.end_step, self.frequency = int(begin_step), int(end_step), int(frequency)
+        self.prune_at_end_step = bool(prune_at_end_step)
 
     def _in_window(self, step):
         after_end = self.end_step != -1 and step > self.end_step
-        on_beat = (step - self.begin_step) % self.frequency == 0 or step == self.end_step
+        on_beat = (step - self.begin_step) % self.frequency == 0 or (self.prune_at_end_step and step == self.end_step)
         return step >= self.begin_step and not after_end and on_beat
 
     def get_config(self):
-        return {"begin_step": self.begin_step, "end_step": self.end_step, "frequency": self.frequency}
+        return {"begin_step": self.begin_step, "end_step": self.end_step, "frequency": self.frequency,
+                "prune_at_end_step": self.prune_at_end_step}
 
     @classmethod
     def from_config(cls, config):
@@ -114,9 +131,9 @@ class ConstantSparsity(PruningSchedule):
     ```
     """
 
-    def __init__(self, target_sparsity, begin_step=0, end_step=-1, frequency=100):
+    def __init__(self, target_sparsity, begin_step=0, end_step=-1, frequency=100, prune_at_end_step=False):
         _check_fraction("target_sparsity", target_sparsity)
-        super().__init__(begin_step, end_step, frequency)
+        super().__init__(begin_step, end_step, frequency, prune_at_end_step)
         self.target_sparsity = float(target_sparsity)
 
     def __call__(self, step):
@@ -132,7 +149,8 @@ class PolynomialDecay(PruningSchedule):
 
     ``s(t) = final + (initial - final) * (1 - p)**power`` with ``p`` the
     fraction of the way from ``begin_step`` to ``end_step``; pruning happens
-    every ``frequency`` steps in that window and at ``end_step``.
+    every ``frequency`` steps in that window (and at ``end_step`` with
+    ``prune_at_end_step=True``).
 
     Example:
 
@@ -142,12 +160,13 @@ class PolynomialDecay(PruningSchedule):
     ```
     """
 
-    def __init__(self, initial_sparsity, final_sparsity, begin_step, end_step, power=3, frequency=100):
+    def __init__(self, initial_sparsity, final_sparsity, begin_step, end_step, power=3, frequency=100,
+                 prune_at_end_step=False):
         _check_fraction("initial_sparsity", initial_sparsity)
         _check_fraction("final_sparsity", final_sparsity)
         if end_step == -1:
             raise ValueError("PolynomialDecay needs an end_step. Received: end_step=-1")
-        super().__init__(begin_step, end_step, frequency)
+        super().__init__(begin_step, end_step, frequency, prune_at_end_step)
         self.initial_sparsity, self.final_sparsity = float(initial_sparsity), float(final_sparsity)
         self.power = power
 
@@ -191,8 +210,11 @@ class PruneLowMagnitude(keras.layers.Wrapper):
             self.layer.build(input_shape)
         kernel = _kernel(self.layer)
         self.mask = self.add_weight(name="mask", shape=kernel.shape, initializer="ones", trainable=False)
-        # After every optimizer step, pruned weights go back to exactly zero.
-        kernel.constraint = lambda value: value * ops.cast(self.mask, value.dtype)
+        # After every optimizer step the user's constraint (MaxNorm, say) applies, then
+        # pruned weights go back to exactly zero; strip_pruning gives the user's back.
+        self.user_constraint = kernel.constraint
+        user = self.user_constraint
+        kernel.constraint = lambda value: (user(value) if user is not None else value) * ops.cast(self.mask, value.dtype)
         self.built = True
 
     def call(self, inputs, *args, training=None, **kwargs):
@@ -243,15 +265,17 @@ def _clone_with(model, replace):
     return keras.models.clone_model(model, clone_function=clone_function, recursive=True)
 
 
-def prune_low_magnitude(model, schedule, net=None, layers=None):
+def prune_low_magnitude(model, pruning_schedule=None, net=None, layers=None, *, schedule=None):
     """``model`` with its prunable layers wrapped in ``PruneLowMagnitude``.
 
     Args:
         model: a functional ``keras.Model`` or a ``RocketModel``. The result
             shares its layers (and weights) with ``model``.
-        schedule: a ``ConstantSparsity`` or ``PolynomialDecay``, or a dict
-            ``{layer name: schedule}`` to prune those layers only, each to
-            its own target (e.g. from ``layer_targets``).
+        pruning_schedule: a ``ConstantSparsity`` or ``PolynomialDecay``, or a
+            dict ``{layer name: schedule}`` to prune those layers only, each
+            to its own target (e.g. from ``layer_targets``). tfmot's
+            keyword; ``schedule=`` is the same argument under this
+            package's earlier name.
         net: for a ``RocketModel``: ``"light"`` prunes the light net's layers
             only (the booster's own layers stay dense); ``None`` prunes all.
         layers: optional names of the layers to prune (default: every
@@ -267,6 +291,10 @@ def prune_low_magnitude(model, schedule, net=None, layers=None):
     pruned = prune_low_magnitude(rocket, ConstantSparsity(0.5, begin_step=100), net="light")
     ```
     """
+    if (pruning_schedule is None) == (schedule is None):
+        raise ValueError("Give the schedule once, as `pruning_schedule` (tfmot's name) or `schedule`. "
+                         f"Received: pruning_schedule={pruning_schedule!r}, schedule={schedule!r}")
+    schedule = pruning_schedule if pruning_schedule is not None else schedule
     schedules = schedule if isinstance(schedule, dict) else None
     for value in (schedules or {"schedule": schedule}).values():
         if not isinstance(value, PruningSchedule):
@@ -322,7 +350,7 @@ def strip_pruning(model):
     def unwrap(layer):
         if isinstance(layer, PruneLowMagnitude):
             kernel = _kernel(layer.layer)
-            kernel.constraint = None
+            kernel.constraint = getattr(layer, "user_constraint", None)
             kernel.assign(kernel.numpy() * layer.mask.numpy())
             return layer.layer
         return layer

@@ -209,3 +209,50 @@ def test_layer_targets_and_per_layer_schedules():
     assert pruning.is_pruned(pruned) and not pruning.is_pruned(pruning.strip_pruning(pruned))
     with pytest.raises(ValueError, match="not prunable layers"):
         pruning.prune_low_magnitude(small_model(), {"conv": pruning.ConstantSparsity(0.5), "bn": pruning.ConstantSparsity(0.5)})
+
+
+def tfmot_prunes_at(step, begin, end, frequency):
+    """tfmot's PruningSchedule._should_prune_in_step, written out."""
+    return begin <= step and (end == -1 or step <= end) and (step - begin) % frequency == 0
+
+
+@pytest.mark.parametrize("begin, end, frequency", [(0, 100, 10), (5, 47, 7), (3, -1, 4), (0, 12, 5)])
+def test_prune_steps_are_tfmots_and_the_end_step_prune_is_an_option(begin, end, frequency):
+    schedules = [pruning.ConstantSparsity(0.5, begin_step=begin, end_step=end, frequency=frequency)]
+    if end != -1:
+        schedules.append(pruning.PolynomialDecay(0.0, 0.5, begin_step=begin, end_step=end, frequency=frequency))
+    for schedule in schedules:
+        assert [schedule(t)[0] for t in range(120)] == [tfmot_prunes_at(t, begin, end, frequency) for t in range(120)]
+    if end != -1:
+        extra = pruning.PolynomialDecay(0.0, 0.5, begin_step=begin, end_step=end, frequency=frequency,
+                                        prune_at_end_step=True)
+        assert [t for t in range(120) if extra(t)[0]] == sorted(
+            {t for t in range(120) if tfmot_prunes_at(t, begin, end, frequency)} | {end})
+        assert pruning.PolynomialDecay.from_config(extra.get_config()).prune_at_end_step
+
+
+def test_a_users_kernel_constraint_holds_during_pruning_and_survives_strip_pruning():
+    x, y = data()
+    inputs = keras.Input(SHAPE)
+    features = keras.layers.GlobalAveragePooling2D()(keras.layers.Conv2D(8, 3, name="conv")(inputs))
+    constraint = keras.constraints.MaxNorm(0.05, axis=0)
+    model = keras.Model(inputs, keras.layers.Dense(10, kernel_constraint=constraint, name="dense")(features))
+    pruned = compiled(pruning.prune_low_magnitude(model, pruning_schedule=pruning.ConstantSparsity(0.5, frequency=1)))
+    pruned.fit(x, y, batch_size=16, epochs=2, verbose=0, callbacks=[pruning.UpdatePruningStep()])
+    wrapper = wrappers(pruned)["dense"]
+    kernel = wrapper.layer.kernel.numpy()
+    assert np.all(np.linalg.norm(kernel, axis=0) <= 0.05 + 1e-6), "MaxNorm must hold while pruning"
+    assert np.all(kernel[wrapper.mask.numpy() == 0] == 0)
+    final = pruning.strip_pruning(pruned)
+    assert final.get_layer("dense").kernel.constraint is constraint
+    assert final.get_layer("conv").kernel.constraint is None
+
+
+def test_the_schedule_is_given_once_under_tfmots_keyword_or_this_packages():
+    schedule = pruning.ConstantSparsity(0.5)
+    assert pruning.is_pruned(pruning.prune_low_magnitude(small_model(), pruning_schedule=schedule))
+    assert pruning.is_pruned(pruning.prune_low_magnitude(small_model(), schedule=schedule))
+    with pytest.raises(ValueError, match="Give the schedule once"):
+        pruning.prune_low_magnitude(small_model(), schedule, schedule=schedule)
+    with pytest.raises(ValueError, match="Give the schedule once"):
+        pruning.prune_low_magnitude(small_model())

@@ -306,7 +306,8 @@ class _Run:
         end = max(1, int(config.prune_end * config.epochs * steps_per_epoch))
 
         def schedule(target):
-            return pruning.PolynomialDecay(0.0, target, begin_step=0, end_step=end, frequency=config.prune_frequency)
+            return pruning.PolynomialDecay(0.0, target, begin_step=0, end_step=end, frequency=config.prune_frequency,
+                                           prune_at_end_step=True)  # the final sparsity exactly, as committed runs
 
         if config.prune_targets:
             with open(config.prune_targets) as f:
