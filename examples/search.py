@@ -45,7 +45,12 @@ flags.DEFINE_integer("rollouts", 5, "Children per policy update (the paper: 5)."
 flags.DEFINE_integer("removal_updates", 6, "Policy updates of stage 1 (layer removal; ResNet-14 has 16 removal children).")
 flags.DEFINE_integer("shrink_updates", 20, "Policy updates of stage 2 (layer shrinkage).")
 flags.DEFINE_list("ratios", ["0.25", "0.5", "0.75", "1.0"], "Shrink ratios the second policy chooses from.")
-flags.DEFINE_float("policy_learning_rate", 0.003, "Adam learning rate of the policies (the N2N authors').")
+flags.DEFINE_float("policy_learning_rate", 0.003, "Adam learning rate of both policies.")
+flags.DEFINE_enum("sampler", "policy", ["policy", "random"],
+                  "policy: N2N's REINFORCE policies; random: the control, uniform children from the same space.")
+flags.DEFINE_enum("shrink_reward", "teacher", ["teacher", "parent"],
+                  "Score stage 2 against the teacher or against stage 1's best child (the authors' code).")
+flags.DEFINE_integer("max_params", None, "Size budget: children above it get reward -1 (the constrained reward).")
 flags.DEFINE_bool("reference", True, "Train the zoo's light nets the same way as a child, for the plot.")
 flags.DEFINE_integer("batch_size", 128, "Batch size of children and teacher.")
 flags.DEFINE_integer("seed", 0, "Seed of the data split, the policies and the children.")
@@ -164,6 +169,7 @@ def main(argv):
         rollouts=FLAGS.rollouts, child_epochs=FLAGS.child_epochs, batch_size=FLAGS.batch_size,
         hint_weight=FLAGS.hint_weight, ratios=[float(r) for r in FLAGS.ratios],
         learning_rate=FLAGS.policy_learning_rate, seed=FLAGS.seed, resume=FLAGS.resume,
+        sampler=FLAGS.sampler, shrink_reward=FLAGS.shrink_reward, max_params=FLAGS.max_params,
     )
     best = search_run.run(FLAGS.removal_updates, FLAGS.shrink_updates)
     save_spec(search_run.best_spec(), booster, os.path.join(FLAGS.output_dir, "best_child.json"))

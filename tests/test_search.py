@@ -213,3 +213,47 @@ def test_logits_distiller_loss_is_cross_entropy_plus_the_logits_hint():
     expected = np.mean(-log_softmax[np.arange(4), labels] + 0.5 * np.sum((logits - teacher) ** 2, axis=-1))
     loss = distiller.compute_loss(y={"labels": labels, "teacher_logits": teacher}, y_pred=child(x))
     np.testing.assert_allclose(float(loss), expected, rtol=1e-5)
+
+
+def test_the_random_sampler_draws_uniformly_from_the_policies_space():
+    rng = np.random.default_rng(0)
+    units = architecture.describe(zoo.network_spec("resnet20"))
+    removal = policies.sample_uniform(len(units), 2, rng, rollouts=4000)
+    shrink = policies.sample_uniform(len(units), len(policies.DEFAULT_RATIOS), rng, rollouts=4000)
+    # The same action sets as the policies' samples (keep/remove; a ratio index), each equally likely.
+    assert set(np.unique(removal)) == {policies.KEEP, policies.REMOVE}
+    assert set(np.unique(shrink)) == set(range(len(policies.DEFAULT_RATIOS)))
+    assert abs(removal.mean() - 0.5) < 0.02
+    np.testing.assert_allclose(np.bincount(shrink.ravel()) / shrink.size, 0.25, atol=0.02)
+    spec = zoo.network_spec("resnet20")
+    for keep, ratios in zip(removal[:5], shrink[:5]):  # every draw builds
+        child = architecture.shrink(architecture.remove(spec, keep), [policies.DEFAULT_RATIOS[i] for i in ratios[:len(
+            architecture.describe(architecture.remove(spec, keep)))]])
+        build_network(child, input_shape=(32, 32, 3), num_classes=10)
+
+
+def test_random_search_trains_policies_never_and_the_parent_reward_and_budget_apply(tmp_path):
+    splits = data.synthetic(batch_size=64, train_size=128, validation_size=64)
+    train, validation = _arrays(splits)
+    teacher = zoo.get_network("resnet14", input_shape=(28, 28, 1))
+    teacher.compile("sgd", keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    teacher.fit(*train, epochs=1, verbose=0)
+    search = N2NSearch(teacher, zoo.network_spec("resnet14"), train, validation, str(tmp_path), rollouts=2,
+                       batch_size=64, verbose=False, sampler="random", shrink_reward="parent", max_params=60_000)
+    before = {stage: [w.numpy().copy() for w in p.weights] for stage, p in search.policies.items()}
+    search.run(removal_updates=1, shrink_updates=1)
+    for stage, policy in search.policies.items():
+        for a, b in zip(before[stage], policy.weights):
+            np.testing.assert_array_equal(a, b.numpy())
+    children = search.children()
+    parent = search.state["best"]["removal"]
+    for child in children:
+        if child.degenerate:
+            continue
+        if child.params > 60_000:
+            assert child.reward == DEGENERATE_REWARD
+        elif child.stage == "shrink":
+            assert child.reward == pytest.approx(reward(child.params, parent["params"], child.accuracy,
+                                                        parent["accuracy"]))
+    with pytest.raises(ValueError, match="sampler"):
+        N2NSearch(teacher, zoo.network_spec("resnet14"), train, validation, str(tmp_path / "x"), sampler="grid")

@@ -13,6 +13,15 @@ moving-average baseline. Stage 1 searches removals from the teacher; stage
 same network are trained once (their reward is reused, as in the authors'
 code).
 
+Options beyond the paper's default: ``sampler="random"`` draws every child
+uniformly from the same space (each unit kept or removed with probability
+1/2, each ratio with probability 1/len(ratios)) and never updates a policy:
+the control a policy must beat at the same number of trained children.
+``shrink_reward="parent"`` scores stage 2 against stage 1's best child (its
+parameters and accuracy in place of the teacher's), as the authors' code
+does, instead of against the teacher. ``max_params`` is the constrained
+reward: a child above that size gets -1, as a degenerate one.
+
 Everything needed to continue lands in ``output_dir`` after each update:
 ``children.jsonl`` (one line per child), ``state.json`` (stage, update,
 baseline, random state, best children) and the two policies as ``.keras``
@@ -35,6 +44,7 @@ from rocket_keras.zoo.spec import spec_from_dict, spec_to_dict
 
 DEGENERATE_REWARD = -1.0
 STAGES = ("removal", "shrink")
+SAMPLERS = ("policy", "random")
 
 
 def compression(params, teacher_params):
@@ -93,10 +103,17 @@ class N2NSearch:
         batch_size: child training batch size.
         hint_weight: lambda of the children's logits term.
         ratios: the shrink ratios to choose from.
-        learning_rate: Adam learning rate of both policies (the authors':
-            0.003).
+        learning_rate: Adam learning rate of both policies (0.003 here for
+            both; issue 34's reading of the authors' code gives 0.1 for their
+            shrink policy, not checked here).
         baseline_decay: the baseline's moving average keeps this share of
             its value at each update.
+        sampler: ``"policy"`` (N2N) or ``"random"`` (the control: uniform
+            draws from the same space, no policy update).
+        shrink_reward: score stage 2 against the ``"teacher"`` (default) or
+            the ``"parent"``, stage 1's best child.
+        max_params: a size budget: children with more parameters get
+            reward -1 (``None``: no budget).
         seed: seeds the policies, the sampling and the children.
         resume: continue from ``output_dir`` when it holds a state.
 
@@ -111,9 +128,15 @@ class N2NSearch:
 
     def __init__(self, teacher, teacher_spec, train, validation, output_dir, *, rollouts=5, child_epochs=1,
                  batch_size=128, hint_weight=losses.HINT_WEIGHT, ratios=policies.DEFAULT_RATIOS, learning_rate=0.003,
-                 baseline_decay=0.8, seed=0, resume=True, verbose=True):
+                 baseline_decay=0.8, seed=0, resume=True, verbose=True, sampler="policy", shrink_reward="teacher",
+                 max_params=None):
         if rollouts < 1:
             raise ValueError(f"`rollouts` must be at least 1. Received: rollouts={rollouts!r}")
+        if sampler not in SAMPLERS:
+            raise ValueError(f"`sampler` must be one of {SAMPLERS}. Received: sampler={sampler!r}")
+        if shrink_reward not in ("teacher", "parent"):
+            raise ValueError(f"`shrink_reward` must be 'teacher' or 'parent'. Received: shrink_reward={shrink_reward!r}")
+        self.sampler, self.shrink_reward, self.max_params = sampler, shrink_reward, max_params
         self.teacher_spec = teacher_spec
         self.train, self.validation = train, validation
         self.output_dir = output_dir
@@ -211,8 +234,11 @@ class N2NSearch:
                     batch_size=self.batch_size, hint_weight=self.hint_weight, seed=seed,
                 )
                 self.cache[key] = (params, accuracy)
-            child = Child(**record, params=params, accuracy=accuracy, seconds=seconds, cached=cached,
-                          reward=reward(params, self.teacher_params, accuracy, self.teacher_accuracy))
+            reference_params, reference_accuracy = self._reference(stage)
+            score = reward(params, reference_params, accuracy, reference_accuracy)
+            if self.max_params is not None and params > self.max_params:
+                score = DEGENERATE_REWARD  # the constrained reward: over budget
+            child = Child(**record, params=params, accuracy=accuracy, seconds=seconds, cached=cached, reward=score)
         with open(self._path("children.jsonl"), "a") as f:
             f.write(json.dumps(_as_record(child)) + "\n")
         best = self.state["best"].get(stage)
@@ -223,6 +249,13 @@ class N2NSearch:
                   f"validation accuracy {child.accuracy:.4f}, reward {child.reward:+.4f}"
                   f"{' (seen before)' if child.cached else ''}", flush=True)
         return child
+
+    def _reference(self, stage):
+        """``(params, accuracy)`` a child of ``stage`` is scored against: the teacher's, or stage 2's parent's."""
+        parent = self.state["best"].get("removal") if stage == "shrink" and self.shrink_reward == "parent" else None
+        if parent is None or parent.get("degenerate"):
+            return self.teacher_params, self.teacher_accuracy
+        return parent["params"], parent["accuracy"]
 
     # -- the search ---------------------------------------------------------
     def _start_spec(self, stage):
@@ -239,20 +272,24 @@ class N2NSearch:
         units = architecture.describe(spec)
         x_t = architecture.features(units)
         policy = self.policies[stage]
+        random = self.sampler == "random"
         if stage == "removal":
-            actions = policies.sample_removal(policy, x_t, self.rng, self.rollouts)
+            actions = (policies.sample_uniform(len(units), 2, self.rng, self.rollouts) if random
+                       else policies.sample_removal(policy, x_t, self.rng, self.rollouts))
             inputs = np.repeat(np.asarray([x_t], "float32"), self.rollouts, axis=0)
             acting = np.asarray([u.removable for u in units])
             children = [architecture.remove(spec, a) for a in actions]
         else:
-            actions = policies.sample_shrink(policy, x_t, self.rng, self.rollouts)
+            actions = (policies.sample_uniform(len(units), len(self.ratios), self.rng, self.rollouts) if random
+                       else policies.sample_shrink(policy, x_t, self.rng, self.rollouts))
             inputs = policies.shrink_inputs(x_t, actions, len(self.ratios))
             acting = np.asarray([u.shrinkable for u in units])
             children = [architecture.shrink(spec, [self.ratios[i] for i in a]) for a in actions]
         rewards = [self.evaluate(child, stage, update, r).reward for r, child in enumerate(children)]
         mean = float(np.mean(rewards))
         baseline = self.state["baseline"].get(stage, mean)
-        policies.reinforce_update(policy, inputs, actions, rewards, baseline, acting)
+        if not random:
+            policies.reinforce_update(policy, inputs, actions, rewards, baseline, acting)
         self.state["baseline"][stage] = self.baseline_decay * baseline + (1 - self.baseline_decay) * mean
         return mean
 

@@ -107,6 +107,22 @@ def sample_removal(policy, unit_features, rng, rollouts=1):
     return (rng.random(probabilities.shape[:2]) < probabilities[..., KEEP]).astype("int64")
 
 
+def sample_uniform(units, choices, rng, rollouts=1):
+    """Uniform actions, the random-search control: an int array ``(rollouts, units)`` in ``[0, choices)``.
+
+    For removal (``choices=2``) each unit is kept or removed with
+    probability 1/2; for shrinking each ratio index is equally likely: the
+    same spaces the policies sample from.
+
+    Example:
+
+    ```python
+    sample_uniform(units=8, choices=4, rng=np.random.default_rng(0), rollouts=5).shape  # (5, 8)
+    ```
+    """
+    return rng.integers(0, choices, size=(rollouts, units)).astype("int64")
+
+
 def shrink_inputs(unit_features, actions, num_ratios):
     """The shrink policy's input: each x_t beside the one-hot of the action at t - 1.
 
