@@ -15,13 +15,21 @@ teacher): take them from two separate builds of a pair, e.g.
 
 import keras
 
+from rocket_keras.losses import CrossEntropy
+
 CROSS_ENTROPY = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
 
 
-def single_net(net, optimizer="sgd", metrics=("accuracy",)):
+def _label_loss(label_smoothing):
+    # Keras' own loss without smoothing, as every committed run used; ours with it.
+    return CrossEntropy(label_smoothing) if label_smoothing else CROSS_ENTROPY
+
+
+def single_net(net, optimizer="sgd", metrics=("accuracy",), label_smoothing=0.0):
     """Compiles one net of a pair (``light_model()``/``booster_model()``) for training alone.
 
-    The loss is sparse cross-entropy on the logits; returns ``net``.
+    The loss is cross-entropy on the logits (``label_smoothing`` e: targets
+    ``(1 - e) * y + e / num_classes``); returns ``net``.
 
     Example:
 
@@ -31,7 +39,7 @@ def single_net(net, optimizer="sgd", metrics=("accuracy",)):
     light.fit(splits.train, epochs=3)
     ```
     """
-    net.compile(optimizer=optimizer, loss=CROSS_ENTROPY, metrics=list(metrics))
+    net.compile(optimizer=optimizer, loss=_label_loss(label_smoothing), metrics=list(metrics))
     return net
 
 
@@ -54,6 +62,7 @@ def knowledge_distillation(
     optimizer="sgd",
     metrics=("accuracy",),
     distillation_loss_weight=1.0,
+    label_smoothing=0.0,
 ):
     """Hinton distillation of a trained ``teacher`` into ``student``, compiled.
 
@@ -96,7 +105,7 @@ def knowledge_distillation(
         student_loss_weight=student_loss_weight,
         name="knowledge_distillation",
     )
-    distiller.compile(optimizer=optimizer, loss=CROSS_ENTROPY, metrics=list(metrics))
+    distiller.compile(optimizer=optimizer, loss=_label_loss(label_smoothing), metrics=list(metrics))
     return distiller
 
 

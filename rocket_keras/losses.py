@@ -14,6 +14,7 @@ KD alpha) and the names of the terms are written here once; RocketModel,
 the methods and the command lines read them from here.
 """
 
+import keras
 from keras import ops
 
 # The paper's lambda for the logits hint (summed over classes), as in the authors' code.
@@ -183,11 +184,14 @@ def get_hint(name):
     return HINTS[name]
 
 
-def cross_entropy(labels, logits):
-    """Softmax cross-entropy for integer class ids or one-hot labels.
+def cross_entropy(labels, logits, label_smoothing=0.0):
+    """Softmax cross-entropy for integer class ids or one-hot labels, optionally smoothed.
 
     Labels of the same rank as ``logits`` are read as one-hot (or soft)
     targets; labels of shape ``(batch,)`` or ``(batch, 1)`` as class ids.
+    ``label_smoothing`` = e mixes the targets with the uniform distribution:
+    ``(1 - e) * target + e / num_classes`` (Szegedy et al. 2016; Keras'
+    ``CategoricalCrossentropy(label_smoothing=e)``).
 
     Example:
 
@@ -195,17 +199,46 @@ def cross_entropy(labels, logits):
     logits = np.array([[2.0, 0.0, 0.0], [0.0, 0.0, 2.0]])
     cross_entropy(np.array([0, 2]), logits)  # the same values as with one-hot labels:
     cross_entropy(np.array([[1.0, 0.0, 0.0], [0.0, 0.0, 1.0]]), logits)
+    cross_entropy(np.array([0, 2]), logits, label_smoothing=0.1)  # targets [0.933, 0.033, 0.033], ...
     ```
     """
     if len(labels.shape) == len(logits.shape) and labels.shape[-1] != 1:
-        return ops.categorical_crossentropy(
-            ops.cast(labels, logits.dtype), logits, from_logits=True
-        )
-    if len(labels.shape) == len(logits.shape):
-        labels = ops.squeeze(labels, axis=-1)
-    return ops.sparse_categorical_crossentropy(
-        ops.cast(labels, "int32"), logits, from_logits=True
-    )
+        targets = ops.cast(labels, logits.dtype)
+    else:
+        if len(labels.shape) == len(logits.shape):
+            labels = ops.squeeze(labels, axis=-1)
+        labels = ops.cast(labels, "int32")
+        if not label_smoothing:
+            return ops.sparse_categorical_crossentropy(labels, logits, from_logits=True)
+        targets = ops.one_hot(labels, logits.shape[-1], dtype=logits.dtype)
+    if label_smoothing:
+        targets = targets * (1.0 - label_smoothing) + label_smoothing / logits.shape[-1]
+    return ops.categorical_crossentropy(targets, logits, from_logits=True)
+
+
+@keras.saving.register_keras_serializable(package="rocket_keras")
+class CrossEntropy(keras.losses.Loss):
+    """``cross_entropy`` as a Keras loss (class ids or one-hot, from logits, optional label smoothing).
+
+    For the nets trained alone and the KD baseline's hard term, so that
+    every method takes the same ``label_smoothing``.
+
+    Example:
+
+    ```python
+    net.compile(optimizer="sgd", loss=CrossEntropy(label_smoothing=0.1), metrics=["accuracy"])
+    ```
+    """
+
+    def __init__(self, label_smoothing=0.0, name="cross_entropy", **kwargs):
+        super().__init__(name=name, **kwargs)
+        self.label_smoothing = float(label_smoothing)
+
+    def call(self, y_true, y_pred):
+        return cross_entropy(y_true, y_pred, self.label_smoothing)
+
+    def get_config(self):
+        return {**super().get_config(), "label_smoothing": self.label_smoothing}
 
 
 def rocket_loss_terms(
@@ -218,6 +251,7 @@ def rocket_loss_terms(
     with_kd=False,
     teacher_logits=None,
     with_mutual=False,
+    label_smoothing=0.0,
 ):
     """Per-example terms of the Rocket Launching loss.
 
@@ -248,8 +282,8 @@ def rocket_loss_terms(
     light_logits = ops.cast(light_logits, "float32")
     target = ops.stop_gradient(booster_logits) if gradient_block else booster_logits
     terms = {
-        "booster_loss": cross_entropy(labels, booster_logits),
-        "light_loss": cross_entropy(labels, light_logits),
+        "booster_loss": cross_entropy(labels, booster_logits, label_smoothing),
+        "light_loss": cross_entropy(labels, light_logits, label_smoothing),
         "hint_loss": get_hint(hint)(light_logits, target, temperature),
     }
     if with_kd:
@@ -307,6 +341,7 @@ def rocket_loss(labels, booster_logits, light_logits, settings, teacher_logits=N
         with_kd=settings.get("kd_weight", 0) > 0,
         teacher_logits=teacher_logits if settings.get("teacher_kd_weight", 0) > 0 else None,
         with_mutual=settings.get("mutual_weight", 0) > 0,
+        label_smoothing=settings.get("label_smoothing", 0.0),
     )
     means = {name: batch_mean(value, sample_weight) for name, value in terms.items()}
     total = sum(settings[TERM_WEIGHTS[name]] * mean for name, mean in means.items())

@@ -265,6 +265,9 @@ class Recipe:
     weight_decay: float = 5e-4
     l2: float = 0.0
     momentum_reset: bool = False
+    schedule: str = "step"
+    nesterov: bool = False
+    ema: float = None
 
     def optimizer(self, steps_per_epoch, method=None):
         """A fresh optimizer for ``epochs * steps_per_epoch`` steps.
@@ -283,6 +286,9 @@ class Recipe:
             weight_decay=values["weight_decay"],
             l2=values["l2"],
             reset_momentum=self.momentum_reset,
+            schedule=self.schedule,
+            nesterov=self.nesterov,
+            ema=self.ema,
         )
 
 
@@ -316,7 +322,7 @@ def pair_arguments(settings):
     return arguments
 
 
-def build(method, make_pair, optimizer, teacher=None, defaults=None, metrics=("accuracy",)):
+def build(method, make_pair, optimizer, teacher=None, defaults=None, metrics=("accuracy",), label_smoothing=0.0):
     """Builds and compiles ``method``; returns ``(model to fit, rocket pair)``.
 
     Args:
@@ -330,6 +336,8 @@ def build(method, make_pair, optimizer, teacher=None, defaults=None, metrics=("a
         defaults: parameter values that the spec does not set (train.py
             passes its flags).
         metrics: metrics of each trained head.
+        label_smoothing: of every label cross-entropy (both heads of
+            rocket and dml, a net alone, KD's hard term); 0: none.
 
     The model to fit is the rocket pair itself (``rocket``; ``dml``, built
     with ``share="none"`` and refused if the pair still shares weights), one
@@ -363,11 +371,12 @@ def build(method, make_pair, optimizer, teacher=None, defaults=None, metrics=("a
             kd_weight=settings["kd_weight"],
             teacher=teacher if alpha is not None else None,
             teacher_kd_weight=losses.authors_kd_weight(alpha, pair.num_classes) if alpha is not None else 0.0,
+            label_smoothing=label_smoothing,
         )
         return pair, pair
     if method.name == "dml":
         pair = mutual_learning(make_pair(share="none"), optimizer, settings["mutual_weight"],
-                               settings["mutual_temperature"], metrics)
+                               settings["mutual_temperature"], metrics, label_smoothing)
         return pair, pair
     if method.name == "kd":
         if settings.get("alpha") is None:
@@ -377,19 +386,21 @@ def build(method, make_pair, optimizer, teacher=None, defaults=None, metrics=("a
             weights = {"student_loss_weight": hard,
                        "distillation_loss_weight": soft / (1.0 - hard) if hard < 1.0 else 0.0}
         model = baselines.knowledge_distillation(
-            teacher, pair.light_model(), settings["temperature"], optimizer=optimizer, metrics=metrics, **weights
+            teacher, pair.light_model(), settings["temperature"], optimizer=optimizer, metrics=metrics,
+            label_smoothing=label_smoothing, **weights
         )
     elif method.name == "mimic":
         model = baselines.mimic(teacher, pair.light_model(), settings.get("bottleneck_rank"), optimizer, metrics)
     else:
         net = pair.light_model() if method.name == "light" else pair.booster_model()
-        return baselines.single_net(net, optimizer, metrics), pair
+        return baselines.single_net(net, optimizer, metrics, label_smoothing), pair
     # A Distiller builds on its first call; callbacks such as BackupAndRestore need it built.
     model(keras.ops.zeros((1,) + tuple(pair.light_model().input.shape[1:])))
     return model, pair
 
 
-def mutual_learning(pair, optimizer="sgd", mutual_weight=1.0, temperature=1.0, metrics=("accuracy",)):
+def mutual_learning(pair, optimizer="sgd", mutual_weight=1.0, temperature=1.0, metrics=("accuracy",),
+                    label_smoothing=0.0):
     """Compiles ``pair`` for Deep Mutual Learning (Zhang et al., CVPR 2018); returns it.
 
     Both nets train in one ``fit``, each on its labels plus ``mutual_weight``
@@ -422,5 +433,6 @@ def mutual_learning(pair, optimizer="sgd", mutual_weight=1.0, temperature=1.0, m
                          "layers (from_networks without a trunk, or a zoo pair with share='none'). "
                          f"Received: a pair sharing {len(shared)} weights")
     pair.compile(optimizer=optimizer, metrics=list(metrics), hint_weight=0.0, kd_weight=mutual_weight,
-                 mutual_weight=mutual_weight, temperature=temperature, gradient_block=True)
+                 mutual_weight=mutual_weight, temperature=temperature, gradient_block=True,
+                 label_smoothing=label_smoothing)
     return pair

@@ -95,6 +95,12 @@ def check_no_loss_arguments(compile_kwargs):
             )
 
 
+def check_fraction(name, value):
+    """``value`` must be a number in [0, 1)."""
+    if not is_number(value) or not 0 <= value < 1:
+        raise ValueError(f"`{name}` must be a number in [0, 1). Received: {name}={value!r}")
+
+
 def check_compile_settings(hint, temperature=losses.TEMPERATURE, gradient_block=True, metrics=None,
                            weighted_metrics=None, **weights):
     """The rocket arguments of ``RocketModel.compile``; ``weights`` are the terms' weights by argument name."""

@@ -104,6 +104,46 @@ class StepDecay(keras.optimizers.schedules.LearningRateSchedule):
 
 
 @keras.saving.register_keras_serializable(package="rocket_keras")
+class OneCycle(keras.optimizers.schedules.LearningRateSchedule):
+    """A triangular one-cycle rate: up linearly to ``peak_learning_rate``, then down linearly to 0.
+
+    The rate starts at ``start_factor * peak``, reaches the peak after
+    ``warmup`` of the ``total_steps`` and ends at 0 at the last step (the
+    fast CIFAR recipes' schedule: Smith & Topin 2017, airbench).
+
+    Example:
+
+    ```python
+    schedule = OneCycle(0.4, total_steps=100, warmup=0.25, start_factor=0.1)
+    float(schedule(0)), float(schedule(25)), float(schedule(100))  # 0.04, 0.4, 0.0
+    ```
+    """
+
+    def __init__(self, peak_learning_rate, total_steps, warmup=0.25, start_factor=0.1):
+        if not 0 < warmup < 1:
+            raise ValueError(f"`warmup` must be a fraction in (0, 1). Received: warmup={warmup!r}")
+        if int(total_steps) < 2:
+            raise ValueError(f"`total_steps` must be at least 2. Received: total_steps={total_steps!r}")
+        self.peak_learning_rate, self.total_steps = float(peak_learning_rate), int(total_steps)
+        self.warmup, self.start_factor = float(warmup), float(start_factor)
+
+    def __call__(self, step):
+        step = ops.cast(step, "float32")
+        peak_step = self.warmup * self.total_steps
+        rising = self.start_factor + (1.0 - self.start_factor) * step / peak_step
+        falling = (self.total_steps - step) / (self.total_steps - peak_step)
+        factor = ops.where(step < peak_step, rising, ops.maximum(falling, 0.0))
+        return self.peak_learning_rate * factor
+
+    def get_config(self):
+        return {"peak_learning_rate": self.peak_learning_rate, "total_steps": self.total_steps,
+                "warmup": self.warmup, "start_factor": self.start_factor}
+
+
+SCHEDULES = ("step", "one_cycle")
+
+
+@keras.saving.register_keras_serializable(package="rocket_keras")
 class SGD(keras.optimizers.SGD):
     """``keras.optimizers.SGD`` with a coupled L2 penalty and momentum resets.
 
@@ -174,8 +214,11 @@ def recipe_optimizer(
     weight_decay=5e-4,
     l2=0.0,
     reset_momentum=False,
+    schedule="step",
+    nesterov=False,
+    ema=None,
 ):
-    """The optimizer of a training recipe: SGD, step decay, and L2 of either kind.
+    """The optimizer of a training recipe: SGD, step decay or one cycle, and L2 of either kind.
 
     Args:
         total_steps: optimizer steps in the whole run (epochs x steps per epoch).
@@ -189,9 +232,17 @@ def recipe_optimizer(
         l2: coupled L2 on every variable (the paper: 5e-4 with
             ``weight_decay=0``).
         reset_momentum: zero the momentum at each drop (the paper: yes).
+        schedule: ``"step"`` (``StepDecay`` at ``drops_at``) or
+            ``"one_cycle"`` (``OneCycle`` peaking at ``learning_rate``;
+            ``drops_at``, ``drop_factor`` and ``reset_momentum`` unused).
+        nesterov: Nesterov momentum.
+        ema: keep an exponential moving average of the weights with this
+            momentum (e.g. 0.999; Keras' ``use_ema``): ``fit`` leaves the
+            averaged weights in the model at its end, so the evaluated and
+            exported net is the average. ``None``: no average.
 
     Returns:
-        An ``SGD`` with a ``StepDecay`` schedule.
+        An ``SGD`` with a ``StepDecay`` or ``OneCycle`` schedule.
 
     Example:
 
@@ -201,12 +252,21 @@ def recipe_optimizer(
     model.compile(optimizer=optimizer, metrics=["accuracy"])
     ```
     """
-    boundaries = drop_steps(total_steps, drops_at)
+    if schedule not in SCHEDULES:
+        raise ValueError(f"`schedule` must be one of {SCHEDULES}. Received: schedule={schedule!r}")
+    if schedule == "one_cycle":
+        rate, boundaries = OneCycle(learning_rate, total_steps), ()
+    else:
+        boundaries = drop_steps(total_steps, drops_at)
+        rate = StepDecay(learning_rate, boundaries, drop_factor)
+    averaging = {"use_ema": True, "ema_momentum": float(ema)} if ema is not None else {}
     return SGD(
-        StepDecay(learning_rate, boundaries, drop_factor),
+        rate,
         momentum=momentum,
+        nesterov=nesterov,
         weight_decay=weight_decay or None,
         l2=l2,
         reset_momentum_at=boundaries if reset_momentum else (),
         exclude_from_weight_decay_names=["gamma", "beta", "bias"] if weight_decay else (),
+        **averaging,
     )

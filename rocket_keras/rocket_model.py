@@ -115,6 +115,7 @@ class RocketModel(input_checks.CheckedSteps, keras.Model):
         teacher=None,
         teacher_kd_weight=0.0,
         mutual_weight=0.0,
+        label_smoothing=0.0,
         **kwargs,
     ):
         """Configures rocket training.
@@ -159,6 +160,8 @@ class RocketModel(input_checks.CheckedSteps, keras.Model):
                 logged as ``mutual_loss``. With ``kd_weight`` at the same
                 value, no hint (``hint_weight=0``) and no shared layers, this
                 is Deep Mutual Learning. 0 (the default) leaves it out.
+            label_smoothing: e in both heads' cross-entropy, targets
+                ``(1 - e) * y + e / num_classes`` (0: none).
             **kwargs: other ``keras.Model.compile`` arguments
                 (``steps_per_execution``, ``jit_compile``, ...). ``loss``
                 and ``loss_weights`` are not accepted: the rocket loss is
@@ -169,6 +172,7 @@ class RocketModel(input_checks.CheckedSteps, keras.Model):
                    "light_loss_weight": light_loss_weight, "kd_weight": kd_weight,
                    "teacher_kd_weight": teacher_kd_weight, "mutual_weight": mutual_weight}
         model_checks.check_compile_settings(hint, temperature, gradient_block, metrics, weighted_metrics, **weights)
+        model_checks.check_fraction("label_smoothing", label_smoothing)
         model_checks.check_teacher(self, teacher, teacher_kd_weight)
         super().compile(
             optimizer=optimizer,
@@ -184,6 +188,7 @@ class RocketModel(input_checks.CheckedSteps, keras.Model):
             "hint": hint,
             "temperature": float(temperature),
             "gradient_block": bool(gradient_block),
+            "label_smoothing": float(label_smoothing),
             **{name: float(value) for name, value in weights.items()},
         }
         self._teacher = _Untracked(teacher) if teacher is not None else None

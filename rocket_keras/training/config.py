@@ -84,6 +84,14 @@ class Config:
     lr_decay_at: list = _list(["0.5", "0.75"], "Fractions of training where the learning rate drops.")
     lr_decay_factor: float = _field(0.1, "Learning-rate multiplier at each drop.")
     momentum_reset: bool = _field(False, "Zero the SGD momentum at each drop (the authors make a new optimizer).")
+    lr_schedule: str = _field("step", "step: the rate drops at --lr_decay_at; one_cycle: up linearly to "
+                              "--learning_rate over the first quarter, then down linearly to 0.", ("step", "one_cycle"))
+    nesterov: bool = _field(False, "Nesterov momentum.")
+    ema: typing.Optional[float] = _field(None, "Exponential moving average of the weights with this momentum (e.g. "
+                                         "0.999): the averaged weights are evaluated, saved and exported.", kind=float)
+    label_smoothing: float = _field(0.0, "Label smoothing of every label cross-entropy, every method alike.")
+    tta: bool = _field(False, "Also report test accuracy with flip test-time augmentation (the mean of the "
+                       "softmax of an image and its mirror), recorded apart as *_test_accuracy_tta.")
     jit_compile: bool = _field(False, "XLA (TensorFlow). Needs --nodeterministic (Keras turns XLA off under op "
                                "determinism); XLA drops the in-step input assertions, so every split is checked once "
                                "before training instead. Pays on accelerators; on this project's CPUs it is no "

@@ -99,6 +99,12 @@ def train(config, command=None):
     else:
         (head,) = method.heads
         record[f"{head}_test_accuracy"] = test["accuracy"]
+    if config.tta:
+        from rocket_keras.training.evaluation import flip_tta_accuracy
+
+        nets = {"light": light, "booster": plain.booster_model()}
+        for head in method.heads:
+            record[f"{head}_test_accuracy_tta"] = flip_tta_accuracy(nets[head], splits.test)
     if run.pruning_requested():
         from rocket_keras import pruning
 
@@ -335,6 +341,9 @@ class _Run:
             weight_decay=config.weight_decay,
             l2=config.l2,
             momentum_reset=config.momentum_reset,
+            schedule=config.lr_schedule,
+            nesterov=config.nesterov,
+            ema=config.ema,
         )
 
     def build_and_compile(self, splits):
@@ -367,6 +376,7 @@ class _Run:
             self.optimizer_recipe().optimizer(splits.steps_per_epoch, self.method),
             teacher=self.load_teacher() if self.method.needs_teacher else None,
             defaults=defaults,
+            label_smoothing=config.label_smoothing,
         )
 
     def callbacks(self, resuming, clock):

@@ -1,0 +1,91 @@
+"""The strong recipe's pieces against hand computations: the one-cycle schedule at its boundaries, label
+smoothing's targets, the weight average after a few steps, flip test-time augmentation (and that plain
+evaluation does not use it), and a run from Python with all of them."""
+
+import keras
+import numpy as np
+import pytest
+
+from conftest import tiny_batch
+from rocket_keras import losses, methods, optimizers, training
+from rocket_keras.training.evaluation import flip_tta_accuracy, flip_tta_logits
+from rocket_keras.zoo import rocket_resnet
+
+SHAPE = (16, 16, 1)
+
+
+def test_one_cycle_rises_to_its_peak_and_falls_to_zero():
+    schedule = optimizers.OneCycle(0.4, total_steps=200, warmup=0.25, start_factor=0.1)
+    values = {t: float(schedule(t)) for t in (0, 25, 50, 125, 200, 250)}
+    assert values == pytest.approx({0: 0.04, 25: 0.04 + 0.36 * 0.5, 50: 0.4, 125: 0.2, 200: 0.0, 250: 0.0})
+    restored = optimizers.OneCycle(**schedule.get_config())
+    assert float(restored(125)) == pytest.approx(0.2)
+    optimizer = optimizers.recipe_optimizer(200, learning_rate=0.4, schedule="one_cycle", nesterov=True)
+    assert isinstance(optimizer._learning_rate, optimizers.OneCycle) and optimizer.nesterov
+    with pytest.raises(ValueError, match="schedule"):
+        optimizers.recipe_optimizer(200, schedule="cosine")
+
+
+def test_label_smoothing_mixes_the_targets_with_the_uniform_distribution():
+    logits = np.array([[2.0, 0.5, -1.0, 0.0]], "float32")
+    e = 0.2
+    targets = np.array([[1 - e + e / 4, e / 4, e / 4, e / 4]])
+    log_p = logits - np.log(np.exp(logits).sum(-1, keepdims=True))
+    expected = -(targets * log_p).sum(-1)
+    for labels in (np.array([0]), np.array([[1.0, 0.0, 0.0, 0.0]], "float32")):
+        got = keras.ops.convert_to_numpy(losses.cross_entropy(labels, logits, label_smoothing=e))
+        np.testing.assert_allclose(got, expected, rtol=1e-5)
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(losses.CrossEntropy(e)(np.array([0]), logits)),
+                               expected[0], rtol=1e-5)
+    model, _ = methods.build("rocket", lambda **kw: rocket_resnet(input_shape=SHAPE, booster_depth=8, light_depth=8,
+                                                                  **kw), "sgd", label_smoothing=e)
+    assert model.rocket_settings["label_smoothing"] == e
+    with pytest.raises(ValueError, match="label_smoothing"):
+        model.compile(optimizer="sgd", label_smoothing=1.5)
+
+
+def test_the_weight_average_after_a_few_steps():
+    """Keras' EMA: after each step avg <- m * avg + (1 - m) * w; fit leaves the average in the model."""
+    x, y = tiny_batch((4,), num_classes=3, batch=8)
+    keras.utils.set_random_seed(0)
+    net = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3, name="d")])
+    net.compile(optimizer=optimizers.recipe_optimizer(3, learning_rate=0.5, weight_decay=0, momentum=0.0, ema=0.5),
+                loss=losses.CrossEntropy())
+    trajectory = []
+
+    class Record(keras.callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            trajectory.append(net.get_layer("d").kernel.numpy().copy())
+
+    start = net.get_layer("d").kernel.numpy().copy()
+    net.fit(x, y, batch_size=8, epochs=3, verbose=0, callbacks=[Record()], shuffle=False)
+    average = start
+    for weights in trajectory:  # Keras starts the average at the first step's weights
+        average = weights if average is start else 0.5 * average + 0.5 * weights
+    np.testing.assert_allclose(net.get_layer("d").kernel.numpy(), average, rtol=1e-5, atol=1e-6)
+
+
+def test_flip_tta_averages_an_image_and_its_mirror_and_plain_evaluation_does_not():
+    keras.utils.set_random_seed(0)
+    pair = rocket_resnet(input_shape=SHAPE, booster_depth=8, light_depth=8)
+    light = pair.light_model()
+    x, y = tiny_batch(SHAPE, batch=8)
+    logits = keras.ops.convert_to_numpy(flip_tta_logits(light, x))
+    assert logits.shape == (8, 10)
+    softmax = lambda z: np.exp(z) / np.exp(z).sum(-1, keepdims=True)  # noqa: E731
+    plain, mirrored = light.predict(x, verbose=0), light.predict(x[:, :, ::-1], verbose=0)
+    np.testing.assert_allclose(np.exp(logits), (softmax(plain) + softmax(mirrored)) / 2, rtol=1e-4, atol=1e-6)
+    dataset = [(x, y)]
+    assert flip_tta_accuracy(light, dataset) == np.mean(logits.argmax(-1) == y)
+    # Plain accuracy is the unflipped arg-max.
+    assert np.mean(plain.argmax(-1) == y) == pytest.approx(
+        float(np.mean(light.predict(x, verbose=0).argmax(-1) == y)))
+
+
+def test_a_run_with_the_strong_recipe_options_records_tta_apart(tmp_path):
+    config = training.Config(dataset="synthetic", model="resnet14-resnet8", epochs=1, train_size=128, batch_size=64,
+                             verbose=0, export=False, output_dir=str(tmp_path), lr_schedule="one_cycle",
+                             nesterov=True, ema=0.9, label_smoothing=0.1, tta=True)
+    record = training.train(config)
+    assert 0 <= record["light_test_accuracy_tta"] <= 1 and 0 <= record["booster_test_accuracy_tta"] <= 1
+    assert record["flags"]["lr_schedule"] == "one_cycle" and record["flags"]["label_smoothing"] == 0.1
