@@ -167,12 +167,17 @@ def _arrays(splits, limit=None):
     return data.as_arrays(splits.train, limit), data.as_arrays(splits.validation, limit)
 
 
-def test_a_two_rollout_search_runs_logs_and_resumes(tmp_path):
-    splits = data.synthetic(batch_size=64, train_size=128, validation_size=64)
-    train, validation = _arrays(splits)
+def _tiny_search_inputs():
+    """Synthetic train and validation arrays and a ResNet-14 teacher trained on them for one epoch."""
+    train, validation = _arrays(data.synthetic(batch_size=64, train_size=128, validation_size=64))
     teacher = zoo.get_network("resnet14", input_shape=(28, 28, 1))
     teacher.compile("sgd", keras.losses.SparseCategoricalCrossentropy(from_logits=True))
     teacher.fit(*train, epochs=1, verbose=0)
+    return train, validation, teacher
+
+
+def test_a_two_rollout_search_runs_logs_and_resumes(tmp_path):
+    train, validation, teacher = _tiny_search_inputs()
     make = lambda: N2NSearch(teacher, zoo.network_spec("resnet14"), train, validation, str(tmp_path),  # noqa: E731
                              rollouts=2, batch_size=64, verbose=False)
     best = make().run(removal_updates=1, shrink_updates=1)
@@ -233,11 +238,7 @@ def test_the_random_sampler_draws_uniformly_from_the_policies_space():
 
 
 def test_random_search_trains_policies_never_and_the_parent_reward_and_budget_apply(tmp_path):
-    splits = data.synthetic(batch_size=64, train_size=128, validation_size=64)
-    train, validation = _arrays(splits)
-    teacher = zoo.get_network("resnet14", input_shape=(28, 28, 1))
-    teacher.compile("sgd", keras.losses.SparseCategoricalCrossentropy(from_logits=True))
-    teacher.fit(*train, epochs=1, verbose=0)
+    train, validation, teacher = _tiny_search_inputs()
     search = N2NSearch(teacher, zoo.network_spec("resnet14"), train, validation, str(tmp_path), rollouts=2,
                        batch_size=64, verbose=False, sampler="random", shrink_reward="parent", max_params=60_000)
     before = {stage: [w.numpy().copy() for w in p.weights] for stage, p in search.policies.items()}
