@@ -413,6 +413,35 @@ def _check_gradient_scale(scale, share):
                          f"Received: shared_gradient_scale={scale!r}")
 
 
+# The arguments every zoo pair takes, documented once and appended to each
+# rocket_<family> builder's docstring by ``pair_builder``.
+PAIR_ARGUMENTS_DOC = """        name: model name.
+        **pair_arguments: what every pair takes, passed to
+            ``build_rocket_model``: ``input_shape`` (default ``(32, 32, 3)``),
+            ``num_classes`` (10), ``shared_stages`` (for "bottom": stages
+            computed once, built at the light net's sizes),
+            ``synchronized_bn``, ``input_normalization`` (``(mean, std)`` per
+            channel for a fixed normalisation layer in the model) and
+            ``shared_gradient_scale`` (the light path's gradient factor into
+            shared layers).
+
+    Returns:
+        A ``RocketModel``.
+"""
+
+
+def pair_builder(builder):
+    """Marks a zoo family's pair builder: its docstring gains the shared arguments (``PAIR_ARGUMENTS_DOC``).
+
+    The builder picks its two ``NetworkSpec``s and a layout and passes every
+    other argument to ``build_rocket_model``, the one pair builder.
+    """
+    doc = builder.__doc__ or ""
+    head, separator, example = doc.partition("\n    Example:")
+    builder.__doc__ = head.rstrip() + "\n" + PAIR_ARGUMENTS_DOC + ("\n    Example:" + example if separator else "")
+    return builder
+
+
 def normalization_layer(mean_std, channels):
     """A fixed ``(x - mean) / std`` layer, named as part of both networks.
 

@@ -9,7 +9,7 @@ CIFAR adaptation), so the last feature map is 4x4.
 
 from rocket_keras import blocks
 from rocket_keras.zoo import checks
-from rocket_keras.zoo.dual_head import build_rocket_model
+from rocket_keras.zoo.dual_head import build_rocket_model, pair_builder
 from rocket_keras.zoo.spec import NetworkSpec, StageSpec
 
 # (expansion, channels, blocks, stride) as in MobileNetV2's Table 2, with the
@@ -71,14 +71,8 @@ def mobilenet_v2_spec(alpha, name="alpha"):
     )
 
 
-def rocket_mobilenet(
-    *,
-    booster_alpha=1.0,
-    light_alpha=0.35,
-    share="bottom",
-    name="rocket_mobilenet",
-    **pair_arguments,
-):
+@pair_builder
+def rocket_mobilenet(*, booster_alpha=1.0, light_alpha=0.35, share="bottom", name="rocket_mobilenet", **pair_arguments):
     """A rocket pair of MobileNetV2s differing in width multiplier.
 
     Args:
@@ -87,14 +81,6 @@ def rocket_mobilenet(
         share: ``"bottom"`` (default), ``"stem"`` or ``"none"``; widths differ, so
             ``"interval"`` does not apply. ``shared_stages`` (default 1) may
             go up to 6, built at the light net's width.
-        name: model name.
-        **pair_arguments: what every pair takes (``input_shape``,
-            ``num_classes``, ``shared_stages``, ``synchronized_bn``,
-            ``input_normalization``, ``shared_gradient_scale``): see
-            ``rocket_keras.zoo.dual_head.build_rocket_model``.
-
-    Returns:
-        A ``RocketModel``.
 
     Example:
 
@@ -102,11 +88,6 @@ def rocket_mobilenet(
     model = rocket_mobilenet(booster_alpha=1.0, light_alpha=0.35)
     ```
     """
-    return build_rocket_model(
-        name=name,
-        booster=mobilenet_v2_spec(booster_alpha, "booster_alpha"),
-        light=mobilenet_v2_spec(light_alpha, "light_alpha"),
-        share=share,
-        interval_ok=False,
-        **pair_arguments,
-    )
+    return build_rocket_model(name=name, booster=mobilenet_v2_spec(booster_alpha, "booster_alpha"),
+                              light=mobilenet_v2_spec(light_alpha, "light_alpha"), share=share,
+                              interval_ok=False, **pair_arguments)

@@ -6,7 +6,7 @@ ResNet-20 is n=3, ResNet-56 n=9.
 
 from rocket_keras import blocks
 from rocket_keras.zoo import checks
-from rocket_keras.zoo.dual_head import build_rocket_model
+from rocket_keras.zoo.dual_head import build_rocket_model, pair_builder
 from rocket_keras.zoo.spec import NetworkSpec, StageSpec
 
 
@@ -55,14 +55,8 @@ def resnet_spec(depth, name="depth"):
     return preact_resnet_spec(f"ResNet-{depth}", n, (16, 32, 64))
 
 
-def rocket_resnet(
-    *,
-    booster_depth=20,
-    light_depth=8,
-    share="interval",
-    name="rocket_resnet",
-    **pair_arguments,
-):
+@pair_builder
+def rocket_resnet(*, booster_depth=20, light_depth=8, share="interval", name="rocket_resnet", **pair_arguments):
     """A rocket pair of CIFAR-style ResNets.
 
     Args:
@@ -70,14 +64,6 @@ def rocket_resnet(
         light_depth: light net depth, 6n+2 (e.g. 20).
         share: ``"interval"`` (default, the paper's best), ``"bottom"``,
             ``"stem"`` (only the stem shared) or ``"none"``.
-        name: model name.
-        **pair_arguments: what every pair takes (``input_shape``,
-            ``num_classes``, ``shared_stages``, ``synchronized_bn``,
-            ``input_normalization``, ``shared_gradient_scale``): see
-            ``rocket_keras.zoo.dual_head.build_rocket_model``.
-
-    Returns:
-        A ``RocketModel``.
 
     Example:
 
@@ -86,10 +72,5 @@ def rocket_resnet(
     model.compile(optimizer="sgd", metrics=["accuracy"])
     ```
     """
-    return build_rocket_model(
-        name=name,
-        booster=resnet_spec(booster_depth, "booster_depth"),
-        light=resnet_spec(light_depth, "light_depth"),
-        share=share,
-        **pair_arguments,
-    )
+    return build_rocket_model(name=name, booster=resnet_spec(booster_depth, "booster_depth"),
+                              light=resnet_spec(light_depth, "light_depth"), share=share, **pair_arguments)

@@ -8,7 +8,7 @@ take strides 1, 2, 2, so the last feature map is 8x8.
 """
 
 from rocket_keras import blocks
-from rocket_keras.zoo.dual_head import build_rocket_model
+from rocket_keras.zoo.dual_head import build_rocket_model, pair_builder
 from rocket_keras.zoo.spec import NetworkSpec, StageSpec
 
 # Output channels of stages 2-4 and of the final 1x1 convolution (Table 5).
@@ -45,14 +45,8 @@ def shufflenet_v2_spec(width, name="width"):
     )
 
 
-def rocket_shufflenet(
-    *,
-    booster_width=2.0,
-    light_width=0.5,
-    share="bottom",
-    name="rocket_shufflenet",
-    **pair_arguments,
-):
+@pair_builder
+def rocket_shufflenet(*, booster_width=2.0, light_width=0.5, share="bottom", name="rocket_shufflenet", **pair_arguments):
     """A rocket pair of ShuffleNetV2s differing in width multiplier.
 
     Args:
@@ -61,14 +55,6 @@ def rocket_shufflenet(
         share: ``"bottom"`` (default), ``"stem"`` or ``"none"``; widths
             differ, so ``"interval"`` does not apply. ``shared_stages``
             (default 1) may go up to 2, built at the light net's width.
-        name: model name.
-        **pair_arguments: what every pair takes (``input_shape``,
-            ``num_classes``, ``shared_stages``, ``synchronized_bn``,
-            ``input_normalization``, ``shared_gradient_scale``): see
-            ``rocket_keras.zoo.dual_head.build_rocket_model``.
-
-    Returns:
-        A ``RocketModel``.
 
     Example:
 
@@ -76,11 +62,6 @@ def rocket_shufflenet(
     model = rocket_shufflenet(input_shape=(28, 28, 1), booster_width=2.0, light_width=0.5)
     ```
     """
-    return build_rocket_model(
-        name=name,
-        booster=shufflenet_v2_spec(booster_width, "booster_width"),
-        light=shufflenet_v2_spec(light_width, "light_width"),
-        share=share,
-        interval_ok=False,
-        **pair_arguments,
-    )
+    return build_rocket_model(name=name, booster=shufflenet_v2_spec(booster_width, "booster_width"),
+                              light=shufflenet_v2_spec(light_width, "light_width"), share=share,
+                              interval_ok=False, **pair_arguments)

@@ -10,7 +10,7 @@ stride 1.
 
 from rocket_keras import blocks
 from rocket_keras.zoo import checks
-from rocket_keras.zoo.dual_head import build_rocket_model
+from rocket_keras.zoo.dual_head import build_rocket_model, pair_builder
 from rocket_keras.zoo.spec import NetworkSpec, StageSpec
 
 # (fires, output channels, stride of the first) for width 1.0.
@@ -43,14 +43,8 @@ def squeezenet_spec(width, name="width"):
     )
 
 
-def rocket_squeezenet(
-    *,
-    booster_width=1.0,
-    light_width=0.5,
-    share="bottom",
-    name="rocket_squeezenet",
-    **pair_arguments,
-):
+@pair_builder
+def rocket_squeezenet(*, booster_width=1.0, light_width=0.5, share="bottom", name="rocket_squeezenet", **pair_arguments):
     """A rocket pair of SqueezeNets differing in width.
 
     Args:
@@ -58,14 +52,6 @@ def rocket_squeezenet(
         share: ``"bottom"`` (default), ``"stem"`` or ``"none"``.
             ``shared_stages`` (default 1) may go up to 3, built at the light
             net's width.
-        name: model name.
-        **pair_arguments: what every pair takes (``input_shape``,
-            ``num_classes``, ``shared_stages``, ``synchronized_bn``,
-            ``input_normalization``, ``shared_gradient_scale``): see
-            ``rocket_keras.zoo.dual_head.build_rocket_model``.
-
-    Returns:
-        A ``RocketModel``.
 
     Example:
 
@@ -73,11 +59,6 @@ def rocket_squeezenet(
     model = rocket_squeezenet(input_shape=(28, 28, 1), booster_width=1.0, light_width=0.5)
     ```
     """
-    return build_rocket_model(
-        name=name,
-        booster=squeezenet_spec(booster_width, "booster_width"),
-        light=squeezenet_spec(light_width, "light_width"),
-        share=share,
-        interval_ok=False,
-        **pair_arguments,
-    )
+    return build_rocket_model(name=name, booster=squeezenet_spec(booster_width, "booster_width"),
+                              light=squeezenet_spec(light_width, "light_width"), share=share,
+                              interval_ok=False, **pair_arguments)

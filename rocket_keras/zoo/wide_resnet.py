@@ -5,7 +5,7 @@ width. Blocks are the pre-activation basic blocks of the CIFAR ResNet.
 """
 
 from rocket_keras.zoo import checks
-from rocket_keras.zoo.dual_head import build_rocket_model
+from rocket_keras.zoo.dual_head import build_rocket_model, pair_builder
 from rocket_keras.zoo.resnet import preact_resnet_spec
 
 
@@ -28,16 +28,8 @@ def wide_resnet_spec(depth, width, depth_name="depth", width_name="width"):
     )
 
 
-def rocket_wide_resnet(
-    *,
-    booster_depth=40,
-    booster_width=1,
-    light_depth=16,
-    light_width=1,
-    share="interval",
-    name="rocket_wide_resnet",
-    **pair_arguments,
-):
+@pair_builder
+def rocket_wide_resnet(*, booster_depth=40, booster_width=1, light_depth=16, light_width=1, share="interval", name="rocket_wide_resnet", **pair_arguments):
     """A rocket pair of WideResNets; defaults are the paper's WRN-40-1/WRN-16-1.
 
     Args:
@@ -45,14 +37,6 @@ def rocket_wide_resnet(
         light_depth, light_width: light WRN-depth-width (depth 6n+4).
         share: ``"interval"`` (default; needs equal widths), ``"bottom"``,
             ``"stem"`` (only the stem shared) or ``"none"``.
-        name: model name.
-        **pair_arguments: what every pair takes (``input_shape``,
-            ``num_classes``, ``shared_stages``, ``synchronized_bn``,
-            ``input_normalization``, ``shared_gradient_scale``): see
-            ``rocket_keras.zoo.dual_head.build_rocket_model``.
-
-    Returns:
-        A ``RocketModel``.
 
     Example:
 
@@ -60,10 +44,5 @@ def rocket_wide_resnet(
     model = rocket_wide_resnet(booster_depth=40, light_depth=16)
     ```
     """
-    return build_rocket_model(
-        name=name,
-        booster=wide_resnet_spec(booster_depth, booster_width, "booster_depth", "booster_width"),
-        light=wide_resnet_spec(light_depth, light_width, "light_depth", "light_width"),
-        share=share,
-        **pair_arguments,
-    )
+    return build_rocket_model(name=name, booster=wide_resnet_spec(booster_depth, booster_width, "booster_depth", "booster_width"),
+                              light=wide_resnet_spec(light_depth, light_width, "light_depth", "light_width"), share=share, **pair_arguments)
