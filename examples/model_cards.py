@@ -81,6 +81,28 @@ def measured_section(runs_by_dataset, name):
     return text
 
 
+def presets_section(name):
+    """The presets of pair ``name`` (rocket_keras.zoo.presets): their weights, hashes and the accuracy they reproduce."""
+    from rocket_keras.zoo import list_presets, load_preset_config
+
+    rows = []
+    for preset in list_presets():
+        config = load_preset_config(preset)
+        if config["architecture"] != name:
+            continue
+        weights, result = config["weights"], config["result"]
+        files = "; ".join(f"`{entry['file']}` ({entry['size_bytes']:,} bytes, sha256 `{entry['sha256'][:16]}…`)"
+                          for entry in weights.values())
+        accuracy = (f"light {100 * result['light_test_accuracy']:.2f} % (int8 TFLite "
+                    f"{100 * result['light_int8_test_accuracy']:.2f} %), booster head "
+                    f"{100 * result['booster_test_accuracy']:.2f} %, on all {result['dataset']} test images")
+        rows.append(f"- `{preset}`: `rocket_keras.zoo.from_preset(\"{preset}\")`. Files: {files}. Reproduces: "
+                    f"{accuracy}. Trained by `{config['command']}`.")
+    if not rows:
+        return "None shipped yet.\n"
+    return "Trained weights shipped with the package, checked by hash when loaded:\n\n" + "\n".join(rows) + "\n"
+
+
 def card(entry, runs):
     from rocket_keras.profiling import count_flops
 
@@ -117,6 +139,9 @@ One absl flagfile per dataset and budget; each run's `results.json` records all 
 
 {recipe_lines}
 
+## Presets
+
+{presets_section(entry.name)}
 ## Measured
 
 {measured_section(runs, entry.name)}
