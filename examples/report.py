@@ -62,6 +62,10 @@ PAIRED = (
     ("rocket:teacher_alpha=0.9", "booster", "booster"),
     ("rocket:gradient_block=False", "booster", "booster"),
     ("rocket:share=stem", "booster", "booster"),
+    # Deep Mutual Learning, rocket's online peer (issue 29).
+    ("rocket", "dml", "light"),
+    ("dml", "light", "light"),
+    ("dml", "booster", "booster"),
 )
 # Rocket variants checked against the targets: the paper's rocket, its KD
 # variants, and lambdas chosen on the validation split.
