@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 FASHION_MNIST := /usr/share/datasets/fashion-mnist
 
-.PHONY: setup data demo test bench clean
+.PHONY: setup data demo test bench clean classify
 
 setup: $(STAMP)
 
@@ -24,6 +24,10 @@ data:
 
 demo: setup data
 	$(PY) examples/train.py --flagfile=recipes/resnet14-resnet8/fashion_mnist_demo.txt --output_dir=runs/demo --noresume
+
+# The shipped ResNet-20/8 preset's light net (int8 TFLite, LiteRT) on two committed CIFAR-10 test images.
+classify: setup
+	$(PY) examples/classify.py --preset=resnet20-resnet8.cifar10 examples/images/cifar10_ship.jpg examples/images/cifar10_horse.jpg
 
 # The suite in TEST_WORKERS processes (pytest-xdist), whole files per process
 # so that a file's shared fixtures run once; TEST_WORKERS=0 runs it in one.

@@ -49,7 +49,8 @@ def main(argv):
     config = presets.save_preset(
         model, output, name=FLAGS.name, architecture=record["model"], builder_arguments=arguments,
         class_names=record.get("class_names") or CLASS_NAMES.get(record["dataset"], ()),
-        recipe=run_flags.get("flagfile"), command=record["command"],
+        recipe=next((a.split("=", 1)[1] for a in record["command"].split() if a.startswith("--flagfile=")), None),
+        command=record["command"],
         int8_file=os.path.join(FLAGS.run, "light_int8.tflite"))
     full = presets.accuracies(output, images, labels)
     sliced = presets.accuracies(output, images[presets.TEST_SLICE], labels[presets.TEST_SLICE])

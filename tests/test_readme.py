@@ -3,6 +3,7 @@
 import os
 import pathlib
 import re
+import shutil
 import subprocess
 import sys
 
@@ -34,15 +35,24 @@ def assert_light_net_exported(stdout, path):
     assert path.stat().st_size > 0
 
 
-def test_readme_usage_example_runs(tmp_path):
+def test_readme_preset_example_classifies_and_exports_in_five_lines(tmp_path):
+    code = re.findall(r"```python\n(.*?)```", README.read_text(), re.S)[0]
+    assert "from_preset" in code and len([line for line in code.splitlines() if line.strip()]) == 5
+    shutil.copytree(README.parent / "examples" / "images", tmp_path / "examples" / "images")
     stdout = run_block(0, tmp_path, epilogue='\nprint("light net parameters:", model.light_model().count_params())')
+    assert "('ship', " in stdout  # the committed ship image, through the int8 file
+    assert_light_net_exported(stdout, tmp_path / "light.tflite")
+
+
+def test_readme_usage_example_runs(tmp_path):
+    stdout = run_block(1, tmp_path, epilogue='\nprint("light net parameters:", model.light_model().count_params())')
     assert "light_accuracy" in stdout
     assert_light_net_exported(stdout, tmp_path / "light.tflite")
 
 
 def test_readme_own_networks_example_runs_in_under_15_lines(tmp_path):
-    code = re.findall(r"```python\n(.*?)```", README.read_text(), re.S)[1]
+    code = re.findall(r"```python\n(.*?)```", README.read_text(), re.S)[2]
     assert "from_networks" in code and len(code.strip().splitlines()) < 15
-    stdout = run_block(1, tmp_path, epilogue='\nprint("light net parameters:", light.count_params())')
+    stdout = run_block(2, tmp_path, epilogue='\nprint("light net parameters:", light.count_params())')
     assert "val_light_accuracy" in stdout
     assert_light_net_exported(stdout, tmp_path / "my_light.tflite")

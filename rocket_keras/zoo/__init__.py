@@ -74,7 +74,9 @@ register_model(
 register_model(
     "mobilenet1.0-mobilenet0.35",
     rocket_mobilenet,
-    "MobileNetV2 pair: alpha 1.0 booster, alpha 0.35 light, bottom sharing.",
+    "MobileNetV2 pair: alpha 1.0 booster, alpha 0.35 light, bottom sharing: the widths differ, so the "
+    "booster's convolutions cannot be the light net's as under interval sharing; the stem and the first "
+    "stage are computed once, at the light net's width, so the shipped net stays within its budget.",
     booster_alpha=1.0, light_alpha=0.35, share="bottom", shared_stages=1,
 )
 register_model(
