@@ -108,13 +108,3 @@ def test_kd_alpha_and_temperature_reach_the_loss_as_given():
     # The Distiller's soft weight is scaled by 1 - student_loss_weight: the total is the authors' soft weight.
     assert (1 - distiller.student_loss_weight) * distiller.distillation_loss_weights[0] == pytest.approx(soft)
 
-
-def test_a_dml_run_records_both_heads_and_keeps_its_light_net(tmp_path):
-    from rocket_keras import training
-
-    config = training.Config(dataset="synthetic", model="resnet14-resnet8", epochs=1, train_size=128, batch_size=64,
-                             verbose=0, export=False, method="dml:mutual_weight=0.5", output_dir=str(tmp_path))
-    record = training.train(config)
-    assert record["method"] == "dml:mutual_weight=0.5"
-    assert 0 <= record["light_test_accuracy"] <= 1 and 0 <= record["booster_test_accuracy"] <= 1
-    assert (tmp_path / "light.keras").exists() and record["light_weights"]["sha256"]

@@ -82,10 +82,14 @@ def test_flip_tta_averages_an_image_and_its_mirror_and_plain_evaluation_does_not
         float(np.mean(light.predict(x, verbose=0).argmax(-1) == y)))
 
 
-def test_a_run_with_the_strong_recipe_options_records_tta_apart(tmp_path):
+def test_a_dml_run_with_the_strong_recipe_options_records_both_heads_and_tta_apart(tmp_path):
+    """One run for two things: every strong-recipe option, and a dml run through train (both heads, light.keras)."""
     config = training.Config(dataset="synthetic", model="resnet14-resnet8", epochs=1, train_size=128, batch_size=64,
                              verbose=0, export=False, output_dir=str(tmp_path), lr_schedule="one_cycle",
-                             nesterov=True, ema=0.9, label_smoothing=0.1, tta=True)
+                             nesterov=True, ema=0.9, label_smoothing=0.1, tta=True, method="dml:mutual_weight=0.5")
     record = training.train(config)
     assert 0 <= record["light_test_accuracy_tta"] <= 1 and 0 <= record["booster_test_accuracy_tta"] <= 1
     assert record["flags"]["lr_schedule"] == "one_cycle" and record["flags"]["label_smoothing"] == 0.1
+    assert record["method"] == "dml:mutual_weight=0.5"
+    assert 0 <= record["light_test_accuracy"] <= 1 and 0 <= record["booster_test_accuracy"] <= 1
+    assert (tmp_path / "light.keras").exists() and record["light_weights"]["sha256"]
