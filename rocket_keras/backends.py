@@ -92,20 +92,23 @@ def assert_labels_in_range(labels, num_classes, message):
     flat = tf.reshape(labels, [-1])
     bad = tf.logical_or(flat < 0, flat >= tf.cast(num_classes, flat.dtype))
     position = tf.argmax(tf.cast(bad, tf.int32), output_type=tf.int32)
-    value = tf.gather(flat, position) if flat.shape.rank else flat
+    value = tf.gather(flat, position)
     return [tf.debugging.Assert(tf.logical_not(tf.reduce_any(bad)),
                                 [message, "label", value, "at position", position, "of the batch"])]
 
 
-def waiting_for(assertions):
-    """A context in which every op waits for ``assertions`` (TensorFlow graphs); a no-op elsewhere.
+def waiting_for(model, assertions):
+    """A context in which every op of ``model``'s step waits for ``assertions`` (TensorFlow graphs); else a no-op.
 
     The training step runs inside it, so that a failed check leaves every
     variable as it was, the optimizer's iteration count included (an op
     without a data dependency on the checked inputs would otherwise run).
+    Under XLA, which drops the assertions (the data is checked on the host
+    instead) and cannot lift the step's first variable creations out of a
+    control-dependency scope, it is a no-op too.
     """
     assertions = [a for a in assertions if a is not None]  # None when eager: already run
-    if not is_tensorflow() or not assertions:
+    if not is_tensorflow() or not assertions or drops_assertions(model):
         return contextlib.nullcontext()
     import tensorflow as tf
 

@@ -200,12 +200,12 @@ class CheckedSteps:
     # The whole step waits for the checks: the optimizer's iteration count too.
     def train_step(self, *args):
         data, assertions = self._checked(args[-1])
-        with backends.waiting_for(assertions):
+        with backends.waiting_for(self, assertions):
             return super().train_step(*args[:-1], data)
 
     def test_step(self, *args):
         data, assertions = self._checked(args[-1])
-        with backends.waiting_for(assertions):
+        with backends.waiting_for(self, assertions):
             return super().test_step(*args[:-1], data)
 
     def _checked(self, data):

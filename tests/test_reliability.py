@@ -78,6 +78,10 @@ def test_under_xla_bad_labels_are_checked_on_the_host_before_training():
         model.fit(dataset, epochs=1, verbose=0)
     assert_unchanged(model, before)
     assert int(model.optimizer.iterations) == 0
+    # Good labels train under XLA (the step's first variables are created inside it).
+    y[13] = 3
+    model.fit(x, y, batch_size=8, epochs=1, verbose=0)
+    assert int(model.optimizer.iterations) == 2
 
 
 def test_wrong_input_shape_is_a_clear_error():
