@@ -7,6 +7,8 @@ export to TFLite and ONNX as slices, reshapes and transposes."""
 import keras
 from keras import ops
 
+from rocket_keras.model_checks import is_number
+
 
 @keras.saving.register_keras_serializable(package="rocket_keras")
 class ChannelSplit(keras.layers.Layer):
@@ -83,7 +85,7 @@ class GradientScale(keras.layers.Layer):
 
     def __init__(self, scale, **kwargs):
         super().__init__(**kwargs)
-        if not isinstance(scale, (int, float)) or isinstance(scale, bool) or scale < 0:
+        if not is_number(scale) or scale < 0:
             raise ValueError(f"`scale` must be a non-negative number. Received: scale={scale!r}")
         self.scale = float(scale)
 

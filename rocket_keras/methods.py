@@ -357,8 +357,12 @@ def build(method, make_pair, optimizer, teacher=None, defaults=None, metrics=("a
         **PARAMETERS[method.name], **(defaults or {}), **dict(method.params)}
     if method.needs_teacher and teacher is None:
         raise ValueError(f"Method {method.spec!r} needs a trained booster as `teacher`. Received: teacher=None")
-    pair = make_pair(**pair_arguments(settings))
     metrics = list(metrics)
+    if method.name == "dml":
+        pair = mutual_learning(make_pair(share="none"), optimizer, settings["mutual_weight"],
+                               settings["mutual_temperature"], metrics, label_smoothing)
+        return pair, pair
+    pair = make_pair(**pair_arguments(settings))
     if method.name == "rocket":
         alpha = settings["teacher_alpha"]
         pair.compile(
@@ -373,10 +377,6 @@ def build(method, make_pair, optimizer, teacher=None, defaults=None, metrics=("a
             teacher_kd_weight=losses.authors_kd_weight(alpha, pair.num_classes) if alpha is not None else 0.0,
             label_smoothing=label_smoothing,
         )
-        return pair, pair
-    if method.name == "dml":
-        pair = mutual_learning(make_pair(share="none"), optimizer, settings["mutual_weight"],
-                               settings["mutual_temperature"], metrics, label_smoothing)
         return pair, pair
     if method.name == "kd":
         if settings.get("alpha") is None:

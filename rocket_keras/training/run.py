@@ -197,6 +197,7 @@ class _Run:
     def __init__(self, config, command):
         self.config = config
         self.command = command
+        self.input_normalization = None  # (mean, std) of the layer inside the model, when --normalize_input
         try:
             self.method = methods.parse(config.method)
         except ValueError as error:
@@ -253,11 +254,13 @@ class _Run:
             return
         model.jit_compile = self.config.jit_compile
         if self.config.jit_compile:
-            from rocket_keras.input_checks import check_dataset
+            from rocket_keras.input_checks import CheckedSteps, check_dataset
 
             # XLA drops the in-step assertions: check every batch once here
-            # instead (this also fills the pipelines' caches).
-            for split in (splits.train, splits.validation, splits.test):
+            # instead (this also fills the pipelines' caches). A RocketModel's
+            # fit checks its training data itself (CheckedSteps.check_before_fit).
+            checked_by_fit = isinstance(model, CheckedSteps)
+            for split in (() if checked_by_fit else (splits.train,)) + (splits.validation, splits.test):
                 check_dataset(split, splits.num_classes)
 
     # The model.
@@ -286,7 +289,8 @@ class _Run:
         from rocket_keras.zoo.dual_head import build_rocket_model
 
         settings = {"share": "none", **overrides, **kwargs}
-        unknown = set(settings) - {"share", "input_shape", "num_classes", "input_normalization", "shared_stages"}
+        unknown = set(settings) - {"share", "input_shape", "num_classes", "input_normalization", "shared_stages",
+                                   "shared_gradient_scale"}
         if unknown:
             raise OptionError(f"--light_net takes no --override of {sorted(unknown)}. Received: {sorted(unknown)}")
         booster, _ = zoo.pair_architectures(self.config.model)
@@ -357,9 +361,7 @@ class _Run:
             self.input_normalization = (CIFAR10_CHANNEL_STATS if config.dataset == "cifar10"
                                         else channel_statistics(splits.train))
             overrides["input_normalization"] = self.input_normalization
-        if self.method.name == "rocket":
-            overrides.update(methods.pair_arguments(methods.rocket_settings(self.method, config.method_parameters)))
-        elif config.method_parameters.get("share"):
+        if config.method_parameters.get("share"):
             overrides["share"] = config.method_parameters["share"]
         overrides.update(parse_overrides(config.override))
         # The config gives every parameter the spec leaves out.
@@ -433,7 +435,7 @@ class _Run:
             "light_parameters": light.count_params(),
             "booster_parameters": rocket.booster_model().count_params(),
             # The (mean, std) per channel of the normalisation layer inside the model, if any.
-            "input_normalization": [list(v) for v in getattr(self, "input_normalization", None) or ()] or None,
+            "input_normalization": [list(v) for v in self.input_normalization] if self.input_normalization else None,
         }
 
     def export_and_measure(self, model, splits, record):

@@ -39,6 +39,7 @@ import numpy as np
 
 from rocket_keras import backends
 from rocket_keras import layers as rocket_layers
+from rocket_keras.model_checks import is_number
 from rocket_keras.rocket_model import RocketModel
 from rocket_keras.zoo import checks
 
@@ -400,7 +401,7 @@ def build_rocket_model(
 
 
 def _check_gradient_scale(scale, share):
-    if not isinstance(scale, (int, float)) or isinstance(scale, bool) or not 0 <= scale <= 1:
+    if not is_number(scale) or not 0 <= scale <= 1:
         raise ValueError(f"`shared_gradient_scale` must be a number in [0, 1]. Received: shared_gradient_scale={scale!r}")
     if scale == 0 and share == "interval":
         raise ValueError(
