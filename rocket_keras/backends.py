@@ -143,6 +143,38 @@ def after_assertions(assertions, x, transform):
         return keras.tree.map_structure(lambda t: tf.identity(transform(t)), x)
 
 
+@contextlib.contextmanager
+def value_errors_from_assertions(translate):
+    """A context in which a failed in-step assertion (TensorFlow) surfaces as a ``ValueError``.
+
+    TensorFlow reports a failed ``tf.debugging.Assert`` as an
+    ``InvalidArgumentError`` wrapped in "Graph execution error" and the
+    op's stack; ``translate(message)`` turns the error's message into the
+    ``ValueError``'s text, or returns None for errors that are not this
+    package's checks, which go up unchanged. Elsewhere a no-op: JAX checks
+    on the host and raises ``ValueError`` itself.
+
+    Example:
+
+    ```python
+    with value_errors_from_assertions(lambda m: "bad label" if "Labels must" in m else None):
+        model.fit(x, y)
+    ```
+    """
+    if not is_tensorflow():
+        yield
+        return
+    import tensorflow as tf
+
+    try:
+        yield
+    except tf.errors.InvalidArgumentError as error:
+        text = translate(error.message)
+        if text is None:
+            raise
+        raise ValueError(text) from error
+
+
 def host_checked_step(model, function, check_batch, training):
     """On JAX, ``function(state, iterator)`` with each batch given to ``check_batch`` first.
 

@@ -1,8 +1,9 @@
 """Checks on the batches a RocketModel trains on, run before any weight changes.
 
 Shapes and dtypes are checked when the step is traced (a ``ValueError``);
-values (label range, finite inputs) by assertions inside the step (an
-``InvalidArgumentError`` with the message below). ``checked_inputs`` makes
+values (label range, finite inputs) by assertions inside the step, whose
+failure ``fit``, ``evaluate`` and the ``*_on_batch`` calls raise as a
+``ValueError`` with the messages below (``assertion_message``). ``checked_inputs`` makes
 the inputs depend on those assertions, so the forward pass, which already
 updates BatchNorm statistics, cannot run before them. Without them, labels out of
 range give NaN losses on GPUs and silently wrong models.
@@ -15,6 +16,7 @@ a ``tf.data.Dataset`` by one pass of its pipeline, with the same messages);
 on CPU Keras does not use XLA by default and the in-step checks always run.
 """
 
+import re
 import warnings
 
 import keras
@@ -24,6 +26,30 @@ from rocket_keras import backends
 
 LABEL_RANGE_MESSAGE = "Labels must be class ids in [0, {num_classes}). Received: {received}."
 NON_FINITE_MESSAGE = "Inputs contain NaN or Inf. Received: {received}."
+
+
+_FAILED_LABEL_ASSERTION = re.compile(
+    r"\[Labels must be class ids in \[0, (\d+)\)[^\]]*\] \[label\] \[(-?[\d.e+-]+)\] \[at position\] \[(\d+)\]")
+
+
+def assertion_message(message):
+    """The ``ValueError`` text for a failed in-step check's TensorFlow message; None for other errors.
+
+    Example:
+
+    ```python
+    assertion_message("assertion failed: [Labels must be class ids in [0, 10). Received:] [label] [12] [at position] [5] ...")
+    # 'Labels must be class ids in [0, 10). Received: label 12 at position 5 of the batch.'
+    ```
+    """
+    label = _FAILED_LABEL_ASSERTION.search(message)
+    if label:
+        num_classes, value, position = label.groups()
+        return LABEL_RANGE_MESSAGE.format(num_classes=num_classes,
+                                          received=f"label {value} at position {position} of the batch")
+    if NON_FINITE_MESSAGE.split(" Received")[0] in message:
+        return NON_FINITE_MESSAGE.format(received="a non-finite input value in the batch")
+    return None
 
 
 def labels_are_one_hot(labels, num_classes):
@@ -183,6 +209,24 @@ class CheckedSteps:
     one-hot) per ``compile``: Keras builds the metrics for the first one it
     sees. The model needs ``num_classes``.
     """
+
+    # TensorFlow's failed in-step checks surface as ValueErrors, as on JAX.
+    def fit(self, *args, **kwargs):
+        self.check_before_fit(args[0] if args else kwargs.get("x"), args[1] if len(args) > 1 else kwargs.get("y"))
+        with backends.value_errors_from_assertions(assertion_message):
+            return super().fit(*args, **kwargs)
+
+    def evaluate(self, *args, **kwargs):
+        with backends.value_errors_from_assertions(assertion_message):
+            return super().evaluate(*args, **kwargs)
+
+    def train_on_batch(self, *args, **kwargs):
+        with backends.value_errors_from_assertions(assertion_message):
+            return super().train_on_batch(*args, **kwargs)
+
+    def test_on_batch(self, *args, **kwargs):
+        with backends.value_errors_from_assertions(assertion_message):
+            return super().test_on_batch(*args, **kwargs)
 
     def make_train_function(self, force=False):
         super().make_train_function(force)

@@ -209,7 +209,6 @@ class RocketModel(input_checks.CheckedSteps, keras.Model):
         _callbacks.set_monitor_modes(callbacks, modes)
         if callbacks is not None:
             kwargs["callbacks"] = callbacks
-        self.check_before_fit(args[0] if args else kwargs.get("x"), args[1] if len(args) > 1 else kwargs.get("y"))
         history = super().fit(*args, **kwargs)
         if not history.history and kwargs.get("epochs", 1) > kwargs.get("initial_epoch", 0):
             # Keras only warns and returns an empty history: nothing was learned.
