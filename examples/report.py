@@ -18,6 +18,7 @@ import statistics
 from absl import app, flags
 
 from rocket_keras import methods
+from rocket_keras.training.records import epoch_overhead
 from rocket_keras.training.results import (accuracies, accuracy_cell, current_command, diverged, load_runs,
                                            mean_seconds_cell, seed_list, total_seconds)
 
@@ -267,7 +268,8 @@ def paired_lines(runs):
 def load_lines(runs):
     """Per run that recorded it (``epoch_times``, train.py), the highest 1-minute
     load average at an epoch end: about the core count when the run had the
-    machine to itself, more when another job shared it."""
+    machine to itself, more when another job shared it; and, where recorded,
+    the epochs' overhead over their steps (``records.epoch_overhead``)."""
     lines = []
     for method, items in sorted(runs.items()):
         for result, _, _ in items:
@@ -275,9 +277,12 @@ def load_lines(runs):
             if epochs:
                 cores = f" on {result['cpu_count']} cores" if "cpu_count" in result else ""
                 seconds = [epoch["seconds"] for epoch in epochs]
+                overheads = [o for o in map(epoch_overhead, epochs) if o is not None]
+                overhead = (f"; epoch / (steps x median step) {min(overheads):.2f}-{max(overheads):.2f}"
+                            if overheads else "")
                 lines.append(
                     f"- {method}, seed {result['seed']}: {max(e['load_average'] for e in epochs):.1f}{cores} "
-                    f"({len(epochs)} epochs of {min(seconds):.0f}-{max(seconds):.0f} s)"
+                    f"({len(epochs)} epochs of {min(seconds):.0f}-{max(seconds):.0f} s{overhead})"
                 )
     return lines
 

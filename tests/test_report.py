@@ -148,6 +148,18 @@ def test_each_run_shows_the_highest_load_it_recorded(tmp_path):
     assert "- light, seed 0:" not in readme
 
 
+def test_a_run_that_timed_its_steps_shows_its_epochs_overhead(tmp_path):
+    pair = tmp_path / "results" / "cifar10" / "pair"
+    epochs = [{"seconds": 110.0, "load_average": 2.0, "steps": 352, "median_step_seconds": 0.3,
+               "validation_seconds": 4.0},
+              {"seconds": 105.6, "load_average": 2.1, "steps": 352, "median_step_seconds": 0.3,
+               "validation_seconds": 4.0}]
+    write_run(pair, "rocket", 0, 0.80, 215.6, epoch_times=epochs, cpu_count=2)
+    readme = run_report(tmp_path)
+    # 110 / (352 x 0.3) = 1.04; 105.6 / 105.6 = 1.00
+    assert "(2 epochs of 106-110 s; epoch / (steps x median step) 1.00-1.04)" in readme
+
+
 def test_a_history_that_lost_rows_thins_the_curve_instead_of_cutting_it():
     sys.path.insert(0, str(ROOT / "examples"))
     try:

@@ -78,6 +78,12 @@ def test_a_run_from_python_writes_what_the_same_run_from_train_py_writes(tmp_pat
     # The record names the train.py command that reruns a Python run.
     assert from_python["command"].startswith("python examples/train.py ") and "--dataset=synthetic" in from_python["command"]
     assert from_python["light_weights"]["sha256"] and (tmp_path / "python" / "light.keras").exists()
+    # Each epoch times its steps and validation, so its overhead over the steps reads from the record.
+    for epoch in from_python["epoch_times"]:
+        assert epoch["steps"] == from_python["train_size"] // config.batch_size
+        assert 0 < epoch["median_step_seconds"] * epoch["steps"] <= epoch["seconds"] + 0.1
+        assert 0 < epoch["validation_seconds"] < epoch["seconds"]
+        assert training.epoch_overhead(epoch) >= 0.9
 
 
 def test_normalisation_of_other_data_is_computed_on_its_training_split_and_recorded(tmp_path):

@@ -8,7 +8,7 @@ One schema, versioned (``SCHEMA_VERSION``). Every run writes:
 | ``model``, ``method``, ``dataset``, ``epochs``, ``seed`` | what ran (``method``: a spec of ``rocket_keras.methods``) |
 | ``train_size`` | training images used |
 | ``train_seconds`` | wall-clock training time, over resumes |
-| ``epoch_times`` | per epoch: ``seconds`` and ``load_average`` (1-minute, at its end) |
+| ``epoch_times`` | per epoch: ``seconds`` and ``load_average`` (1-minute, at its end); runs since 2026-12-04 also ``steps``, ``median_step_seconds`` and ``validation_seconds`` |
 | ``cpu_count`` | the cores that load is shared by |
 | ``resumed`` | whether the run continued from a backup |
 | ``command`` | the ``examples/train.py`` command that reruns it |
@@ -35,6 +35,7 @@ record["light_test_accuracy"], record["schema"]  # 0.7876, 2
 
 import json
 import os
+import statistics
 import time
 
 SCHEMA_VERSION = 2
@@ -86,12 +87,15 @@ class TrainingClock:
     runnable threads, this run's included; a run alone on the machine reads
     about its core count, a job beside it adds to that), so that a time can be
     told clean or shared from the result file instead of from memory.
+    Through ``callback()`` it also times each training step and the
+    validation, so an epoch's overhead over its steps (input pipeline,
+    validation, callbacks) reads from the record: ``epoch_overhead``.
 
     Example:
 
     ```python
     clock = TrainingClock("runs/demo", resuming=False)
-    model.fit(..., callbacks=[keras.callbacks.LambdaCallback(on_epoch_end=lambda e, logs: clock.end_epoch())])
+    model.fit(..., callbacks=[clock.callback()])
     seconds = clock.finish()
     ```
     """
@@ -106,14 +110,42 @@ class TrainingClock:
             self.before = saved["train_seconds"]
             self.epochs = saved.get("epochs", [])
         self.start = self.epoch_start = time.time()
+        self._steps = []
+        self._step_start = self._validation_start = None
+        self._validation_seconds = 0.0
+
+    def callback(self):
+        """A Keras callback that times steps, validation and epochs into this clock."""
+        import keras
+
+        def begin_step(batch, logs=None):
+            self._step_start = time.perf_counter()
+
+        def end_step(batch, logs=None):
+            self._steps.append(time.perf_counter() - self._step_start)
+
+        def begin_validation(logs=None):
+            self._validation_start = time.perf_counter()
+
+        def end_validation(logs=None):
+            self._validation_seconds += time.perf_counter() - self._validation_start
+
+        return keras.callbacks.LambdaCallback(
+            on_train_batch_begin=begin_step, on_train_batch_end=end_step, on_test_begin=begin_validation,
+            on_test_end=end_validation, on_epoch_end=lambda epoch, logs=None: self.end_epoch())
 
     def total(self):
         return self.before + time.time() - self.start
 
     def end_epoch(self):
         now = time.time()
-        self.epochs.append({"seconds": round(now - self.epoch_start, 1), "load_average": round(os.getloadavg()[0], 2)})
+        epoch = {"seconds": round(now - self.epoch_start, 1), "load_average": round(os.getloadavg()[0], 2)}
+        if self._steps:
+            epoch.update(steps=len(self._steps), median_step_seconds=round(statistics.median(self._steps), 5),
+                         validation_seconds=round(self._validation_seconds, 1))
+        self.epochs.append(epoch)
         self.epoch_start = now
+        self._steps, self._validation_seconds = [], 0.0
         with open(self.path, "w") as f:
             json.dump({"train_seconds": self.total(), "epochs": self.epochs}, f)
 
@@ -122,3 +154,21 @@ class TrainingClock:
         if os.path.exists(self.path):
             os.remove(self.path)
         return self.total()
+
+
+def epoch_overhead(epoch):
+    """An epoch's wall-clock over its steps at their median time (1.0: no overhead); None where not recorded.
+
+    The ratio counts the input pipeline's stalls, validation and callbacks;
+    the median keeps a few slow steps (the first, a neighbour's burst) out
+    of the step time.
+
+    Example:
+
+    ```python
+    epoch_overhead({"seconds": 110.0, "steps": 352, "median_step_seconds": 0.3})  # 1.04
+    ```
+    """
+    if not epoch.get("steps"):
+        return None
+    return epoch["seconds"] / (epoch["steps"] * epoch["median_step_seconds"])

@@ -392,7 +392,7 @@ class _Run:
             StopOnNonFiniteLoss(monitor=("loss", "student_loss", "distillation_loss") if self.distilling()
                                 else ("loss",) + losses.TERMS),
             # Before the backup, so a resumed run knows the time already spent.
-            keras.callbacks.LambdaCallback(on_epoch_end=lambda epoch, logs: clock.end_epoch()),
+            clock.callback(),
             keras.callbacks.BackupAndRestore(os.path.join(output_dir, "backup")),
             # A resumed run continues its history; a fresh one starts a new file.
             keras.callbacks.CSVLogger(os.path.join(output_dir, "history.csv"), append=resuming),
