@@ -40,7 +40,8 @@ flags.DEFINE_integer("teacher_train_size", 15000, "Training images of the teache
 flags.DEFINE_integer("child_train_size", 10000, "Training images each child is distilled on.")
 flags.DEFINE_integer("child_validation_size", 2000, "Validation images that score each child.")
 flags.DEFINE_integer("child_epochs", 2, "Epochs of each child's distillation.")
-flags.DEFINE_float("hint_weight", 0.03, "lambda of the children's logits term (summed over classes).")
+flags.DEFINE_float("hint_weight", None, "lambda of the children's logits term (summed over classes); "
+                   "default: rocket_keras.losses.HINT_WEIGHT, the paper's.")
 flags.DEFINE_integer("rollouts", 5, "Children per policy update (the paper: 5).")
 flags.DEFINE_integer("removal_updates", 6, "Policy updates of stage 1 (layer removal; ResNet-14 has 16 removal children).")
 flags.DEFINE_integer("shrink_updates", 20, "Policy updates of stage 2 (layer shrinkage).")
@@ -57,6 +58,12 @@ flags.DEFINE_integer("seed", 0, "Seed of the data split, the policies and the ch
 flags.DEFINE_string("output_dir", "runs/search", "Where the log, policies and plot go.")
 flags.DEFINE_bool("resume", True, "Continue the search saved in --output_dir.")
 FLAGS = flags.FLAGS
+
+
+def children_hint_weight():
+    from rocket_keras import losses
+
+    return losses.HINT_WEIGHT if FLAGS.hint_weight is None else FLAGS.hint_weight
 
 
 def load_or_train_teacher(splits, booster):
@@ -105,7 +112,7 @@ def reference_nets(search_run, input_shape, num_classes):
         net = zoo.get_network(light, input_shape=input_shape, num_classes=num_classes)
         accuracy, seconds = child_training.train_child(
             net, search_run.train, search_run.validation, search_run.logits, epochs=FLAGS.child_epochs,
-            batch_size=FLAGS.batch_size, hint_weight=FLAGS.hint_weight, seed=FLAGS.seed,
+            batch_size=FLAGS.batch_size, hint_weight=children_hint_weight(), seed=FLAGS.seed,
         )
         done[light] = {"params": net.count_params(), "accuracy": accuracy, "seconds": seconds}
         print(f"zoo light net {light}: {net.count_params():,} parameters, validation accuracy {accuracy:.4f}")
@@ -167,7 +174,7 @@ def main(argv):
     search_run = N2NSearch(
         teacher, zoo.network_spec(booster), train, validation, FLAGS.output_dir,
         rollouts=FLAGS.rollouts, child_epochs=FLAGS.child_epochs, batch_size=FLAGS.batch_size,
-        hint_weight=FLAGS.hint_weight, ratios=[float(r) for r in FLAGS.ratios],
+        hint_weight=children_hint_weight(), ratios=[float(r) for r in FLAGS.ratios],
         learning_rate=FLAGS.policy_learning_rate, seed=FLAGS.seed, resume=FLAGS.resume,
         sampler=FLAGS.sampler, shrink_reward=FLAGS.shrink_reward, max_params=FLAGS.max_params,
     )
@@ -187,7 +194,8 @@ def main(argv):
     plot(children, reference, teacher_record, best, os.path.join(FLAGS.output_dir, "search.png"))
     summary = {
         "command": " ".join(["python"] + sys.argv),
-        "flags": {f.name: f.value for f in FLAGS.get_key_flags_for_module(sys.argv[0])},
+        "flags": {**{f.name: f.value for f in FLAGS.get_key_flags_for_module(sys.argv[0])},
+                  "hint_weight": children_hint_weight()},
         "backend": keras.backend.backend(),
         "teacher": teacher_record,
         "best": {"params": best.params, "accuracy": best.accuracy, "reward": best.reward, "stage": best.stage,

@@ -214,7 +214,12 @@ class CheckedSteps:
     def fit(self, *args, **kwargs):
         self.check_before_fit(args[0] if args else kwargs.get("x"), args[1] if len(args) > 1 else kwargs.get("y"))
         with backends.value_errors_from_assertions(assertion_message):
-            return super().fit(*args, **kwargs)
+            history = super().fit(*args, **kwargs)
+        if not history.history and kwargs.get("epochs", 1) > kwargs.get("initial_epoch", 0):
+            # Keras only warns and returns an empty history: nothing was learned.
+            raise ValueError("`fit` got no training batch: the data is empty. Received: data that gave no batch "
+                             f"(an empty history for epochs={kwargs.get('epochs', 1)})")
+        return history
 
     def evaluate(self, *args, **kwargs):
         with backends.value_errors_from_assertions(assertion_message):

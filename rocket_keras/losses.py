@@ -39,6 +39,18 @@ TERMS = tuple(TERM_WEIGHTS)
 ALWAYS_LOGGED = ("booster_loss", "light_loss", "hint_loss")
 
 
+def logged_terms(settings):
+    """The terms ``settings`` log: the paper's three, and each other term whose weight is above 0.
+
+    Example:
+
+    ```python
+    logged_terms({"kd_weight": 0.5, "mutual_weight": 0.0})  # ("booster_loss", "light_loss", "hint_loss", "kd_loss")
+    ```
+    """
+    return tuple(term for term in TERMS if term in ALWAYS_LOGGED or settings.get(TERM_WEIGHTS[term], 0) > 0)
+
+
 def logits_mse(light_logits, booster_logits, temperature=None):
     """Squared L2 distance ``||l - z||^2`` between the heads' logits (the paper's hint).
 

@@ -14,15 +14,16 @@ The first bracketed term is KD from the co-trained booster (on when
 KD": KD from a separately trained, frozen ``teacher`` whose logits ``t`` are
 computed in inference mode. The third is the booster learning from the
 light net: with ``kd_weight`` it is Deep Mutual Learning (Zhang et al.,
-CVPR 2018; the ``dml`` method of ``rocket_keras.methods``). So the standard Keras ``train_step`` (gradient tape, loss scaling for mixed
-precision, ``tf.distribute``) does the rest.
+CVPR 2018; the ``dml`` method of ``rocket_keras.methods``). So the standard
+Keras ``train_step`` (gradient tape, loss scaling for mixed precision,
+``tf.distribute``) does the rest.
 """
 
 import warnings
 
 import keras
 
-from rocket_keras import backends, input_checks, losses, model_checks
+from rocket_keras import backends, heads, input_checks, losses, model_checks
 from rocket_keras import callbacks as _callbacks  # `callbacks` is fit's argument
 from rocket_keras.model_checks import HEADS, softmax_layer  # noqa: F401  (softmax_layer: part of this module's API)
 
@@ -126,42 +127,28 @@ class RocketModel(input_checks.CheckedSteps, keras.Model):
                 logged as ``booster_accuracy`` and ``light_accuracy``.
             weighted_metrics: like ``metrics``, weighted by the
                 ``sample_weight`` given to ``fit``/``evaluate``.
-            hint: ``"logits_mse"`` (the paper's default), ``"softmax_mse"``,
-                ``"kd"`` (Hinton distillation with ``temperature``) or
-                ``"standardized_logits_mse"`` (``logits_mse`` after
-                standardising each logit vector per example, so its size
-                does not follow the logits' scale; see ``rocket_keras.losses``).
-            hint_weight: lambda, the weight of the hint term.
-            temperature: softening temperature T of the ``"kd"`` hint and
-                of the ``kd_weight`` term.
-            gradient_block: treat the booster logits as a constant in the
-                hint, so the hint never updates booster-only weights.
-            booster_loss_weight: weight of the booster's cross-entropy.
-            light_loss_weight: weight of the light net's cross-entropy.
-            kd_weight: weight of an extra Hinton KD term (temperature
-                ``temperature``, T^2-scaled, gradient-blocked like the hint)
-                from the co-trained booster, on top of the hint: a variant of
-                ours (the paper's "rocket + KD" distils a frozen, separately
-                trained booster: ``teacher`` and ``teacher_kd_weight``). 0 (the
-                default) leaves it out; above 0 the logs carry ``kd_loss``.
+            hint: the hint between the heads' logits: ``"logits_mse"`` (the
+                paper's), ``"softmax_mse"``, ``"kd"`` or
+                ``"standardized_logits_mse"`` (its size does not follow the
+                logits' scale); see ``rocket_keras.losses``.
+            hint_weight: lambda, the hint's weight.
+            temperature: T of the ``"kd"`` hint and of the KD terms.
+            gradient_block: the booster logits are a constant in the hint, so
+                the hint never updates booster-only weights.
+            booster_loss_weight, light_loss_weight: the heads' cross-entropy weights.
+            kd_weight: an extra KD term from the co-trained booster
+                (``kd_loss``; 0, the default, leaves it out). A variant of ours.
             teacher: a trained ``keras.Model`` with the same input and
-                number of classes, sharing no weight with this model (e.g.
-                a booster trained alone). It stays frozen: it runs in
-                inference mode, is never updated, and is not saved with
+                classes, sharing no weight with this model (e.g. a booster
+                trained alone): frozen, run in inference mode, not saved with
                 this model (compile again with it after loading).
-            teacher_kd_weight: weight of the KD term from ``teacher``
-                (temperature ``temperature``, T^2-scaled), logged as
-                ``teacher_kd_loss``: the authors' "rocket + KD". Their
-                ``alpha`` corresponds to
-                ``rocket_keras.losses.authors_kd_weight(alpha, num_classes)``.
-            mutual_weight: weight of the KD term that teaches the booster
-                the light net's softened outputs (temperature
-                ``temperature``, T^2-scaled, the light logits a constant),
-                logged as ``mutual_loss``. With ``kd_weight`` at the same
-                value, no hint (``hint_weight=0``) and no shared layers, this
-                is Deep Mutual Learning. 0 (the default) leaves it out.
-            label_smoothing: e in both heads' cross-entropy, targets
-                ``(1 - e) * y + e / num_classes`` (0: none).
+            teacher_kd_weight: the KD term from ``teacher``
+                (``teacher_kd_loss``): the authors' "rocket + KD", whose
+                ``alpha`` is ``losses.authors_kd_weight(alpha, num_classes)``.
+            mutual_weight: the KD term teaching the booster the light net's
+                softened outputs (``mutual_loss``); with ``kd_weight`` equal, no
+                hint and no shared layers, Deep Mutual Learning.
+            label_smoothing: e in both heads' cross-entropy (0: none).
             **kwargs: other ``keras.Model.compile`` arguments
                 (``steps_per_execution``, ``jit_compile``, ...). ``loss``
                 and ``loss_weights`` are not accepted: the rocket loss is
@@ -174,28 +161,18 @@ class RocketModel(input_checks.CheckedSteps, keras.Model):
         model_checks.check_compile_settings(hint, temperature, gradient_block, metrics, weighted_metrics, **weights)
         model_checks.check_fraction("label_smoothing", label_smoothing)
         model_checks.check_teacher(self, teacher, teacher_kd_weight)
-        super().compile(
-            optimizer=optimizer,
-            metrics=_per_head(metrics),
-            weighted_metrics=_per_head(weighted_metrics),
-            **kwargs,
-        )
+        super().compile(optimizer=optimizer, metrics=_per_head(metrics), weighted_metrics=_per_head(weighted_metrics),
+                        **kwargs)
         # Kept serialized: a list of Metric objects on the model would be
         # tracked by Keras and logged a third time, without a head prefix.
         self._head_metrics = _serialized(metrics)
         self._head_weighted_metrics = _serialized(weighted_metrics)
-        self._rocket_settings = {
-            "hint": hint,
-            "temperature": float(temperature),
-            "gradient_block": bool(gradient_block),
-            "label_smoothing": float(label_smoothing),
-            **{name: float(value) for name, value in weights.items()},
-        }
+        self._rocket_settings = {"hint": hint, "temperature": float(temperature),
+                                 "gradient_block": bool(gradient_block), "label_smoothing": float(label_smoothing),
+                                 **{name: float(value) for name, value in weights.items()}}
         self._teacher = _Untracked(teacher) if teacher is not None else None
         self._label_format = None  # input_checks.CheckedSteps: set by the first batch
-        self._passthrough_compile_args = {
-            k: v for k, v in kwargs.items() if k in _PASSTHROUGH_COMPILE_ARGS
-        }
+        self._passthrough_compile_args = {k: v for k, v in kwargs.items() if k in _PASSTHROUGH_COMPILE_ARGS}
 
     def fit(self, *args, callbacks=None, **kwargs):
         """``keras.Model.fit``; callbacks monitoring a head's metric need no ``mode=``.
@@ -205,16 +182,9 @@ class RocketModel(input_checks.CheckedSteps, keras.Model):
         ``ModelCheckpoint(save_best_only=True)`` and ``ReduceLROnPlateau``
         with ``mode="auto"`` get the direction of the head's metric here.
         """
-        modes = _callbacks.monitor_modes(HEADS, self._head_metrics, self._head_weighted_metrics)
-        _callbacks.set_monitor_modes(callbacks, modes)
-        if callbacks is not None:
-            kwargs["callbacks"] = callbacks
-        history = super().fit(*args, **kwargs)
-        if not history.history and kwargs.get("epochs", 1) > kwargs.get("initial_epoch", 0):
-            # Keras only warns and returns an empty history: nothing was learned.
-            raise ValueError("`fit` got no training batch: the data is empty. Received: data that gave no batch "
-                             f"(an empty history for epochs={kwargs.get('epochs', 1)})")
-        return history
+        _callbacks.set_monitor_modes(callbacks, _callbacks.monitor_modes(HEADS, self._head_metrics,
+                                                                         self._head_weighted_metrics))
+        return super().fit(*args, callbacks=callbacks, **kwargs)
 
     def freeze_booster(self, include_shared=False):
         """Stops training the booster's own layers; returns the names of the layers frozen.
@@ -234,17 +204,7 @@ class RocketModel(input_checks.CheckedSteps, keras.Model):
         model.compile(optimizer="sgd", metrics=["accuracy"])
         ```
         """
-        booster_only = {id(w) for w in self.booster_only_weights}
-        light = {id(w) for w in self.light_model().weights}
-        frozen = []
-        for layer in self.booster_model()._flatten_layers(include_self=False, recursive=False):
-            ids = [id(w) for w in layer.weights]
-            if not ids:
-                continue
-            if all(i in booster_only for i in ids) or (include_shared and any(i in light for i in ids)):
-                layer.trainable = False
-                frozen.append(layer.name)
-        return frozen
+        return heads.freeze_booster(self, include_shared)
 
     @property
     def num_classes(self):
@@ -257,8 +217,7 @@ class RocketModel(input_checks.CheckedSteps, keras.Model):
 
         None of these may ship with the light net; ``export_light`` checks it.
         """
-        light = {id(w) for w in self.light_model().weights}
-        return [w for w in self.booster_model().weights if id(w) not in light]
+        return heads.booster_only_weights(self)
 
     @property
     def teacher(self):
@@ -267,11 +226,8 @@ class RocketModel(input_checks.CheckedSteps, keras.Model):
 
     @property
     def metrics(self):
-        settings = self._rocket_settings or {}
-        # Terms that are off stay out of the logs.
-        off = {term for term in losses.TERMS
-               if term not in losses.ALWAYS_LOGGED and not settings.get(losses.TERM_WEIGHTS[term])}
-        return [m for m in super().metrics if not (m in self._loss_trackers and m.name in off)]
+        logged = losses.logged_terms(self._rocket_settings or {})  # terms that are off stay out of the logs
+        return [m for m in super().metrics if not (m in self._loss_trackers and m.name not in logged)]
 
     @property
     def rocket_settings(self):
@@ -340,17 +296,8 @@ class RocketModel(input_checks.CheckedSteps, keras.Model):
         It shares its layers (and so its weights) with this model and holds
         no booster-only weight; export or fine-tune it like any model.
         """
-        return self._head_model("light", name)
+        return heads.head_network(self, "light", name)
 
     def booster_model(self, name=None):
         """The booster network alone: a plain ``keras.Model`` to its logits."""
-        return self._head_model("booster", name)
-
-    def _head_model(self, head, name):
-        model = keras.Model(self._model_inputs, self._head_outputs[head], name=name or f"{self.name}_{head}")
-        shape = self._model_inputs.shape if hasattr(self._model_inputs, "shape") else None
-        if shape is not None and None not in shape[1:]:
-            # One call on a dummy batch, as after any use: Keras' own
-            # export(format="onnx") refuses a model that has never been called.
-            model(keras.ops.zeros((1,) + tuple(shape[1:]), dtype=self._model_inputs.dtype))
-        return model
+        return heads.head_network(self, "booster", name)

@@ -27,7 +27,7 @@ class LogitsDistiller(keras.Model):
     Example:
 
     ```python
-    distiller = LogitsDistiller(child, hint_weight=0.03)
+    distiller = LogitsDistiller(child)  # hint_weight: the paper's lambda
     distiller.compile(optimizer="adam")
     distiller.fit(x, {"labels": y, "teacher_logits": teacher.predict(x)}, epochs=1)
     ```
