@@ -265,6 +265,23 @@ def paired_lines(runs):
     return lines
 
 
+def validation_lines(runs):
+    """Per method with several settings run on seed 0 (a grid), each setting's last-epoch
+    validation accuracy of the light net, best first: what a setting is chosen on (never the test split)."""
+    families = {}
+    for spec, items in runs.items():
+        for result, history, _ in items:
+            if result["seed"] == 0 and history and not diverged(result) and val_light_accuracy(history[-1]) is not None:
+                families.setdefault(methods.parse(spec).name, []).append((val_light_accuracy(history[-1]), spec))
+    lines = []
+    for family, scored in sorted(families.items()):
+        if len(scored) > 1:
+            ranked = sorted(scored, reverse=True)
+            cells = ", ".join(f"`{spec}` {100 * accuracy:.2f}" for accuracy, spec in ranked)
+            lines.append(f"- {family}: {cells} (best: `{ranked[0][1]}`)")
+    return lines
+
+
 def load_lines(runs):
     """Per run that recorded it (``epoch_times``, train.py), the highest 1-minute
     load average at an epoch end: about the core count when the run had the
@@ -317,6 +334,10 @@ def section(pair_dir):
     targets = target_lines(runs)
     if targets:
         lines += ["", "Targets (means over seeds; times from this table):", "", *targets]
+    validation = validation_lines(runs)
+    if validation:
+        lines += ["", "Settings on the validation split (seed 0, the light net's accuracy % at the last epoch, "
+                  "best first; settings are chosen here, not on the test split):", "", *validation]
     loads = load_lines(runs)
     if loads:
         lines += ["", "Machine load during each run that recorded it (the highest 1-minute load average at an "

@@ -148,6 +148,20 @@ def test_each_run_shows_the_highest_load_it_recorded(tmp_path):
     assert "- light, seed 0:" not in readme
 
 
+def test_a_grid_on_seed_0_is_ranked_by_validation_accuracy_not_test(tmp_path):
+    pair = tmp_path / "results" / "cifar10" / "pair"
+    # The best on validation is the worst on test: the report ranks by validation.
+    for spec, validation, test in [("kd_alpha=0.9", 0.70, 0.79), ("kd_student_loss_weight=0.5", 0.75, 0.77),
+                                   ("kd_student_loss_weight=0.1", 0.72, 0.78)]:
+        write_run(pair, spec, 0, test, 100.0)
+        (pair / f"{spec}-seed0" / "history.csv").write_text(f"epoch,val_accuracy\n0,0.5\n1,{validation}\n")
+    write_run(pair, "light", 0, 0.76, 100.0)  # one setting: no ranking
+    readme = run_report(tmp_path)
+    assert ("- kd: `kd:student_loss_weight=0.5` 75.00, `kd:student_loss_weight=0.1` 72.00, `kd:alpha=0.9` 70.00 "
+            "(best: `kd:student_loss_weight=0.5`)") in readme
+    assert "- light:" not in readme.split("Settings on the validation split")[1].split("\n\n")[1]
+
+
 def test_a_run_that_timed_its_steps_shows_its_epochs_overhead(tmp_path):
     pair = tmp_path / "results" / "cifar10" / "pair"
     epochs = [{"seconds": 110.0, "load_average": 2.0, "steps": 352, "median_step_seconds": 0.3,
