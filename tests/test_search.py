@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from rocket_keras import data, zoo
-from rocket_keras.search import N2NSearch, architecture, policies, reward
+from rocket_keras.search import N2NSearch, architecture, layer_space, policies, reward
 from rocket_keras.search.child_training import LogitsDistiller
 from rocket_keras.search.n2n import DEGENERATE_REWARD
 from rocket_keras.zoo.dual_head import build_network
@@ -91,6 +91,120 @@ def test_architecture_files_round_trip(tmp_path):
     assert architecture.key(spec) != architecture.key(zoo.network_spec("resnet14"))
 
 
+# -- the layer space: single convolutions removed, one ratio per free width ----
+
+def _conv_layers(net):
+    """``{local name: layer}`` of the convolutions inside the blocks of a built network."""
+    return {layer.name[len("light_"):]: layer for layer in net.layers
+            if "_block" in layer.name and isinstance(layer, (keras.layers.Conv2D, keras.layers.DepthwiseConv2D))
+            and not layer.name.endswith("_shortcut")}
+
+
+def _removed_name(unit):
+    return f"stage{unit.stage + 1}_block{unit.block + 1}_{unit.layer}"
+
+
+@pytest.mark.parametrize("name", SEARCHABLE)
+def test_layer_units_are_the_blocks_convolutions_and_only_stride_one_width_preserving_ones_go(name):
+    spec = zoo.network_spec(name)
+    units = layer_space.describe(spec)
+    convs = _conv_layers(build_network(spec, input_shape=(16, 16, 3), num_classes=7))
+    inside = [u for u in units if u.kind in ("conv", "depthwise")]
+    assert [u.kind for u in units] == ["stem"] + ["conv" if u.layer != "depthwise" else "depthwise"
+                                                  for u in inside] + ["head"]
+    assert sorted(_removed_name(u) for u in inside) == sorted(convs)  # one unit per convolution, no shortcut
+    for u in inside:
+        layer = convs[_removed_name(u)]
+        assert (u.stride, u.kernel_size) == (layer.strides[0], layer.kernel_size[0])
+        width_kept = layer.input.shape[-1] == layer.output.shape[-1]
+        # Checked on the built layer: strided and width-changing convolutions are never offered.
+        assert u.removable == (layer.strides == (1, 1) and width_kept), u
+    assert not units[0].removable and not units[-1].removable
+
+
+@pytest.mark.parametrize("name", ("resnet14", "wrn16_2", "mobilenet0.35"))
+def test_every_single_layer_removal_and_random_removals_build(name):
+    spec = zoo.network_spec(name)
+    units = layer_space.describe(spec)
+    removable = [u for u in units if u.removable]
+    assert removable
+
+    def check(child):
+        net = build_network(child, input_shape=(16, 16, 3), num_classes=7)
+        assert net(np.zeros((2, 16, 16, 3), "float32")).shape == (2, 7)
+        return net
+
+    full = len(_conv_layers(build_network(spec, input_shape=(16, 16, 3), num_classes=7)))
+    for u in removable:
+        keep = np.ones(len(units), int)
+        keep[u.index] = policies.REMOVE
+        assert len(_conv_layers(check(layer_space.remove(spec, keep)))) == full - 1, u
+    rng = np.random.default_rng(0)
+    for _ in range(2):
+        child = layer_space.remove(spec, rng.integers(0, 2, len(units)))
+        ratios = rng.choice(policies.AUTHORS_RATIOS, len(layer_space.describe(child)))
+        check(layer_space.shrink(child, list(ratios)))
+
+
+def test_removing_every_convolution_of_a_block_leaves_its_shortcut():
+    teacher = zoo.network_spec("resnet14")
+    units = layer_space.describe(teacher)
+    keep = [not (u.stage == 0 and u.block == 1) for u in units]  # both convolutions of stage 1's second block
+    child = layer_space.remove(teacher, keep)
+    assert [s.blocks for s in child.stages] == [1, 2, 2] and not architecture.removed_convs(child)
+    block_keep = [not (u.stage == 0 and u.block == 1) for u in architecture.describe(teacher)]
+    assert architecture.key(child) == architecture.key(architecture.remove(teacher, block_keep))
+    # Stage 1's first block whole and the second's conv1: the second stays, numbered first now.
+    keep = [not (u.stage == 0 and (u.block == 0 or u.layer == "conv1")) for u in units]
+    child = layer_space.remove(teacher, keep)
+    assert [s.blocks for s in child.stages] == [1, 2, 2]
+    assert architecture.removed_convs(child) == {"stage1_block1_conv1"}
+
+
+def test_layer_shrink_gives_each_free_convolution_its_own_ratio():
+    spec = zoo.network_spec("resnet14")  # stem, (conv1, conv2) x 6, head
+    units = layer_space.describe(spec)
+    assert [(u.layer, u.scales, u.shrinkable) for u in units[1:5]] == [
+        ("conv1", "inner", True), ("conv2", "stage", True), ("conv1", "inner", True), ("conv2", "stage", False)]
+    ratios = [1.0] * len(units)
+    ratios[0], ratios[1], ratios[2], ratios[3], ratios[4] = 0.5, 0.25, 0.5, 0.75, 0.25  # [4]: tied, ignored
+    child = layer_space.shrink(spec, ratios)
+    net = build_network(child, input_shape=(16, 16, 3), num_classes=7)
+    filters = {name: layer.filters for name, layer in _conv_layers(net).items()}
+    assert net.get_layer("light_stem_conv").filters == 8
+    assert (filters["stage1_block1_conv1"], filters["stage1_block1_conv2"]) == (4, 8)
+    assert (filters["stage1_block2_conv1"], filters["stage1_block2_conv2"]) == (12, 8)  # conv2 follows the stage
+    assert filters["stage2_block1_conv1"] == 32
+    # A block whose conv2 is gone: its conv1 gives the block's output, so it takes the stage's width.
+    removed_units = layer_space.describe(layer_space.remove(spec, [u.index != 4 for u in units]))
+    assert [(u.layer, u.scales, u.shrinkable) for u in removed_units[3:4]] == [("conv1", "stage", False)]
+    with pytest.raises(ValueError, match="one entry per unit"):
+        layer_space.shrink(spec, [1.0])
+
+
+def test_layer_children_round_trip_through_their_files(tmp_path):
+    teacher = zoo.network_spec("resnet14")
+    child = layer_space.remove(teacher, [u.index != 2 for u in layer_space.describe(teacher)])
+    assert architecture.from_dict(architecture.to_dict(child), like=teacher) == child
+    assert architecture.key(child) != architecture.key(teacher)
+    architecture.save_child(child, "resnet14", tmp_path / "child.json")
+    assert architecture.load_child(tmp_path / "child.json") == child
+    with pytest.raises(KeyError):  # the zoo would build it with the convolution back in: it refuses the file
+        zoo.network_spec(str(tmp_path / "child.json"))
+    with pytest.raises(ValueError, match="removal='layer'"):
+        architecture.describe(child)
+    architecture.save_child(teacher, "resnet14", tmp_path / "plain.json")  # no removed convolution: the zoo's file
+    assert zoo.network_spec(str(tmp_path / "plain.json")) == teacher
+
+
+def test_ratio_sets_are_named():
+    assert policies.ratio_set("authors") == (0.25, 0.5, 0.5, 0.5, 0.5, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
+    assert policies.ratio_set("default") == policies.DEFAULT_RATIOS == policies.ratio_set(["0.25", "0.5", "0.75", "1"])
+    for wrong in ("mine", [], [0.0, 1.0], [1.5]):
+        with pytest.raises(ValueError, match="ratios"):
+            policies.ratio_set(wrong)
+
+
 # -- policies -----------------------------------------------------------------
 
 def _features(name="resnet14"):
@@ -167,8 +281,12 @@ def _arrays(splits, limit=None):
     return data.as_arrays(splits.train, limit), data.as_arrays(splits.validation, limit)
 
 
-def _tiny_search_inputs():
-    """Synthetic train and validation arrays and a ResNet-14 teacher trained on them for one epoch."""
+@pytest.fixture(scope="module")
+def tiny_search():
+    """Synthetic train and validation arrays and a ResNet-14 teacher trained on them for one epoch.
+
+    Shared by the search tests (a search reads its teacher, never trains it).
+    """
     train, validation = _arrays(data.synthetic(batch_size=64, train_size=128, validation_size=64))
     teacher = zoo.get_network("resnet14", input_shape=(28, 28, 1))
     teacher.compile("sgd", keras.losses.SparseCategoricalCrossentropy(from_logits=True))
@@ -176,8 +294,8 @@ def _tiny_search_inputs():
     return train, validation, teacher
 
 
-def test_a_two_rollout_search_runs_logs_and_resumes(tmp_path):
-    train, validation, teacher = _tiny_search_inputs()
+def test_a_two_rollout_search_runs_logs_and_resumes(tmp_path, tiny_search):
+    train, validation, teacher = tiny_search
     make = lambda: N2NSearch(teacher, zoo.network_spec("resnet14"), train, validation, str(tmp_path),  # noqa: E731
                              rollouts=2, batch_size=64, verbose=False)
     best = make().run(removal_updates=1, shrink_updates=1)
@@ -237,8 +355,35 @@ def test_the_random_sampler_draws_uniformly_from_the_policies_space():
         build_network(child, input_shape=(32, 32, 3), num_classes=10)
 
 
-def test_random_search_trains_policies_never_and_the_parent_reward_and_budget_apply(tmp_path):
-    train, validation, teacher = _tiny_search_inputs()
+@pytest.mark.parametrize("space", (architecture, layer_space))
+def test_the_random_sampler_draws_only_the_spaces_legal_actions(space):
+    rng = np.random.default_rng(0)
+    spec = zoo.network_spec("resnet20")
+    units = space.describe(spec)
+    removable = np.asarray([u.removable for u in units])
+    removal = policies.sample_uniform(len(units), 2, rng, rollouts=2000, acting=removable)
+    # Units that cannot be removed are always kept; the others are removed with probability 1/2.
+    assert np.all(removal[:, ~removable] == policies.KEEP)
+    assert abs(removal[:, removable].mean() - 0.5) < 0.02
+    ratios = policies.AUTHORS_RATIOS
+    for keep in removal[:5]:
+        child = space.remove(spec, keep)
+        child_units = space.describe(child)
+        shrinkable = np.asarray([u.shrinkable for u in child_units])
+        shrink = policies.sample_uniform(len(child_units), len(ratios), rng, rollouts=1, acting=shrinkable,
+                                         idle=len(ratios) - 1)[0]
+        assert set(shrink[~shrinkable]) <= {len(ratios) - 1} and set(shrink) <= set(range(len(ratios)))
+        shrunk = space.shrink(child, [ratios[i] for i in shrink])
+        # Only removable convolutions went (none in the block space).
+        assert architecture.removed_convs(child) <= {_removed_name(u) for u in units if u.removable}
+        # Every width is the parent's, or the parent's scaled by a ratio of the set.
+        for u, v in zip(child_units, space.describe(shrunk)):
+            assert v.outputs in {u.outputs} | {architecture.scaled(u.outputs, r) for r in ratios}, (u, v)
+        build_network(shrunk, input_shape=(16, 16, 3), num_classes=10)
+
+
+def test_random_search_trains_policies_never_and_the_parent_reward_and_budget_apply(tmp_path, tiny_search):
+    train, validation, teacher = tiny_search
     search = N2NSearch(teacher, zoo.network_spec("resnet14"), train, validation, str(tmp_path), rollouts=2,
                        batch_size=64, verbose=False, sampler="random", shrink_reward="parent", max_params=60_000)
     before = {stage: [w.numpy().copy() for w in p.weights] for stage, p in search.policies.items()}
@@ -258,3 +403,25 @@ def test_random_search_trains_policies_never_and_the_parent_reward_and_budget_ap
                                                         parent["accuracy"]))
     with pytest.raises(ValueError, match="sampler"):
         N2NSearch(teacher, zoo.network_spec("resnet14"), train, validation, str(tmp_path / "x"), sampler="grid")
+
+
+def test_a_layer_space_search_runs_end_to_end_and_keeps_its_space(tmp_path, tiny_search):
+    train, validation, teacher = tiny_search
+    search = N2NSearch(teacher, zoo.network_spec("resnet14"), train, validation, str(tmp_path), rollouts=2,
+                       batch_size=64, verbose=False, removal="layer", ratios="authors")
+    assert search.policies["removal"].input_shape == (None, None, layer_space.FEATURES)
+    assert search.policies["shrink"].output_shape == (None, None, 11)
+    search.run(removal_updates=1, shrink_updates=1)
+    children = search.children()
+    assert [(c.stage, c.update) for c in children] == [("removal", 0)] * 2 + [("shrink", 0)] * 2
+    for c in children:
+        spec = search.spec_of(c)
+        assert c.params == build_network(spec, input_shape=(28, 28, 1), num_classes=10).count_params()
+        assert sorted(architecture.removed_convs(spec)) == c.architecture.get("removed_convs", [])
+    assert any(c.architecture.get("removed_convs") for c in children if c.stage == "removal")
+    # A layer search continues as a layer search only.
+    with pytest.raises(ValueError, match="removal='layer'"):
+        N2NSearch(teacher, zoo.network_spec("resnet14"), train, validation, str(tmp_path), verbose=False,
+                  ratios="authors")
+    with pytest.raises(ValueError, match="removal"):
+        N2NSearch(teacher, zoo.network_spec("resnet14"), train, validation, str(tmp_path / "x"), removal="unit")

@@ -17,9 +17,13 @@ n2n = search.N2NSearch(teacher, zoo.network_spec("resnet14"), (x, y), (x_val, y_
 best = n2n.run(removal_updates=10, shrink_updates=10)
 light = zoo.dual_head.build_network(n2n.best_spec(), input_shape=(28, 28, 1), num_classes=10)
 ```
+
+``removal="layer"`` searches single convolutions (``layer_space``) instead of
+whole blocks (``architecture``, the default); ``ratios="authors"`` uses the
+N2N authors' shrink actions.
 """
 
-from rocket_keras.search import architecture, child_training, policies
+from rocket_keras.search import architecture, child_training, layer_space, policies
 from rocket_keras.search.n2n import Child, N2NSearch, reward
 
-__all__ = ["Child", "N2NSearch", "architecture", "child_training", "policies", "reward"]
+__all__ = ["Child", "N2NSearch", "architecture", "child_training", "layer_space", "policies", "reward"]

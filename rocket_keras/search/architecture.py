@@ -1,6 +1,7 @@
 """A network as the sequence of units the N2N policies read, and the two actions on it.
 
-The units of a ``NetworkSpec`` are its stem, each block in order, and its
+In the block space (this module's ``describe``, ``remove`` and ``shrink``)
+the units of a ``NetworkSpec`` are its stem, each block in order, and its
 head. Each unit is described by the paper's layer features x_t = (type,
 kernel size, stride, padding, outputs, skip start, skip end).
 
@@ -10,6 +11,13 @@ input channels as outputs, so that dropping it leaves the shapes on both of
 its sides equal. The stem, the head and every block that changes the
 resolution or the width stay, as the N2N authors' code keeps every strided
 layer and the classifier. A child with no block left is degenerate.
+
+This is the search's default space, ``removal="block"``: one unit per
+block. The layer space (``removal="layer"``, ``rocket_keras.search.
+layer_space``) has one unit per convolution; its children remove single
+convolutions, which a ``NetworkSpec`` records as a ``WithoutConvs`` block
+function (``to_dict`` / ``from_dict`` / ``save_child`` / ``load_child``
+keep it in files).
 
 **How a unit shrinks**: a block's ratio scales its inner width (a basic
 block's first convolution, an inverted residual block's expansion); the
@@ -22,9 +30,10 @@ their shortcuts to the widths they get, so every choice of ratios builds.
 
 import dataclasses
 import json
+from typing import Callable, FrozenSet
 
-from rocket_keras import blocks
-from rocket_keras.zoo.spec import spec_to_dict
+from rocket_keras import blocks, zoo
+from rocket_keras.zoo.spec import save_spec, spec_from_dict, spec_to_dict
 
 UNIT_TYPES = ("stem", "block", "head")
 # Blocks whose inner width the search can set (their ``inner_filters``).
@@ -40,6 +49,10 @@ class Unit:
     units whose output the block's shortcut leaves from and is added at
     (-1 without a shortcut), ``inner`` the block's inner width (0: none),
     ``outputs`` its output channels (0 for a head without a convolution).
+    Units of the layer space (``layer_space.describe``) are convolutions:
+    ``layer`` names the convolution in its block (``"conv1"``,
+    ``"depthwise"``, ...) and ``scales`` the width its shrink ratio sets
+    (``"stem"``, ``"inner"``, ``"stage"``, ``"head"``; ``""``: none).
     """
 
     index: int
@@ -55,10 +68,12 @@ class Unit:
     inner: int
     removable: bool
     shrinkable: bool
+    layer: str = ""
+    scales: str = ""
 
-    def features(self, num_units, max_outputs):
-        """x_t as numbers of order one: the type one-hot, then the six sizes scaled."""
-        one_hot = [float(self.kind == kind) for kind in UNIT_TYPES]
+    def features(self, num_units, max_outputs, types=UNIT_TYPES):
+        """x_t as numbers of order one: the type one-hot (over ``types``), then the six sizes scaled."""
+        one_hot = [float(self.kind == kind) for kind in types]
         return one_hot + [
             self.kernel_size / 7.0,
             self.stride / 2.0,
@@ -69,8 +84,8 @@ class Unit:
         ]
 
 
-def _check_supported(spec):
-    if spec.block not in _SHRINKABLE_BLOCKS:
+def check_supported(spec):
+    if base_block(spec) not in _SHRINKABLE_BLOCKS:
         raise ValueError(
             "The architecture search knows pre-activation residual blocks (ResNet, WideResNet) and "
             f"inverted residual blocks (MobileNetV2). Received: {spec.name!r} built with "
@@ -78,8 +93,11 @@ def _check_supported(spec):
         )
 
 
-def _default_inner(spec, stage, in_channels):
-    if spec.block is blocks.inverted_residual_block:
+def block_inner(spec, stage, b, in_channels):
+    """The inner width of block ``b`` of ``stage``: its ``inner_filters`` entry or the block's default."""
+    if stage.inner_filters:
+        return stage.inner_filters[b]
+    if base_block(spec) is blocks.inverted_residual_block:
         return 0 if stage.expansion == 1 else in_channels * stage.expansion
     return stage.filters
 
@@ -95,15 +113,18 @@ def describe(spec):
     [u.removable for u in units]  # stage 1's two blocks and the second block of stages 2 and 3
     ```
     """
-    _check_supported(spec)
-    units = [Unit(0, "stem", -1, -1, 3, spec.stem_stride, 1, spec.stem_filters, -1, -1, 0, False, True)]
+    check_supported(spec)
+    if removed_convs(spec):
+        raise ValueError(f"{spec.name!r} has convolutions removed from its blocks: describe it with "
+                         f"layer_space.describe (removal='layer'). Received: {sorted(removed_convs(spec))}")
+    units = [stem_unit(spec)]
     channels = spec.stem_filters
     for s, stage in enumerate(spec.stages):
         for b in range(stage.blocks):
             stride = stage.stride if b == 0 else 1
             identity = stride == 1 and channels == stage.filters
             has_shortcut = spec.block is blocks.preact_basic_block or identity
-            inner = stage.inner_filters[b] if stage.inner_filters else _default_inner(spec, stage, channels)
+            inner = block_inner(spec, stage, b, channels)
             i = len(units)
             units.append(Unit(
                 i, "block", s, b, 3, stride, 1, stage.filters,
@@ -111,14 +132,25 @@ def describe(spec):
                 inner, identity, True,
             ))
             channels = stage.filters
-    units.append(Unit(len(units), "head", -1, -1, 1, 1, 0, spec.head_filters, -1, -1, 0, False, spec.head_filters > 0))
+    units.append(head_unit(spec, len(units)))
     return units
 
 
-def features(units):
+def stem_unit(spec):
+    """The stem's unit: never removed, its ratio scales the stem."""
+    return Unit(0, "stem", -1, -1, 3, spec.stem_stride, 1, spec.stem_filters, -1, -1, 0, False, True, scales="stem")
+
+
+def head_unit(spec, index):
+    """The head's unit: never removed, shrinkable when it has a convolution (MobileNetV2)."""
+    return Unit(index, "head", -1, -1, 1, 1, 0, spec.head_filters, -1, -1, 0, False, spec.head_filters > 0,
+                scales="head")
+
+
+def features(units, types=UNIT_TYPES):
     """The policies' input for ``units``: a list of x_t, one per unit."""
     max_outputs = max(u.outputs for u in units)
-    return [u.features(len(units), max_outputs) for u in units]
+    return [u.features(len(units), max_outputs, types) for u in units]
 
 
 def num_blocks(spec):
@@ -126,9 +158,9 @@ def num_blocks(spec):
     return sum(stage.blocks for stage in spec.stages)
 
 
-def _units_for(spec, actions, name):
-    """``describe(spec)``, checking that ``actions`` has one entry per unit."""
-    units = describe(spec)
+def units_for(spec, actions, name, describe_spec=None):
+    """``describe_spec(spec)`` (default ``describe``), checking that ``actions`` has one entry per unit."""
+    units = (describe_spec or describe)(spec)
     if len(actions) != len(units):
         raise ValueError(
             f"`{name}` needs one entry per unit ({len(units)} for {spec.name}). Received: {len(actions)} entries"
@@ -151,7 +183,7 @@ def remove(spec, keep):
     [stage.blocks for stage in remove(teacher, keep).stages]  # [0, 1, 1]
     ```
     """
-    units = _units_for(spec, keep, "keep")
+    units = units_for(spec, keep, "keep")
     stages = []
     for s, stage in enumerate(spec.stages):
         kept = [u for u in units if u.stage == s and (keep[u.index] or not u.removable)]
@@ -160,7 +192,7 @@ def remove(spec, keep):
     return dataclasses.replace(spec, name=f"{spec.name} (removed)", stages=tuple(stages))
 
 
-def _scaled(width, ratio):
+def scaled(width, ratio):
     return max(1, int(round(width * ratio)))
 
 
@@ -180,34 +212,166 @@ def shrink(spec, ratios):
     # 8, [16, 16, 16], [(16,), (16,), (16,)]
     ```
     """
-    units = _units_for(spec, ratios, "ratios")
+    units = units_for(spec, ratios, "ratios")
     stages = []
     for s, stage in enumerate(spec.stages):
         stage_units = [u for u in units if u.stage == s]
         if not stage_units:
             stages.append(stage)
             continue
-        inner = tuple(_scaled(u.inner, ratios[u.index]) if u.inner else 0 for u in stage_units)
+        inner = tuple(scaled(u.inner, ratios[u.index]) if u.inner else 0 for u in stage_units)
         stages.append(dataclasses.replace(
             stage,
-            filters=_scaled(stage.filters, ratios[stage_units[0].index]),
+            filters=scaled(stage.filters, ratios[stage_units[0].index]),
             inner_filters=inner,
         ))
     head = units[-1]
     return dataclasses.replace(
         spec,
         name=f"{spec.name} (shrunk)",
-        stem_filters=_scaled(spec.stem_filters, ratios[0]),
+        stem_filters=scaled(spec.stem_filters, ratios[0]),
         stages=tuple(stages),
-        head_filters=_scaled(spec.head_filters, ratios[head.index]) if head.shrinkable else spec.head_filters,
+        head_filters=scaled(spec.head_filters, ratios[head.index]) if head.shrinkable else spec.head_filters,
     )
 
 
 def key(spec):
     """A string that is equal for two specs exactly when they build the same network."""
-    data = spec_to_dict(spec)
+    data = to_dict(spec)
     del data["name"]
     for stage in data["stages"]:
         if stage["blocks"] == 0:
             stage.update(filters=0, inner_filters=[])
     return json.dumps(data, sort_keys=True)
+
+
+# -- convolutions removed from blocks (the layer space's children) -------------
+
+# For each block template, the layers that go with each of its convolutions
+# when that convolution is removed: in a pre-activation basic block
+# (BN1-ReLU1-conv1-BN2-ReLU2-conv2) the BN-ReLU between the two convolutions,
+# so what is left is BN1-ReLU1-conv (BN1-ReLU1 also feed a projection
+# shortcut); in an inverted residual block (post-activation) the
+# convolution's own BN and ReLU6.
+REMOVED_WITH = {
+    blocks.preact_basic_block: {"conv1": ("conv1", "bn2", "relu2"), "conv2": ("bn2", "relu2", "conv2")},
+    blocks.inverted_residual_block: {"expand": ("expand", "expand_bn", "expand_relu"),
+                                     "depthwise": ("depthwise", "depthwise_bn", "depthwise_relu"),
+                                     "project": ("project", "project_bn")},
+}
+# The convolution whose output is the block's (added to the shortcut): with
+# it removed, the convolution before it takes the block's width.
+OUTPUT_CONV = {blocks.preact_basic_block: "conv2", blocks.inverted_residual_block: "project"}
+
+
+def block_convs(spec, stage):
+    """The names of a block's convolutions in ``stage``, in order (``("conv1", "conv2")``, ...)."""
+    if base_block(spec) is blocks.preact_basic_block:
+        return ("conv1", "conv2")
+    return ("depthwise", "project") if stage.expansion == 1 else ("expand", "depthwise", "project")
+
+
+class _Skipping:
+    """A layers factory that hands out the identity for the layers named in ``skipped``."""
+
+    def __init__(self, layers, skipped):
+        self._layers, self._skipped = layers, skipped
+
+    def __getattr__(self, attribute):
+        make = getattr(self._layers, attribute)
+
+        def layer(name, *args, **kwargs):
+            return (lambda x: x) if name in self._skipped else make(name, *args, **kwargs)
+
+        return layer
+
+
+@dataclasses.dataclass(frozen=True)
+class WithoutConvs:
+    """A block function: ``block`` without the convolutions named in ``removed``.
+
+    ``removed`` holds local names of the built network's layers
+    (``"stage1_block2_conv1"``); each removed convolution goes with the
+    layers ``REMOVED_WITH`` names. A block never loses all its
+    convolutions here: ``layer_space.remove`` drops such a block from its
+    stage instead (its shortcut, the identity, is what is left).
+
+    Example:
+
+    ```python
+    spec = dataclasses.replace(resnet_spec(8), block=WithoutConvs(blocks.preact_basic_block,
+                                                                  frozenset({"stage1_block1_conv1"})))
+    build_network(spec, input_shape=(28, 28, 1), num_classes=10)  # no light_stage1_block1_conv1
+    ```
+    """
+
+    block: Callable
+    removed: FrozenSet[str]
+
+    @property
+    def __name__(self):
+        return f"{self.block.__name__} without {len(self.removed)} convolutions"
+
+    def __call__(self, x, layers, name, filters, stride, expansion=1, inner_filters=None):
+        gone = [conv for conv in REMOVED_WITH[self.block] if f"{name}_{conv}" in self.removed]
+        if OUTPUT_CONV[self.block] in gone:
+            inner_filters = filters  # the convolution left before it gives the block's output
+        skipped = {f"{name}_{layer}" for conv in gone for layer in REMOVED_WITH[self.block][conv]}
+        inner = {"inner_filters": inner_filters} if inner_filters else {}
+        return self.block(x, _Skipping(layers, skipped), name, filters, stride, expansion, **inner)
+
+
+def base_block(spec):
+    """The template's block function of ``spec`` (the block a ``WithoutConvs`` wraps)."""
+    return spec.block.block if isinstance(spec.block, WithoutConvs) else spec.block
+
+
+def removed_convs(spec):
+    """The local names of the convolutions removed from ``spec``'s blocks (empty for a template's spec)."""
+    return spec.block.removed if isinstance(spec.block, WithoutConvs) else frozenset()
+
+
+def with_removed_convs(spec, names):
+    """``spec`` built without the convolutions ``names`` (none: the template's own block)."""
+    block = WithoutConvs(base_block(spec), frozenset(names)) if names else base_block(spec)
+    return dataclasses.replace(spec, block=block)
+
+
+def to_dict(spec):
+    """``spec_to_dict`` with the removed convolutions (``"removed_convs"``, only when there are some)."""
+    data = spec_to_dict(spec)
+    if removed_convs(spec):
+        data["removed_convs"] = sorted(removed_convs(spec))
+    return data
+
+
+def from_dict(data, like):
+    """The ``NetworkSpec`` of ``to_dict`` data, built by the template of ``like``."""
+    return with_removed_convs(spec_from_dict(data, like), data.get("removed_convs", ()))
+
+
+def save_child(spec, base, path):
+    """Writes a searched child as JSON for ``load_child``.
+
+    A child without removed convolutions is written by ``save_spec``, so
+    ``rocket_keras.zoo.network_spec(path)`` and ``examples/train.py
+    --light_net`` read it. One with removed convolutions is written with
+    ``"searched_from"`` in place of ``"base"``: the zoo cannot build it
+    yet, and refuses the file (``KeyError: 'base'``) instead of building
+    the network with those convolutions back in.
+    """
+    if not removed_convs(spec):
+        save_spec(spec, base, path)
+        return
+    with open(path, "w") as f:
+        json.dump({"searched_from": base, "architecture": to_dict(spec),
+                   "note": "convolutions removed from blocks: read with rocket_keras.search.architecture.load_child"},
+                  f, indent=1)
+
+
+def load_child(path):
+    """The ``NetworkSpec`` of a ``save_child`` file."""
+    with open(path) as f:
+        saved = json.load(f)
+    base = saved["base"] if "base" in saved else saved["searched_from"]
+    return from_dict(saved["architecture"], like=zoo.network_spec(base))

@@ -13,10 +13,19 @@ moving-average baseline. Stage 1 searches removals from the teacher; stage
 same network are trained once (their reward is reused, as in the authors'
 code).
 
+The space: ``removal="block"`` (the default) has one unit per residual
+block (``architecture``: whole identity-shortcut blocks are removed, one
+ratio per block); ``removal="layer"`` one unit per convolution
+(``layer_space``: single width-preserving convolutions are removed, each
+free convolution width has its own ratio), as the authors remove and
+shrink single layers. ``ratios="authors"`` is the authors' set of 11
+shrink actions (``policies.AUTHORS_RATIOS``).
+
 Options beyond the paper's default: ``sampler="random"`` draws every child
-uniformly from the same space (each unit kept or removed with probability
-1/2, each ratio with probability 1/len(ratios)) and never updates a policy:
-the control a policy must beat at the same number of trained children.
+uniformly from the same space (each removable unit kept or removed with
+probability 1/2, each shrinkable unit's ratio with probability
+1/len(ratios)) and never updates a policy: the control a policy must beat
+at the same number of trained children.
 ``shrink_reward="parent"`` scores stage 2 against stage 1's best child (its
 parameters and accuracy in place of the teacher's), as the authors' code
 does, instead of against the teacher. ``max_params`` is the constrained
@@ -38,13 +47,14 @@ import keras
 import numpy as np
 
 from rocket_keras import losses
-from rocket_keras.search import architecture, child_training, policies
+from rocket_keras.search import architecture, child_training, layer_space, policies
 from rocket_keras.zoo.dual_head import build_network
-from rocket_keras.zoo.spec import spec_from_dict, spec_to_dict
 
 DEGENERATE_REWARD = -1.0
 STAGES = ("removal", "shrink")
 SAMPLERS = ("policy", "random")
+# The modules that describe, remove and shrink the units of each space.
+SPACES = {"block": architecture, "layer": layer_space}
 
 
 def compression(params, teacher_params):
@@ -102,10 +112,12 @@ class N2NSearch:
         child_epochs: passes over ``train`` for each child.
         batch_size: child training batch size.
         hint_weight: lambda of the children's logits term.
-        ratios: the shrink ratios to choose from.
+        ratios: the shrink ratios to choose from, or the name of a set
+            (``"default"``: 0.25, 0.5, 0.75, 1.0; ``"authors"``: the N2N
+            authors' 11 actions, ``policies.AUTHORS_RATIOS``).
         learning_rate: Adam learning rate of both policies (0.003 here for
-            both; issue 34's reading of the authors' code gives 0.1 for their
-            shrink policy, not checked here).
+            both; the authors' ``run.py`` uses 0.003 for removal and 0.1 for
+            shrinkage).
         baseline_decay: the baseline's moving average keeps this share of
             its value at each update.
         sampler: ``"policy"`` (N2N) or ``"random"`` (the control: uniform
@@ -114,6 +126,9 @@ class N2NSearch:
             the ``"parent"``, stage 1's best child.
         max_params: a size budget: children with more parameters get
             reward -1 (``None``: no budget).
+        removal: the space, ``"block"`` (one unit per block; the default)
+            or ``"layer"`` (one unit per convolution: single convolutions
+            removed, one ratio per free convolution width).
         seed: seeds the policies, the sampling and the children.
         resume: continue from ``output_dir`` when it holds a state.
 
@@ -129,19 +144,22 @@ class N2NSearch:
     def __init__(self, teacher, teacher_spec, train, validation, output_dir, *, rollouts=5, child_epochs=1,
                  batch_size=128, hint_weight=losses.HINT_WEIGHT, ratios=policies.DEFAULT_RATIOS, learning_rate=0.003,
                  baseline_decay=0.8, seed=0, resume=True, verbose=True, sampler="policy", shrink_reward="teacher",
-                 max_params=None):
+                 max_params=None, removal="block"):
         if rollouts < 1:
             raise ValueError(f"`rollouts` must be at least 1. Received: rollouts={rollouts!r}")
         if sampler not in SAMPLERS:
             raise ValueError(f"`sampler` must be one of {SAMPLERS}. Received: sampler={sampler!r}")
         if shrink_reward not in ("teacher", "parent"):
             raise ValueError(f"`shrink_reward` must be 'teacher' or 'parent'. Received: shrink_reward={shrink_reward!r}")
+        if removal not in SPACES:
+            raise ValueError(f"`removal` must be one of {tuple(SPACES)}. Received: removal={removal!r}")
         self.sampler, self.shrink_reward, self.max_params = sampler, shrink_reward, max_params
+        self.removal, self.space = removal, SPACES[removal]
         self.teacher_spec = teacher_spec
         self.train, self.validation = train, validation
         self.output_dir = output_dir
         self.rollouts, self.child_epochs, self.batch_size = rollouts, child_epochs, batch_size
-        self.hint_weight, self.ratios = hint_weight, tuple(ratios)
+        self.hint_weight, self.ratios = hint_weight, policies.ratio_set(ratios)
         self.baseline_decay, self.seed, self.verbose = baseline_decay, seed, verbose
         self.input_shape = tuple(teacher.inputs[0].shape[1:])
         self.num_classes = int(teacher.outputs[0].shape[-1])
@@ -150,12 +168,13 @@ class N2NSearch:
         self.logits = child_training.teacher_logits(teacher, train[0])
         os.makedirs(output_dir, exist_ok=True)
         self.policies = {
-            "removal": policies.removal_policy(learning_rate, seed=seed),
-            "shrink": policies.shrink_policy(self.ratios, learning_rate, seed=seed + 1),
+            "removal": policies.removal_policy(learning_rate, seed=seed, features=self.space.FEATURES),
+            "shrink": policies.shrink_policy(self.ratios, learning_rate, seed=seed + 1,
+                                             features=self.space.FEATURES),
         }
         self.state = {"updates": {stage: 0 for stage in STAGES}, "baseline": {}, "best": {}, "rng": None,
                       "shrink_start": None, "teacher_params": self.teacher_params,
-                      "teacher_accuracy": self.teacher_accuracy}
+                      "teacher_accuracy": self.teacher_accuracy, "removal": removal, "ratios": list(self.ratios)}
         self.rng = np.random.default_rng(seed)
         self.cache = {}
         if resume and os.path.exists(self._path("state.json")):
@@ -177,7 +196,17 @@ class N2NSearch:
 
     def _restore(self):
         with open(self._path("state.json")) as f:
-            self.state = json.load(f)
+            state = json.load(f)
+        # A state written before the space was recorded is a block search
+        # (its ratios were not recorded: not checked).
+        state.setdefault("removal", "block")
+        state.setdefault("ratios", list(self.ratios))
+        for name, value in (("removal", self.removal), ("ratios", list(self.ratios))):
+            saved = state[name]
+            if saved != value:
+                raise ValueError(f"{self.output_dir} holds a search with {name}={saved!r}; it continues with the "
+                                 f"same {name}, or starts over with resume=False. Received: {name}={value!r}")
+        self.state = state
         self.rng.bit_generator.state = self.state["rng"]
         for stage in STAGES:
             path = self._path(f"{stage}_policy.keras")
@@ -204,7 +233,7 @@ class N2NSearch:
         with open(self._path("children.jsonl")) as f:
             for line in f:
                 child = Child(**json.loads(line))
-                child.architecture_key = architecture.key(spec_from_dict(child.architecture, self.teacher_spec))
+                child.architecture_key = architecture.key(self.spec_of(child))
                 out.append(child)
         return out
 
@@ -214,7 +243,7 @@ class N2NSearch:
 
     def evaluate(self, spec, stage, update, rollout):
         """Builds, trains and scores one child; logs it and returns its ``Child``."""
-        record = dict(stage=stage, update=update, rollout=rollout, architecture=spec_to_dict(spec))
+        record = dict(stage=stage, update=update, rollout=rollout, architecture=architecture.to_dict(spec))
         if architecture.num_blocks(spec) == 0:
             child = Child(**record, params=0, accuracy=0.0, reward=DEGENERATE_REWARD, seconds=0.0, cached=False,
                           degenerate=True)
@@ -264,27 +293,28 @@ class N2NSearch:
         if self.state["shrink_start"] is None:
             # Stage 2 shrinks stage 1's best child, fixed when it starts.
             best = self.state["best"].get("removal")
-            self.state["shrink_start"] = best["architecture"] if best else spec_to_dict(self.teacher_spec)
-        return spec_from_dict(self.state["shrink_start"], self.teacher_spec)
+            self.state["shrink_start"] = best["architecture"] if best else architecture.to_dict(self.teacher_spec)
+        return architecture.from_dict(self.state["shrink_start"], self.teacher_spec)
 
     def _one_update(self, stage, update):
         spec = self._start_spec(stage)
-        units = architecture.describe(spec)
-        x_t = architecture.features(units)
+        units = self.space.describe(spec)
+        x_t = self.space.features(units)
         policy = self.policies[stage]
         random = self.sampler == "random"
         if stage == "removal":
-            actions = (policies.sample_uniform(len(units), 2, self.rng, self.rollouts) if random
+            acting = np.asarray([u.removable for u in units])
+            actions = (policies.sample_uniform(len(units), 2, self.rng, self.rollouts, acting) if random
                        else policies.sample_removal(policy, x_t, self.rng, self.rollouts))
             inputs = np.repeat(np.asarray([x_t], "float32"), self.rollouts, axis=0)
-            acting = np.asarray([u.removable for u in units])
-            children = [architecture.remove(spec, a) for a in actions]
+            children = [self.space.remove(spec, a) for a in actions]
         else:
-            actions = (policies.sample_uniform(len(units), len(self.ratios), self.rng, self.rollouts) if random
+            acting = np.asarray([u.shrinkable for u in units])
+            actions = (policies.sample_uniform(len(units), len(self.ratios), self.rng, self.rollouts, acting,
+                                               idle=int(np.argmax(self.ratios))) if random
                        else policies.sample_shrink(policy, x_t, self.rng, self.rollouts))
             inputs = policies.shrink_inputs(x_t, actions, len(self.ratios))
-            acting = np.asarray([u.shrinkable for u in units])
-            children = [architecture.shrink(spec, [self.ratios[i] for i in a]) for a in actions]
+            children = [self.space.shrink(spec, [self.ratios[i] for i in a]) for a in actions]
         rewards = [self.evaluate(child, stage, update, r).reward for r, child in enumerate(children)]
         mean = float(np.mean(rewards))
         baseline = self.state["baseline"].get(stage, mean)
@@ -329,7 +359,7 @@ class N2NSearch:
 
     def spec_of(self, child):
         """The ``NetworkSpec`` of a logged ``Child``."""
-        return spec_from_dict(child.architecture, self.teacher_spec)
+        return architecture.from_dict(child.architecture, self.teacher_spec)
 
     def best_spec(self):
         """The ``NetworkSpec`` of the best child."""

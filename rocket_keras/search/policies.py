@@ -25,6 +25,32 @@ from rocket_keras.search.architecture import FEATURES
 HIDDEN_UNITS = 30
 KEEP, REMOVE = 1, 0
 DEFAULT_RATIOS = (0.25, 0.5, 0.75, 1.0)
+# The N2N authors' shrink actions, as listed (0.5 five times, so a uniform
+# draw gives it probability 5/11): ``lookup`` in their run.py and
+# resnet_ar_run_param_clean.py (github.com/anubhavashok/N2N).
+AUTHORS_RATIOS = (0.25, 0.5, 0.5, 0.5, 0.5, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
+RATIO_SETS = {"default": DEFAULT_RATIOS, "authors": AUTHORS_RATIOS}
+
+
+def ratio_set(ratios):
+    """The shrink actions: a name of ``RATIO_SETS`` (``"default"``, ``"authors"``) or the ratios themselves.
+
+    Example:
+
+    ```python
+    ratio_set("authors")  # AUTHORS_RATIOS, 11 actions
+    ratio_set([0.5, 1.0])  # (0.5, 1.0)
+    ```
+    """
+    if isinstance(ratios, str):
+        if ratios not in RATIO_SETS:
+            raise ValueError(f"`ratios` names one of {sorted(RATIO_SETS)} or lists numbers. "
+                             f"Received: ratios={ratios!r}")
+        return RATIO_SETS[ratios]
+    ratios = tuple(float(r) for r in ratios)
+    if not ratios or not all(0 < r <= 1 for r in ratios):
+        raise ValueError(f"`ratios` must be numbers in (0, 1], at least one. Received: ratios={ratios!r}")
+    return ratios
 
 
 def _compile(policy, learning_rate):
@@ -35,8 +61,11 @@ def _compile(policy, learning_rate):
     return policy
 
 
-def removal_policy(learning_rate=0.003, hidden_units=HIDDEN_UNITS, seed=0):
+def removal_policy(learning_rate=0.003, hidden_units=HIDDEN_UNITS, seed=0, features=FEATURES):
     """The layer-removal policy: bidirectional LSTM, (remove, keep) logits per unit.
+
+    ``features`` is the length of x_t: ``architecture.FEATURES`` for the
+    block space, ``layer_space.FEATURES`` for the layer space.
 
     Example:
 
@@ -47,7 +76,7 @@ def removal_policy(learning_rate=0.003, hidden_units=HIDDEN_UNITS, seed=0):
     ```
     """
     initializer = keras.initializers.GlorotUniform(seed=seed)
-    x_t = keras.Input((None, FEATURES), name="units")
+    x_t = keras.Input((None, features), name="units")
     h = keras.layers.Bidirectional(
         keras.layers.LSTM(hidden_units, return_sequences=True, kernel_initializer=initializer), name="bilstm1"
     )(x_t)
@@ -58,8 +87,11 @@ def removal_policy(learning_rate=0.003, hidden_units=HIDDEN_UNITS, seed=0):
     return _compile(keras.Model(x_t, logits, name="n2n_removal_policy"), learning_rate)
 
 
-def shrink_policy(ratios=DEFAULT_RATIOS, learning_rate=0.003, hidden_units=HIDDEN_UNITS, seed=0):
+def shrink_policy(ratios=DEFAULT_RATIOS, learning_rate=0.003, hidden_units=HIDDEN_UNITS, seed=0, features=FEATURES):
     """The layer-shrinkage policy: LSTM over x_t and the previous action, ratio logits per unit.
+
+    One logit per entry of ``ratios`` (a repeated ratio is a separate action,
+    as in the authors' set); ``features`` as in ``removal_policy``.
 
     Example:
 
@@ -69,7 +101,7 @@ def shrink_policy(ratios=DEFAULT_RATIOS, learning_rate=0.003, hidden_units=HIDDE
     ```
     """
     initializer = keras.initializers.GlorotUniform(seed=seed)
-    inputs = keras.Input((None, FEATURES + len(ratios)), name="units_and_previous_action")
+    inputs = keras.Input((None, features + len(ratios)), name="units_and_previous_action")
     h = keras.layers.LSTM(hidden_units, return_sequences=True, kernel_initializer=initializer, name="lstm1")(inputs)
     h = keras.layers.LSTM(hidden_units, return_sequences=True, kernel_initializer=initializer, name="lstm2")(h)
     logits = keras.layers.Dense(len(ratios), kernel_initializer=initializer, name="ratio_logits")(h)
@@ -107,12 +139,15 @@ def sample_removal(policy, unit_features, rng, rollouts=1):
     return (rng.random(probabilities.shape[:2]) < probabilities[..., KEEP]).astype("int64")
 
 
-def sample_uniform(units, choices, rng, rollouts=1):
+def sample_uniform(units, choices, rng, rollouts=1, acting=None, idle=KEEP):
     """Uniform actions, the random-search control: an int array ``(rollouts, units)`` in ``[0, choices)``.
 
     For removal (``choices=2``) each unit is kept or removed with
     probability 1/2; for shrinking each ratio index is equally likely: the
-    same spaces the policies sample from.
+    same spaces the policies sample from. With ``acting`` (``(units,)``
+    booleans) a unit that takes no action gets ``idle`` (keep; for
+    shrinking, pass the index of the largest ratio) in every rollout; the
+    draws are the same with or without it.
 
     Example:
 
@@ -120,7 +155,10 @@ def sample_uniform(units, choices, rng, rollouts=1):
     sample_uniform(units=8, choices=4, rng=np.random.default_rng(0), rollouts=5).shape  # (5, 8)
     ```
     """
-    return rng.integers(0, choices, size=(rollouts, units)).astype("int64")
+    actions = rng.integers(0, choices, size=(rollouts, units)).astype("int64")
+    if acting is not None:
+        actions[:, ~np.asarray(acting, bool)] = idle
+    return actions
 
 
 def shrink_inputs(unit_features, actions, num_ratios):
