@@ -22,6 +22,12 @@ Hand the best child to rocket training with one flag:
 
     python examples/train.py --flagfile=recipes/resnet14-resnet8/fashion_mnist_demo.txt \
         --light_net=runs/search/best_child.json --method=rocket
+
+``--removal=layer`` searches single convolutions instead of whole blocks
+(``rocket_keras.search.layer_space``), ``--ratios=authors`` the N2N authors'
+11 shrink actions. A child with convolutions removed from its blocks is
+written for ``rocket_keras.search.architecture.load_child``; the zoo, and so
+``examples/train.py --light_net``, cannot build it yet and refuses its file.
 """
 
 import json
@@ -43,9 +49,15 @@ flags.DEFINE_integer("child_epochs", 2, "Epochs of each child's distillation.")
 flags.DEFINE_float("hint_weight", None, "lambda of the children's logits term (summed over classes); "
                    "default: rocket_keras.losses.HINT_WEIGHT, the paper's.")
 flags.DEFINE_integer("rollouts", 5, "Children per policy update (the paper: 5).")
-flags.DEFINE_integer("removal_updates", 6, "Policy updates of stage 1 (layer removal; ResNet-14 has 16 removal children).")
+flags.DEFINE_integer("removal_updates", 6,
+                     "Policy updates of stage 1 (layer removal; ResNet-14 has 16 block-removal children).")
 flags.DEFINE_integer("shrink_updates", 20, "Policy updates of stage 2 (layer shrinkage).")
-flags.DEFINE_list("ratios", ["0.25", "0.5", "0.75", "1.0"], "Shrink ratios the second policy chooses from.")
+flags.DEFINE_list("ratios", ["0.25", "0.5", "0.75", "1.0"],
+                  "Shrink ratios the second policy chooses from, or a named set: default, authors (the N2N "
+                  "authors' 11 actions).")
+flags.DEFINE_enum("removal", "block", ["block", "layer"],
+                  "The search space: block (remove identity-shortcut blocks, one ratio per block) or layer "
+                  "(remove single width-preserving convolutions, one ratio per free convolution width).")
 flags.DEFINE_float("policy_learning_rate", 0.003, "Adam learning rate of both policies.")
 flags.DEFINE_enum("sampler", "policy", ["policy", "random"],
                   "policy: N2N's REINFORCE policies; random: the control, uniform children from the same space.")
@@ -151,8 +163,8 @@ def main(argv):
     import keras
 
     from rocket_keras import data, zoo
-    from rocket_keras.search import N2NSearch
-    from rocket_keras.zoo.spec import save_spec
+    from rocket_keras.search import N2NSearch, policies
+    from rocket_keras.search.architecture import removed_convs, save_child
 
     started = time.time()
     resumed = FLAGS.resume and os.path.exists(os.path.join(FLAGS.output_dir, "state.json"))
@@ -174,19 +186,20 @@ def main(argv):
     search_run = N2NSearch(
         teacher, zoo.network_spec(booster), train, validation, FLAGS.output_dir,
         rollouts=FLAGS.rollouts, child_epochs=FLAGS.child_epochs, batch_size=FLAGS.batch_size,
-        hint_weight=children_hint_weight(), ratios=[float(r) for r in FLAGS.ratios],
+        hint_weight=children_hint_weight(),
+        ratios=FLAGS.ratios[0] if FLAGS.ratios[0] in policies.RATIO_SETS else FLAGS.ratios, removal=FLAGS.removal,
         learning_rate=FLAGS.policy_learning_rate, seed=FLAGS.seed, resume=FLAGS.resume,
         sampler=FLAGS.sampler, shrink_reward=FLAGS.shrink_reward, max_params=FLAGS.max_params,
     )
     best = search_run.run(FLAGS.removal_updates, FLAGS.shrink_updates)
-    save_spec(search_run.best_spec(), booster, os.path.join(FLAGS.output_dir, "best_child.json"))
+    save_child(search_run.best_spec(), booster, os.path.join(FLAGS.output_dir, "best_child.json"))
     # The reward favours compression; for a like-for-like comparison with the
     # pair's light net, also keep the most accurate child no larger than it.
     light_params = zoo.get_network(light, input_shape=splits.input_shape, num_classes=splits.num_classes).count_params()
     best_small = search_run.best_within(light_params)
     if best_small is not None:
-        save_spec(search_run.spec_of(best_small), booster,
-                  os.path.join(FLAGS.output_dir, f"best_child_within_{light}.json"))
+        save_child(search_run.spec_of(best_small), booster,
+                   os.path.join(FLAGS.output_dir, f"best_child_within_{light}.json"))
     reference = reference_nets(search_run, splits.input_shape, splits.num_classes) if FLAGS.reference else {}
     children = search_run.children()
     teacher_record = {"architecture": booster, "params": search_run.teacher_params,
@@ -218,6 +231,9 @@ def main(argv):
     print(f"Best child: {best.params:,} parameters, validation accuracy {best.accuracy:.4f} "
           f"(teacher {search_run.teacher_accuracy:.4f}, {search_run.teacher_params:,}); reward {best.reward:.4f}. "
           f"Architecture: {os.path.join(FLAGS.output_dir, 'best_child.json')}")
+    if removed_convs(search_run.best_spec()):
+        print("It has convolutions removed from its blocks: rocket_keras.search.architecture.load_child builds it, "
+              "examples/train.py --light_net cannot yet.")
 
 
 if __name__ == "__main__":
