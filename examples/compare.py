@@ -8,7 +8,8 @@ r"""Runs several training methods on one pair and dataset, over seeds.
 Each run is one ``examples/train.py`` process with the same recipe (the
 flagfile; ``--model`` and ``--dataset`` default to the recipe's) plus ``--method=<spec>`` (``rocket_keras.methods``: a method and
 its parameters, e.g. ``rocket:hint_weight=0.01``), writing
-``results/<dataset>/<model>/<method slug>-seed<k>/`` (the slug is the spec
+``results/<dataset>/<model>/<method slug>-seed<k>/`` (``--study`` names
+another directory than ``<model>``, for another recipe; the slug is the spec
 with ``_`` for ``:``, e.g. ``rocket_hint_weight=0.01``): ``results.json`` with
 test accuracies, parameters, epochs, wall-clock time, every flag and the
 exact command; ``history.csv``, the Keras CSV history. A run whose
@@ -41,6 +42,8 @@ flags.DEFINE_multi_string("method", ["light", "booster", "kd", "rocket"],
                           "A method spec (rocket_keras.methods), repeatable: --method=light --method=rocket:hint_weight=0.01.")
 flags.DEFINE_list("seeds", ["0"], "Seeds.")
 flags.DEFINE_string("results_dir", "results", "Root of the result tree.")
+flags.DEFINE_string("study", None, "This comparison's directory under <results_dir>/<dataset>/; default: the model's "
+                    "name. Another recipe on the same pair gets its own: --study=resnet20-resnet8.strong.")
 flags.DEFINE_bool("resume", True, "Skip runs whose results.json exists.")
 flags.DEFINE_multi_string("extra", [], "More train.py flags for every run, e.g. --extra=--epochs=5.")
 FLAGS = flags.FLAGS
@@ -57,7 +60,7 @@ def recipe_value(name):
 
 
 def run_dir(method, seed):
-    return os.path.join(FLAGS.results_dir, FLAGS.dataset, FLAGS.model, f"{method.slug}-seed{seed}")
+    return os.path.join(FLAGS.results_dir, FLAGS.dataset, FLAGS.study or FLAGS.model, f"{method.slug}-seed{seed}")
 
 
 def read_results(out):
