@@ -25,9 +25,9 @@ Hand the best child to rocket training with one flag:
 
 ``--removal=layer`` searches single convolutions instead of whole blocks
 (``rocket_keras.search.layer_space``), ``--ratios=authors`` the N2N authors'
-11 shrink actions. A child with convolutions removed from its blocks is
-written for ``rocket_keras.search.architecture.load_child``; the zoo, and so
-``examples/train.py --light_net``, cannot build it yet and refuses its file.
+11 shrink actions. A child with convolutions removed from its blocks
+records them in its file (``"removed_convs"``), which ``--light_net`` reads
+like any other.
 """
 
 import json
@@ -164,7 +164,7 @@ def main(argv):
 
     from rocket_keras import data, zoo
     from rocket_keras.search import N2NSearch, policies
-    from rocket_keras.search.architecture import removed_convs, save_child
+    from rocket_keras.zoo.spec import save_spec
 
     started = time.time()
     resumed = FLAGS.resume and os.path.exists(os.path.join(FLAGS.output_dir, "state.json"))
@@ -192,13 +192,13 @@ def main(argv):
         sampler=FLAGS.sampler, shrink_reward=FLAGS.shrink_reward, max_params=FLAGS.max_params,
     )
     best = search_run.run(FLAGS.removal_updates, FLAGS.shrink_updates)
-    save_child(search_run.best_spec(), booster, os.path.join(FLAGS.output_dir, "best_child.json"))
+    save_spec(search_run.best_spec(), booster, os.path.join(FLAGS.output_dir, "best_child.json"))
     # The reward favours compression; for a like-for-like comparison with the
     # pair's light net, also keep the most accurate child no larger than it.
     light_params = zoo.get_network(light, input_shape=splits.input_shape, num_classes=splits.num_classes).count_params()
     best_small = search_run.best_within(light_params)
     if best_small is not None:
-        save_child(search_run.spec_of(best_small), booster,
+        save_spec(search_run.spec_of(best_small), booster,
                    os.path.join(FLAGS.output_dir, f"best_child_within_{light}.json"))
     reference = reference_nets(search_run, splits.input_shape, splits.num_classes) if FLAGS.reference else {}
     children = search_run.children()
@@ -231,9 +231,6 @@ def main(argv):
     print(f"Best child: {best.params:,} parameters, validation accuracy {best.accuracy:.4f} "
           f"(teacher {search_run.teacher_accuracy:.4f}, {search_run.teacher_params:,}); reward {best.reward:.4f}. "
           f"Architecture: {os.path.join(FLAGS.output_dir, 'best_child.json')}")
-    if removed_convs(search_run.best_spec()):
-        print("It has convolutions removed from its blocks: rocket_keras.search.architecture.load_child builds it, "
-              "examples/train.py --light_net cannot yet.")
 
 
 if __name__ == "__main__":

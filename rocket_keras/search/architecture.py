@@ -16,8 +16,8 @@ This is the search's default space, ``removal="block"``: one unit per
 block. The layer space (``removal="layer"``, ``rocket_keras.search.
 layer_space``) has one unit per convolution; its children remove single
 convolutions, which a ``NetworkSpec`` records as a ``WithoutConvs`` block
-function (``to_dict`` / ``from_dict`` / ``save_child`` / ``load_child``
-keep it in files).
+function (``rocket_keras.zoo.spec``: ``spec_to_dict`` and ``save_spec`` keep
+it in files, which ``zoo.network_spec`` and ``train.py --light_net`` read).
 
 **How a unit shrinks**: a block's ratio scales its inner width (a basic
 block's first convolution, an inverted residual block's expansion); the
@@ -33,7 +33,7 @@ import json
 from typing import Callable, FrozenSet
 
 from rocket_keras import blocks, zoo
-from rocket_keras.zoo.spec import save_spec, spec_from_dict, spec_to_dict
+from rocket_keras.zoo.spec import base_block, removed_convs, spec_to_dict, with_removed_convs  # noqa: F401  (re-exported)
 
 UNIT_TYPES = ("stem", "block", "head")
 # Blocks whose inner width the search can set (their ``inner_filters``).
@@ -237,7 +237,7 @@ def shrink(spec, ratios):
 
 def key(spec):
     """A string that is equal for two specs exactly when they build the same network."""
-    data = to_dict(spec)
+    data = spec_to_dict(spec)
     del data["name"]
     for stage in data["stages"]:
         if stage["blocks"] == 0:
@@ -245,23 +245,7 @@ def key(spec):
     return json.dumps(data, sort_keys=True)
 
 
-# -- convolutions removed from blocks (the layer space's children) -------------
-
-# For each block template, the layers that go with each of its convolutions
-# when that convolution is removed: in a pre-activation basic block
-# (BN1-ReLU1-conv1-BN2-ReLU2-conv2) the BN-ReLU between the two convolutions,
-# so what is left is BN1-ReLU1-conv (BN1-ReLU1 also feed a projection
-# shortcut); in an inverted residual block (post-activation) the
-# convolution's own BN and ReLU6.
-REMOVED_WITH = {
-    blocks.preact_basic_block: {"conv1": ("conv1", "bn2", "relu2"), "conv2": ("bn2", "relu2", "conv2")},
-    blocks.inverted_residual_block: {"expand": ("expand", "expand_bn", "expand_relu"),
-                                     "depthwise": ("depthwise", "depthwise_bn", "depthwise_relu"),
-                                     "project": ("project", "project_bn")},
-}
-# The convolution whose output is the block's (added to the shortcut): with
-# it removed, the convolution before it takes the block's width.
-OUTPUT_CONV = {blocks.preact_basic_block: "conv2", blocks.inverted_residual_block: "project"}
+# -- convolutions removed from blocks: rocket_keras.zoo.spec records them (WithoutConvs) --
 
 
 def block_convs(spec, stage):
@@ -269,109 +253,3 @@ def block_convs(spec, stage):
     if base_block(spec) is blocks.preact_basic_block:
         return ("conv1", "conv2")
     return ("depthwise", "project") if stage.expansion == 1 else ("expand", "depthwise", "project")
-
-
-class _Skipping:
-    """A layers factory that hands out the identity for the layers named in ``skipped``."""
-
-    def __init__(self, layers, skipped):
-        self._layers, self._skipped = layers, skipped
-
-    def __getattr__(self, attribute):
-        make = getattr(self._layers, attribute)
-
-        def layer(name, *args, **kwargs):
-            return (lambda x: x) if name in self._skipped else make(name, *args, **kwargs)
-
-        return layer
-
-
-@dataclasses.dataclass(frozen=True)
-class WithoutConvs:
-    """A block function: ``block`` without the convolutions named in ``removed``.
-
-    ``removed`` holds local names of the built network's layers
-    (``"stage1_block2_conv1"``); each removed convolution goes with the
-    layers ``REMOVED_WITH`` names. A block never loses all its
-    convolutions here: ``layer_space.remove`` drops such a block from its
-    stage instead (its shortcut, the identity, is what is left).
-
-    Example:
-
-    ```python
-    spec = dataclasses.replace(resnet_spec(8), block=WithoutConvs(blocks.preact_basic_block,
-                                                                  frozenset({"stage1_block1_conv1"})))
-    build_network(spec, input_shape=(28, 28, 1), num_classes=10)  # no light_stage1_block1_conv1
-    ```
-    """
-
-    block: Callable
-    removed: FrozenSet[str]
-
-    @property
-    def __name__(self):
-        return f"{self.block.__name__} without {len(self.removed)} convolutions"
-
-    def __call__(self, x, layers, name, filters, stride, expansion=1, inner_filters=None):
-        gone = [conv for conv in REMOVED_WITH[self.block] if f"{name}_{conv}" in self.removed]
-        if OUTPUT_CONV[self.block] in gone:
-            inner_filters = filters  # the convolution left before it gives the block's output
-        skipped = {f"{name}_{layer}" for conv in gone for layer in REMOVED_WITH[self.block][conv]}
-        inner = {"inner_filters": inner_filters} if inner_filters else {}
-        return self.block(x, _Skipping(layers, skipped), name, filters, stride, expansion, **inner)
-
-
-def base_block(spec):
-    """The template's block function of ``spec`` (the block a ``WithoutConvs`` wraps)."""
-    return spec.block.block if isinstance(spec.block, WithoutConvs) else spec.block
-
-
-def removed_convs(spec):
-    """The local names of the convolutions removed from ``spec``'s blocks (empty for a template's spec)."""
-    return spec.block.removed if isinstance(spec.block, WithoutConvs) else frozenset()
-
-
-def with_removed_convs(spec, names):
-    """``spec`` built without the convolutions ``names`` (none: the template's own block)."""
-    block = WithoutConvs(base_block(spec), frozenset(names)) if names else base_block(spec)
-    return dataclasses.replace(spec, block=block)
-
-
-def to_dict(spec):
-    """``spec_to_dict`` with the removed convolutions (``"removed_convs"``, only when there are some)."""
-    data = spec_to_dict(spec)
-    if removed_convs(spec):
-        data["removed_convs"] = sorted(removed_convs(spec))
-    return data
-
-
-def from_dict(data, like):
-    """The ``NetworkSpec`` of ``to_dict`` data, built by the template of ``like``."""
-    return with_removed_convs(spec_from_dict(data, like), data.get("removed_convs", ()))
-
-
-def save_child(spec, base, path):
-    """Writes a searched child as JSON for ``load_child``.
-
-    A child without removed convolutions is written by ``save_spec``, so
-    ``rocket_keras.zoo.network_spec(path)`` and ``examples/train.py
-    --light_net`` read it. One with removed convolutions is written with
-    ``"searched_from"`` in place of ``"base"``: the zoo cannot build it
-    yet, and refuses the file (``KeyError: 'base'``) instead of building
-    the network with those convolutions back in.
-    """
-    if not removed_convs(spec):
-        save_spec(spec, base, path)
-        return
-    with open(path, "w") as f:
-        json.dump({"searched_from": base, "architecture": to_dict(spec),
-                   "note": "convolutions removed from blocks: read with rocket_keras.search.architecture.load_child"},
-                  f, indent=1)
-
-
-def load_child(path):
-    """The ``NetworkSpec`` of a ``save_child`` file."""
-    with open(path) as f:
-        saved = json.load(f)
-    base = saved["base"] if "base" in saved else saved["searched_from"]
-    return from_dict(saved["architecture"], like=zoo.network_spec(base))

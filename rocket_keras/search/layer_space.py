@@ -18,7 +18,7 @@ first block; in an inverted residual block a stride-1 depthwise
 convolution (a 1x1 convolution changes the width, so MobileNetV2 keeps
 them all). Strided convolutions, the stem, the head and the shortcuts stay.
 A removed convolution takes its BN and ReLU with it
-(``architecture.REMOVED_WITH``); when every convolution of a block is
+(``rocket_keras.zoo.spec.REMOVED_WITH``); when every convolution of a block is
 removed the block goes and its shortcut, the identity, is what is left.
 
 **How a unit shrinks**: each convolution's ratio scales its own output

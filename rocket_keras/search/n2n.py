@@ -49,6 +49,7 @@ import numpy as np
 from rocket_keras import losses
 from rocket_keras.search import architecture, child_training, layer_space, policies
 from rocket_keras.zoo.dual_head import build_network
+from rocket_keras.zoo.spec import spec_from_dict, spec_to_dict
 
 DEGENERATE_REWARD = -1.0
 STAGES = ("removal", "shrink")
@@ -243,7 +244,7 @@ class N2NSearch:
 
     def evaluate(self, spec, stage, update, rollout):
         """Builds, trains and scores one child; logs it and returns its ``Child``."""
-        record = dict(stage=stage, update=update, rollout=rollout, architecture=architecture.to_dict(spec))
+        record = dict(stage=stage, update=update, rollout=rollout, architecture=spec_to_dict(spec))
         if architecture.num_blocks(spec) == 0:
             child = Child(**record, params=0, accuracy=0.0, reward=DEGENERATE_REWARD, seconds=0.0, cached=False,
                           degenerate=True)
@@ -293,8 +294,8 @@ class N2NSearch:
         if self.state["shrink_start"] is None:
             # Stage 2 shrinks stage 1's best child, fixed when it starts.
             best = self.state["best"].get("removal")
-            self.state["shrink_start"] = best["architecture"] if best else architecture.to_dict(self.teacher_spec)
-        return architecture.from_dict(self.state["shrink_start"], self.teacher_spec)
+            self.state["shrink_start"] = best["architecture"] if best else spec_to_dict(self.teacher_spec)
+        return spec_from_dict(self.state["shrink_start"], self.teacher_spec)
 
     def _one_update(self, stage, update):
         spec = self._start_spec(stage)
@@ -359,7 +360,7 @@ class N2NSearch:
 
     def spec_of(self, child):
         """The ``NetworkSpec`` of a logged ``Child``."""
-        return architecture.from_dict(child.architecture, self.teacher_spec)
+        return spec_from_dict(child.architecture, self.teacher_spec)
 
     def best_spec(self):
         """The ``NetworkSpec`` of the best child."""
