@@ -86,10 +86,63 @@ def test_a_dml_run_with_the_strong_recipe_options_records_both_heads_and_tta_apa
     """One run for two things: every strong-recipe option, and a dml run through train (both heads, light.keras)."""
     config = training.Config(dataset="synthetic", model="resnet14-resnet8", epochs=1, train_size=128, batch_size=64,
                              verbose=0, export=False, output_dir=str(tmp_path), lr_schedule="one_cycle",
-                             nesterov=True, ema=0.9, label_smoothing=0.1, tta=True, method="dml:mutual_weight=0.5")
+                             nesterov=True, ema=0.9, label_smoothing=0.1, tta=True, method="dml:mutual_weight=0.5",
+                             batch_augment=True, cutout=4, padding="reflect")
     record = training.train(config)
     assert 0 <= record["light_test_accuracy_tta"] <= 1 and 0 <= record["booster_test_accuracy_tta"] <= 1
     assert record["flags"]["lr_schedule"] == "one_cycle" and record["flags"]["label_smoothing"] == 0.1
+    assert record["flags"]["batch_augment"] and record["flags"]["cutout"] == 4
     assert record["method"] == "dml:mutual_weight=0.5"
     assert 0 <= record["light_test_accuracy"] <= 1 and 0 <= record["booster_test_accuracy"] <= 1
     assert (tmp_path / "light.keras").exists() and record["light_weights"]["sha256"]
+
+
+def _crops_of(image, pad, padding):
+    """Every crop of ``image`` padded by ``pad``, and its mirror: what the crop-and-flip may give."""
+    mode = "symmetric" if padding == "reflect" else "constant"
+    padded = np.pad(image, [[pad, pad], [pad, pad], [0, 0]], mode=mode)
+    height, width = image.shape[:2]
+    crops = [padded[i:i + height, j:j + width] for i in range(2 * pad + 1) for j in range(2 * pad + 1)]
+    return crops + [c[:, ::-1] for c in crops]
+
+
+@pytest.mark.parametrize("padding", ["zeros", "reflect"])
+def test_batch_augmentation_gives_each_image_a_crop_of_its_own_and_reaches_every_offset(padding):
+    import tensorflow as tf
+
+    from rocket_keras import data
+
+    images = np.random.default_rng(0).random((64, 6, 5, 2)).astype("float32")
+    tf.random.set_seed(0)
+    out = data.augment_batch(tf.constant(images), pad=2, padding=padding, seed=0).numpy()
+    assert out.shape == images.shape
+    seen = set()
+    for image, augmented in zip(images, out):
+        matches = [k for k, crop in enumerate(_crops_of(image, 2, padding)) if np.array_equal(crop, augmented)]
+        assert matches, "each output is a crop (maybe mirrored) of its own padded image"
+        seen.update(matches)
+    assert len(seen) > 30, "offsets and flips vary between the images of a batch"
+
+
+def test_cutout_zeroes_one_square_of_its_size_in_each_image():
+    import tensorflow as tf
+
+    from rocket_keras import data
+
+    ones = tf.ones((32, 12, 12, 3))
+    out = data.augment_batch(ones, pad=0, flip=False, cutout=4, seed=1).numpy()
+    holes = (out == 0).all(-1)
+    for hole in holes:  # a 4 x 4 square, fewer pixels only where it is clipped at the border
+        rows, columns = np.nonzero(hole)
+        assert 0 < hole.sum() <= 16 and hole.sum() == (np.ptp(rows) + 1) * (np.ptp(columns) + 1)
+        assert np.ptp(rows) < 4 and np.ptp(columns) < 4
+    assert (holes.sum((1, 2)) == 16).any()
+    with pytest.raises(ValueError, match="Received: cutout=-1"):
+        data.augment_batch(ones, cutout=-1)
+
+
+def test_cutout_needs_batch_augmentation(tmp_path):
+    config = training.Config(dataset="synthetic", cutout=8, output_dir=str(tmp_path / "run"))
+    with pytest.raises(training.OptionError, match="add --batch_augment. Received: --cutout=8"):
+        training.train(config)
+    assert not (tmp_path / "run").exists(), "refused before anything is written"

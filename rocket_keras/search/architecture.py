@@ -30,9 +30,8 @@ their shortcuts to the widths they get, so every choice of ratios builds.
 
 import dataclasses
 import json
-from typing import Callable, FrozenSet
 
-from rocket_keras import blocks, zoo
+from rocket_keras import blocks
 from rocket_keras.zoo.spec import base_block, removed_convs, spec_to_dict, with_removed_convs  # noqa: F401  (re-exported)
 
 UNIT_TYPES = ("stem", "block", "head")

@@ -70,6 +70,10 @@ class Config:
     augment: typing.Optional[bool] = _field(None, "Pad-crop(-flip) augmentation; default: the dataset's usual choice.",
                                             kind=bool)
     padding: str = _field("zeros", "Border of the pad-crop augmentation (the authors: reflect).", ("zeros", "reflect"))
+    batch_augment: bool = _field(False, "Pad-crop-flip each training batch at once (data.augment_batch: a few "
+                                 "vectorised ops a batch) instead of each image in the input pipeline.")
+    cutout: int = _field(0, "Cutout: a square of this many pixels a side set to 0 in each training image "
+                         "(needs --batch_augment); 0: none.")
     normalize_input: bool = _field(False, "Per-channel normalisation as a layer inside the model (exported nets "
                                    "still take [0, 1]): CIFAR-10's published statistics for cifar10, else the "
                                    "training split's, computed in one pass.")

@@ -21,6 +21,7 @@ record["light_test_accuracy"]
 ```
 """
 
+import dataclasses
 import functools
 import hashlib
 import json
@@ -52,7 +53,6 @@ def train(config, command=None):
         NonFiniteLossError: when training diverged (the record is written first).
         RuntimeError: when training finished but the TFLite export failed (record written).
     """
-    from rocket_keras import data
     from rocket_keras.callbacks import NonFiniteLossError
 
     run = _Run(config, command or " ".join(["python", TRAIN_SCRIPT, *config.as_args()]))
@@ -65,9 +65,7 @@ def train(config, command=None):
     # BackupAndRestore removes its backup when training ends: one left
     # behind means an interrupted run that this one continues.
     resuming = os.path.exists(backup)
-    splits = data.load(config.dataset, batch_size=config.batch_size, validation_size=config.validation_size,
-                       augment=config.augment, seed=config.seed, data_dir=config.data_dir,
-                       train_size=config.train_size, padding=config.padding)
+    splits = run.load_data()
     with run.strategy().scope():
         # Built inside the strategy's scope: with several replicas the zoo
         # synchronises BatchNorm by itself.
@@ -202,6 +200,8 @@ class _Run:
             self.method = methods.parse(config.method)
         except ValueError as error:
             raise OptionError(f"--method: {error}") from None
+        if config.cutout and not config.batch_augment:
+            raise OptionError(f"--cutout is applied batch-wise: add --batch_augment. Received: --cutout={config.cutout}")
 
     # Execution: backend, determinism, precision, distribution.
 
@@ -380,6 +380,19 @@ class _Run:
             defaults=defaults,
             label_smoothing=config.label_smoothing,
         )
+
+    def load_data(self):
+        """The dataset's splits, the training split augmented per image or per batch (``batch_augment``)."""
+        from rocket_keras import data
+
+        config = self.config
+        splits = data.load(config.dataset, batch_size=config.batch_size, validation_size=config.validation_size,
+                           augment=False if config.batch_augment else config.augment, seed=config.seed,
+                           data_dir=config.data_dir, train_size=config.train_size, padding=config.padding)
+        if not config.batch_augment:
+            return splits
+        train = data.augment_batches(splits.train, padding=config.padding, cutout=config.cutout, seed=config.seed)
+        return dataclasses.replace(splits, train=train)
 
     def callbacks(self, resuming, clock):
         from rocket_keras import losses, pruning
