@@ -278,7 +278,7 @@ def validation_lines(runs):
         if len(scored) > 1:
             ranked = sorted(scored, reverse=True)
             cells = ", ".join(f"`{spec}` {100 * accuracy:.2f}" for accuracy, spec in ranked)
-            lines.append(f"- {family}: {cells} (best: `{ranked[0][1]}`)")
+            lines.append(f"- {family}: {cells} (highest: `{ranked[0][1]}`)")
     return lines
 
 
@@ -336,8 +336,9 @@ def section(pair_dir):
         lines += ["", "Targets (means over seeds; times from this table):", "", *targets]
     validation = validation_lines(runs)
     if validation:
-        lines += ["", "Settings on the validation split (seed 0, the light net's accuracy % at the last epoch, "
-                  "best first; settings are chosen here, not on the test split):", "", *validation]
+        lines += ["", "The settings run on seed 0, by the light net's validation accuracy % at the last epoch "
+                  "(highest first): what a setting is chosen on, never the test split; an ablation listed here "
+                  "is not a choice to make:", "", *validation]
     loads = load_lines(runs)
     if loads:
         lines += ["", "Machine load during each run that recorded it (the highest 1-minute load average at an "

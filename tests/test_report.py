@@ -158,8 +158,8 @@ def test_a_grid_on_seed_0_is_ranked_by_validation_accuracy_not_test(tmp_path):
     write_run(pair, "light", 0, 0.76, 100.0)  # one setting: no ranking
     readme = run_report(tmp_path)
     assert ("- kd: `kd:student_loss_weight=0.5` 75.00, `kd:student_loss_weight=0.1` 72.00, `kd:alpha=0.9` 70.00 "
-            "(best: `kd:student_loss_weight=0.5`)") in readme
-    assert "- light:" not in readme.split("Settings on the validation split")[1].split("\n\n")[1]
+            "(highest: `kd:student_loss_weight=0.5`)") in readme
+    assert "- light:" not in readme.split("what a setting is chosen on")[1].split("\n\n")[1]
 
 
 def test_a_run_that_timed_its_steps_shows_its_epochs_overhead(tmp_path):
