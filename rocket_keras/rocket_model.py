@@ -184,7 +184,9 @@ class RocketModel(input_checks.CheckedSteps, keras.Model):
         """
         _callbacks.set_monitor_modes(callbacks, _callbacks.monitor_modes(HEADS, self._head_metrics,
                                                                          self._head_weighted_metrics))
-        return super().fit(*args, callbacks=callbacks, **kwargs)
+        if callbacks is not None:  # left out otherwise: callbacks given by position stay Keras' to read
+            kwargs["callbacks"] = callbacks
+        return super().fit(*args, **kwargs)
 
     def freeze_booster(self, include_shared=False):
         """Stops training the booster's own layers; returns the names of the layers frozen.

@@ -105,6 +105,16 @@ def test_callbacks_on_a_head_need_no_mode(make):
     assert callback.monitor_op is expected
 
 
+def test_fit_takes_its_callbacks_by_position_too():
+    model = rocket_resnet(input_shape=SHAPE, booster_depth=8, light_depth=8)
+    model.compile(optimizer="sgd", metrics=["accuracy"])
+    x, y = tiny_batch(SHAPE)
+    seen = []
+    callback = keras.callbacks.LambdaCallback(on_epoch_end=lambda epoch, logs: seen.append(epoch))
+    model.fit(x, y, 8, 1, 0, [callback])  # keras.Model.fit(x, y, batch_size, epochs, verbose, callbacks)
+    assert seen == [0]
+
+
 def test_best_checkpoint_on_the_light_head_keeps_the_best_epoch(tmp_path):
     model = rocket_resnet(input_shape=SHAPE, booster_depth=8, light_depth=8)
     model.compile(optimizer=keras.optimizers.SGD(0.1), metrics=["accuracy"])
