@@ -152,6 +152,11 @@ def _scale(images, labels):
     return tf.cast(images, tf.float32) / 255.0, tf.cast(labels, tf.int32)
 
 
+def _check_padding(padding):
+    if padding not in PADDINGS:
+        raise ValueError(f"`padding` must be one of {PADDINGS}. Received: padding={padding!r}")
+
+
 def pad_crop_flip(image, flip=True, pad=4, padding="zeros"):
     """The paper's augmentation: pad ``pad`` pixels, random crop, random flip.
 
@@ -166,8 +171,7 @@ def pad_crop_flip(image, flip=True, pad=4, padding="zeros"):
     augmented = pad_crop_flip(image, flip=True, pad=4, padding="reflect")  # (32, 32, 3)
     ```
     """
-    if padding not in PADDINGS:
-        raise ValueError(f"`padding` must be one of {PADDINGS}. Received: padding={padding!r}")
+    _check_padding(padding)
     height, width, channels = image.shape
     if padding == "reflect":
         image = tf.pad(image, [[pad, pad], [pad, pad], [0, 0]], mode="SYMMETRIC")
@@ -196,8 +200,7 @@ def augment_batch(images, pad=4, padding="zeros", flip=True, cutout=0, seed=None
     augmented = augment_batch(images, padding="reflect", cutout=8, seed=0)  # (128, 32, 32, 3)
     ```
     """
-    if padding not in PADDINGS:
-        raise ValueError(f"`padding` must be one of {PADDINGS}. Received: padding={padding!r}")
+    _check_padding(padding)
     if cutout < 0:
         raise ValueError(f"`cutout` must be a size in pixels, 0 for none. Received: cutout={cutout!r}")
     batch, height, width = tf.shape(images)[0], images.shape[1], images.shape[2]
@@ -212,6 +215,7 @@ def augment_batch(images, pad=4, padding="zeros", flip=True, cutout=0, seed=None
     crops = tf.gather(tf.gather(padded, rows, axis=1, batch_dims=1), columns, axis=2, batch_dims=1)
     if not cutout:
         return crops
+
     def inside(size, seed_offset):  # per image: which of ``size`` indices the hole covers, (batch, size)
         centre = tf.random.uniform((batch, 1), 0, size, dtype=tf.int32, seed=None if seed is None else seed + seed_offset)
         distance = tf.range(size)[None] - centre

@@ -40,12 +40,11 @@ def booster_only_weights(pair):
 def freeze_booster(pair, include_shared=False):
     """Sets ``trainable = False`` on the booster's layers whose weights are all booster-only
     (and, with ``include_shared``, on those it shares with the light net); returns their names."""
-    booster_only = {id(w) for w in booster_only_weights(pair)}
-    light = {id(w) for w in head_network(pair, "light").weights}
+    light = {id(w) for w in head_network(pair, "light").weights}  # each head built once
     frozen = []
     for layer in head_network(pair, "booster")._flatten_layers(include_self=False, recursive=False):
         ids = [id(w) for w in layer.weights]
-        if ids and (all(i in booster_only for i in ids) or (include_shared and any(i in light for i in ids))):
+        if ids and (not any(i in light for i in ids) or (include_shared and any(i in light for i in ids))):
             layer.trainable = False
             frozen.append(layer.name)
     return frozen
