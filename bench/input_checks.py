@@ -28,6 +28,7 @@ def main(argv):
     import keras
     import numpy as np
 
+    from rocket_keras import backends
     from rocket_keras.input_checks import check_batch
 
     rng = np.random.default_rng(0)
@@ -40,9 +41,9 @@ def main(argv):
         start = time.perf_counter()
         check_batch(batch, 10)
         times.append(time.perf_counter() - start)
-    result = {"backend": keras.backend.backend(), "batch_shape": list(shape), "runs": FLAGS.runs,
+    result = {"backend": backends.name(), "batch_shape": list(shape), "runs": FLAGS.runs,
               "median_ms": 1000 * statistics.median(times)}
-    print(f"check_batch, {keras.backend.backend()}, batch {shape}: {result['median_ms']:.3f} ms (median of {FLAGS.runs})")
+    print(f"check_batch, {backends.name()}, batch {shape}: {result['median_ms']:.3f} ms (median of {FLAGS.runs})")
     os.makedirs(FLAGS.output_dir, exist_ok=True)
     path = os.path.join(FLAGS.output_dir, "input_checks.json")
     with open(path, "w") as f:

@@ -194,12 +194,11 @@ def main(argv):
         median_step_seconds(models)
         print(peak_rss_of_this_process_mib())
         return
+    from rocket_keras import backends
     from rocket_keras.export import format_table
 
-    import keras
-
     results = {"batch_size": FLAGS.batch_size, "steps": FLAGS.steps, "deterministic": FLAGS.deterministic,
-               "backend": keras.backend.backend(), "jit_compile": FLAGS.jit_compile, "models": {}}
+               "backend": backends.name(), "jit_compile": FLAGS.jit_compile, "models": {}}
     for name in FLAGS.models:
         models = {config: build(name, config) for config in specs}
         models = {c: m for c, m in models.items() if m is not None}
@@ -225,8 +224,8 @@ def main(argv):
         print(format_table(rows), "\n")
     os.makedirs(FLAGS.output_dir, exist_ok=True)
     stem = "train_step" if FLAGS.timing else "train_step_memory"
-    if keras.backend.backend() != "tensorflow" or FLAGS.jit_compile:
-        stem += f"-{keras.backend.backend()}" + ("-xla" if FLAGS.jit_compile else "")
+    if not backends.is_tensorflow() or FLAGS.jit_compile:
+        stem += f"-{backends.name()}" + ("-xla" if FLAGS.jit_compile else "")
     path = os.path.join(FLAGS.output_dir, stem + ("_deterministic" if FLAGS.deterministic else "") + ".json")
     with open(path, "w") as f:
         json.dump(results, f, indent=2)

@@ -162,7 +162,7 @@ def main(argv):
     del argv
     import keras
 
-    from rocket_keras import data, zoo
+    from rocket_keras import backends, data, zoo
     from rocket_keras.search import N2NSearch, policies
     from rocket_keras.zoo.spec import save_spec
 
@@ -209,7 +209,7 @@ def main(argv):
         "command": " ".join(["python"] + sys.argv),
         "flags": {**{f.name: f.value for f in FLAGS.get_key_flags_for_module(sys.argv[0])},
                   "hint_weight": children_hint_weight()},
-        "backend": keras.backend.backend(),
+        "backend": backends.name(),
         "teacher": teacher_record,
         "best": {"params": best.params, "accuracy": best.accuracy, "reward": best.reward, "stage": best.stage,
                  "architecture": best.architecture},
