@@ -44,7 +44,7 @@ def freeze_booster(pair, include_shared=False):
     frozen = []
     for layer in head_network(pair, "booster")._flatten_layers(include_self=False, recursive=False):
         ids = [id(w) for w in layer.weights]
-        if ids and (not any(i in light for i in ids) or (include_shared and any(i in light for i in ids))):
+        if ids and (include_shared or not any(i in light for i in ids)):
             layer.trainable = False
             frozen.append(layer.name)
     return frozen

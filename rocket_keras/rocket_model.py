@@ -19,6 +19,7 @@ Keras ``train_step`` (gradient tape, loss scaling for mixed precision,
 ``tf.distribute``) does the rest.
 """
 
+import inspect
 import warnings
 
 import keras
@@ -174,18 +175,18 @@ class RocketModel(input_checks.CheckedSteps, keras.Model):
         self._label_format = None  # input_checks.CheckedSteps: set by the first batch
         self._passthrough_compile_args = {k: v for k, v in kwargs.items() if k in _PASSTHROUGH_COMPILE_ARGS}
 
-    def fit(self, *args, callbacks=None, **kwargs):
+    def fit(self, *args, **kwargs):
         """``keras.Model.fit``; callbacks monitoring a head's metric need no ``mode=``.
 
         Keras infers ``mode`` from a metric's name, and a head's logged name
         (``val_light_accuracy``) is not a metric's name: ``EarlyStopping``,
         ``ModelCheckpoint(save_best_only=True)`` and ``ReduceLROnPlateau``
-        with ``mode="auto"`` get the direction of the head's metric here.
+        with ``mode="auto"`` get the direction of the head's metric here,
+        whether given by keyword or by position.
         """
+        callbacks = inspect.signature(keras.Model.fit).bind(self, *args, **kwargs).arguments.get("callbacks")
         _callbacks.set_monitor_modes(callbacks, _callbacks.monitor_modes(HEADS, self._head_metrics,
                                                                          self._head_weighted_metrics))
-        if callbacks is not None:  # left out otherwise: callbacks given by position stay Keras' to read
-            kwargs["callbacks"] = callbacks
         return super().fit(*args, **kwargs)
 
     def freeze_booster(self, include_shared=False):

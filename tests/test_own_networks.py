@@ -111,8 +111,10 @@ def test_fit_takes_its_callbacks_by_position_too():
     x, y = tiny_batch(SHAPE)
     seen = []
     callback = keras.callbacks.LambdaCallback(on_epoch_end=lambda epoch, logs: seen.append(epoch))
-    model.fit(x, y, 8, 1, 0, [callback])  # keras.Model.fit(x, y, batch_size, epochs, verbose, callbacks)
+    stop = keras.callbacks.EarlyStopping(monitor="val_light_accuracy", patience=5)
+    model.fit(x, y, 8, 1, 0, [callback, stop], validation_data=(x, y))  # (x, y, batch_size, epochs, verbose, callbacks)
     assert seen == [0]
+    assert stop.monitor_op is keras.ops.greater  # the head's mode, given by position too
 
 
 def test_best_checkpoint_on_the_light_head_keeps_the_best_epoch(tmp_path):
