@@ -70,6 +70,16 @@ def test_kd_with_the_authors_alpha_and_rocket_with_a_frozen_teacher():
         methods.build("mimic", make_pair, methods.Recipe().optimizer(10))
 
 
+@pytest.mark.parametrize("student_loss_weight, temperature", [(0.9, 4.0), (0.5, 1.0), (0.1, 4.0)])
+def test_kd_weight_and_temperature_reach_the_distiller_as_given(student_loss_weight, temperature):
+    # The KD grid of issue 29: Hinton's weighting, hard-label weight w and soft weight 1 - w on T^2 KL.
+    spec = f"kd:student_loss_weight={student_loss_weight},temperature={temperature}"
+    distiller, _ = methods.build(spec, make_pair, methods.Recipe().optimizer(10), teacher=make_pair().booster_model())
+    assert distiller.student_loss_weight == pytest.approx(student_loss_weight)
+    assert distiller.distillation_loss_weights == [pytest.approx(1.0)]
+    assert [loss.temperature for loss in distiller.distillation_losses] == [pytest.approx(temperature)]
+
+
 def test_a_method_may_set_its_own_learning_rate():
     recipe = methods.Recipe(learning_rate=0.1)
     assert float(recipe.optimizer(10).learning_rate) == pytest.approx(0.1)
