@@ -239,7 +239,10 @@ def recipe_optimizer(
         ema: keep an exponential moving average of the weights with this
             momentum (e.g. 0.999; Keras' ``use_ema``): ``fit`` leaves the
             averaged weights in the model at its end, so the evaluated and
-            exported net is the average. ``None``: no average.
+            exported net is the average. BatchNorm's moving statistics are
+            not averaged: recompute them for the average
+            (``callbacks.RecomputeBatchNormStatistics``, which training
+            does). ``None``: no average.
 
     Returns:
         An ``SGD`` with a ``StepDecay`` or ``OneCycle`` schedule.

@@ -65,6 +65,40 @@ def test_the_weight_average_after_a_few_steps():
     np.testing.assert_allclose(net.get_layer("d").kernel.numpy(), average, rtol=1e-5, atol=1e-6)
 
 
+def test_batch_norm_statistics_are_recomputed_as_the_mean_over_batches():
+    from rocket_keras.callbacks import recompute_batch_norm_statistics
+
+    rng = np.random.default_rng(0)
+    batches = [rng.normal(k, 1.0 + k, size=(16, 3)).astype("float32") for k in range(4)]
+    net = keras.Sequential([keras.Input((3,)), keras.layers.BatchNormalization(momentum=0.9, name="bn"),
+                            keras.layers.Dense(2, name="d")])
+    kernel = net.get_layer("d").kernel.numpy().copy()
+    recompute_batch_norm_statistics(net, [(b, np.zeros(16)) for b in batches], steps=3)
+    bn = net.get_layer("bn")
+    np.testing.assert_allclose(bn.moving_mean.numpy(), np.mean([b.mean(0) for b in batches[:3]], 0), rtol=1e-5)
+    np.testing.assert_allclose(bn.moving_variance.numpy(), np.mean([b.var(0) for b in batches[:3]], 0), rtol=1e-5)
+    assert bn.momentum == 0.9  # restored
+    np.testing.assert_array_equal(net.get_layer("d").kernel.numpy(), kernel)  # nothing else moves
+
+
+def test_after_a_weight_average_the_batch_norm_statistics_are_the_averaged_weights_own():
+    from rocket_keras.callbacks import RecomputeBatchNormStatistics
+
+    x, y = tiny_batch((4,), num_classes=3, batch=32)
+    keras.utils.set_random_seed(0)
+    net = keras.Sequential([keras.Input((4,)), keras.layers.Dense(5, name="d"),
+                            keras.layers.BatchNormalization(name="bn"), keras.layers.Dense(3)])
+    net.compile(optimizer=optimizers.recipe_optimizer(4, learning_rate=0.5, weight_decay=0, ema=0.5),
+                loss=losses.CrossEntropy())
+    batches = [(x[:16], y[:16]), (x[16:], y[16:])]
+    net.fit(x, y, batch_size=16, epochs=2, verbose=0, shuffle=False,
+            callbacks=[RecomputeBatchNormStatistics(batches, steps=None)])
+    dense = net.get_layer("d")
+    features = [b[0] @ dense.kernel.numpy() + dense.bias.numpy() for b in batches]  # the averaged weights'
+    np.testing.assert_allclose(net.get_layer("bn").moving_mean.numpy(), np.mean([f.mean(0) for f in features], 0),
+                               rtol=1e-4, atol=1e-5)
+
+
 def test_flip_tta_averages_an_image_and_its_mirror_and_plain_evaluation_does_not():
     keras.utils.set_random_seed(0)
     pair = rocket_resnet(input_shape=SHAPE, booster_depth=8, light_depth=8)
@@ -94,7 +128,12 @@ def test_a_dml_run_with_the_strong_recipe_options_records_both_heads_and_tta_apa
     assert record["flags"]["batch_augment"] and record["flags"]["cutout"] == 4
     assert record["method"] == "dml:mutual_weight=0.5"
     assert 0 <= record["light_test_accuracy"] <= 1 and 0 <= record["booster_test_accuracy"] <= 1
+    assert 0 <= record["light_validation_accuracy"] <= 1 and 0 <= record["booster_validation_accuracy"] <= 1
     assert (tmp_path / "light.keras").exists() and record["light_weights"]["sha256"]
+    # The saved model is the averaged one (the last epoch's checkpoint held the raw weights).
+    saved = keras.saving.load_model(tmp_path / "model.keras")
+    light = keras.saving.load_model(tmp_path / "light.keras")
+    np.testing.assert_array_equal(saved.light_model().get_weights()[0], light.get_weights()[0])
 
 
 def _crops_of(image, pad, padding):

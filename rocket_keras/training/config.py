@@ -92,7 +92,8 @@ class Config:
                               "--learning_rate over the first quarter, then down linearly to 0.", ("step", "one_cycle"))
     nesterov: bool = _field(False, "Nesterov momentum.")
     ema: typing.Optional[float] = _field(None, "Exponential moving average of the weights with this momentum (e.g. "
-                                         "0.999): the averaged weights are evaluated, saved and exported.", kind=float)
+                                         "0.999): the averaged weights, their BatchNorm statistics recomputed from 200 training batches, are "
+                                         "evaluated, saved and exported.", kind=float)
     label_smoothing: float = _field(0.0, "Label smoothing of every label cross-entropy, every method alike.")
     tta: bool = _field(False, "Also report test accuracy with flip test-time augmentation (the mean of the "
                        "softmax of an image and its mirror), recorded apart as *_test_accuracy_tta.")

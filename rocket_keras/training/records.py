@@ -15,6 +15,7 @@ One schema, versioned (``SCHEMA_VERSION``). Every run writes:
 | ``flags`` | every option and method parameter (``Config.as_flags``) |
 | ``light_parameters``, ``booster_parameters`` | sizes |
 | ``<head>_test_accuracy`` | per trained head (absent after a divergence) |
+| ``<head>_validation_accuracy`` | the final net on the validation split, what settings are chosen on (runs since 2026-12-05; with ``--ema`` the history's ``val_accuracy`` is the raw weights', this the average's) |
 | ``light_weights`` | ``{"path", "sha256", "size_bytes"}`` of the saved light net |
 | ``tflite_<kind>`` | exported files: path, size, test accuracy, latency |
 | ``training_error`` / ``export_error`` | what went wrong, when it did |

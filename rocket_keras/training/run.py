@@ -74,7 +74,7 @@ def train(config, command=None):
     clock = records.TrainingClock(config.output_dir, resuming)
     try:
         model.fit(splits.train, validation_data=splits.validation, epochs=config.epochs,
-                  callbacks=run.callbacks(resuming, clock),
+                  callbacks=run.callbacks(resuming, clock, splits.train),
                   shuffle=False,  # The tf.data pipeline shuffles.
                   verbose=config.verbose)
     except NonFiniteLossError as error:
@@ -86,17 +86,23 @@ def train(config, command=None):
         record["training_error"] = str(error)
         records.write_results(config.output_dir, record)
         raise
+    if config.ema is not None:
+        # The checkpoint of the last epoch holds the raw weights; the run's model is the average.
+        run.save_model(model)
     # Stripped once: the export ships plain layers.
     plain, light = run.trained_nets(model, rocket)
     record = run.record(splits, plain, light, resuming, clock.finish(), clock.epochs)
-    test = model.evaluate(splits.test, return_dict=True, verbose=0, callbacks=synchronous_logs())
     method = run.method
-    if len(method.heads) == 2:  # rocket, dml
-        record["light_test_accuracy"] = test["light_accuracy"]
-        record["booster_test_accuracy"] = test["booster_accuracy"]
-    else:
-        (head,) = method.heads
-        record[f"{head}_test_accuracy"] = test["accuracy"]
+    # The final nets on validation too (what settings are chosen on: with --ema the history's
+    # val_accuracy is the raw weights', not the average's), then on test.
+    for split in ("validation", "test"):
+        scores = model.evaluate(getattr(splits, split), return_dict=True, verbose=0, callbacks=synchronous_logs())
+        if len(method.heads) == 2:  # rocket, dml
+            record[f"light_{split}_accuracy"] = scores["light_accuracy"]
+            record[f"booster_{split}_accuracy"] = scores["booster_accuracy"]
+        else:
+            (head,) = method.heads
+            record[f"{head}_{split}_accuracy"] = scores["accuracy"]
     if config.tta:
         from rocket_keras.training.evaluation import flip_tta_accuracy
 
@@ -394,9 +400,9 @@ class _Run:
         train = data.augment_batches(splits.train, padding=config.padding, cutout=config.cutout, seed=config.seed)
         return dataclasses.replace(splits, train=train)
 
-    def callbacks(self, resuming, clock):
+    def callbacks(self, resuming, clock, train_data):
         from rocket_keras import losses, pruning
-        from rocket_keras.callbacks import StopOnNonFiniteLoss, StudentCheckpoint
+        from rocket_keras.callbacks import RecomputeBatchNormStatistics, StopOnNonFiniteLoss, StudentCheckpoint
 
         output_dir = self.config.output_dir
         return [*synchronous_logs(),
@@ -414,7 +420,13 @@ class _Run:
             (StudentCheckpoint if self.distilling() else keras.callbacks.ModelCheckpoint)(
                 os.path.join(output_dir, "model.keras")),
             *([pruning.UpdatePruningStep()] if self.pruning_requested() else []),
+            # fit ends by swapping in the averaged weights; their BatchNorm statistics follow.
+            *([RecomputeBatchNormStatistics(train_data)] if self.config.ema is not None else []),
         ]
+
+    def save_model(self, model):
+        """Writes ``model.keras`` as the checkpoint callbacks do: a distiller's student, else the model."""
+        (model.student if self.distilling() else model).save(os.path.join(self.config.output_dir, "model.keras"))
 
     # After training.
 
