@@ -133,16 +133,8 @@ def monitor_modes(heads, *serialized_metric_lists):
 
 def batch_norm_layers(model):
     """The trainable ``BatchNormalization`` layers of ``model`` and of every model or layer nested in it."""
-    found, stack, seen = [], [model], set()
-    while stack:
-        layer = stack.pop()
-        if id(layer) in seen:
-            continue
-        seen.add(id(layer))
-        if isinstance(layer, keras.layers.BatchNormalization) and layer.trainable:
-            found.append(layer)
-        stack.extend(getattr(layer, "layers", []))
-    return found
+    return [layer for layer in model._flatten_layers(include_self=False)
+            if isinstance(layer, keras.layers.BatchNormalization) and layer.trainable]
 
 
 def recompute_batch_norm_statistics(model, data, steps=200):
