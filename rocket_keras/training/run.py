@@ -417,16 +417,20 @@ class _Run:
             keras.callbacks.CSVLogger(os.path.join(output_dir, "history.csv"), append=resuming),
             keras.callbacks.TensorBoard(os.path.join(output_dir, "logs")),
             # A distiller is saved as its student, the light net.
-            (StudentCheckpoint if self.distilling() else keras.callbacks.ModelCheckpoint)(
-                os.path.join(output_dir, "model.keras")),
+            (StudentCheckpoint if self.distilling() else keras.callbacks.ModelCheckpoint)(self.model_path),
             *([pruning.UpdatePruningStep()] if self.pruning_requested() else []),
             # fit ends by swapping in the averaged weights; their BatchNorm statistics follow.
             *([RecomputeBatchNormStatistics(train_data)] if self.config.ema is not None else []),
         ]
 
+    @property
+    def model_path(self):
+        """The run's ``model.keras``: written after each epoch, and again after a weight average."""
+        return os.path.join(self.config.output_dir, "model.keras")
+
     def save_model(self, model):
-        """Writes ``model.keras`` as the checkpoint callbacks do: a distiller's student, else the model."""
-        (model.student if self.distilling() else model).save(os.path.join(self.config.output_dir, "model.keras"))
+        """Writes ``model_path`` as the checkpoint callbacks do: a distiller's student, else the model."""
+        (model.student if self.distilling() else model).save(self.model_path)
 
     # After training.
 
@@ -470,7 +474,7 @@ class _Run:
             # TFLite conversion needs TensorFlow: the saved model goes through a TensorFlow process.
             program = ("import json, sys; from rocket_keras.training.run import export_saved_model; "
                        "print(json.dumps(export_saved_model(*sys.argv[1:])))")
-            arguments = [os.path.join(config.output_dir, "model.keras"), config.output_dir, config.dataset,
+            arguments = [self.model_path, config.output_dir, config.dataset,
                          config.data_dir or ""]
             result = subprocess.run([sys.executable, "-c", program, *arguments], check=True, capture_output=True,
                                     text=True, env=dict(os.environ, KERAS_BACKEND="tensorflow"))
