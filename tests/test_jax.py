@@ -171,7 +171,7 @@ def test_export_from_jax_writes_savedmodel_and_onnx_and_says_what_to_do_for_lite
 
 def test_train_py_runs_data_parallel_on_jax(tmp_path):
     stdout = run("jax", str(ROOT / "examples" / "train.py"), "--dataset=synthetic", "--model=resnet14-resnet8",
-                 "--override=booster_depth=8", "--epochs=1", "--train_size=256", "--batch_size=64",
+                 "--override=booster_depth=8", "--epochs=1", "--train_size=256", "--batch_size=64", "--validation_size=256",
                  f"--output_dir={tmp_path}", "--verbose=2", "--noexport", "--distribution=data_parallel",
                  extra_env={"XLA_FLAGS": "--xla_force_host_platform_device_count=2"})
     assert "light" in stdout and (tmp_path / "results.json").exists() and (tmp_path / "model.keras").exists()

@@ -145,7 +145,7 @@ def train_command(output_dir, epochs=4, seed=0, extra=()):
         sys.executable, str(ROOT / "examples" / "train.py"),
         "--dataset=synthetic", "--model=resnet14-resnet8", "--share=bottom",
         "--override=booster_depth=8",
-        f"--epochs={epochs}", "--train_size=512", "--batch_size=64", "--learning_rate=0.05",
+        f"--epochs={epochs}", "--train_size=512", "--batch_size=64", "--validation_size=256", "--learning_rate=0.05",
         f"--seed={seed}", f"--output_dir={output_dir}", "--verbose=2", "--noexport", *extra,
     ]
 
@@ -287,7 +287,7 @@ def test_a_failed_export_keeps_the_training_results(tmp_path):
     # The recorded accuracy is the saved model's on the same test split.
     from rocket_keras import data
 
-    splits = data.load("synthetic", batch_size=64, seed=0, train_size=512)
+    splits = data.load("synthetic", batch_size=64, seed=0, train_size=512, validation_size=256)
     saved = keras.models.load_model(tmp_path / "model.keras")
     logs = saved.evaluate(splits.test, return_dict=True, verbose=0)
     assert results["light_test_accuracy"] == pytest.approx(logs["light_accuracy"], abs=1e-6)

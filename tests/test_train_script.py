@@ -21,7 +21,8 @@ ENV = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
 def train(output_dir, *extra):
     command = [
         sys.executable, str(ROOT / "examples" / "train.py"), "--dataset=synthetic", "--model=resnet14-resnet8",
-        "--epochs=1", "--train_size=128", "--batch_size=64", f"--output_dir={output_dir}", "--verbose=0", *extra,
+        "--epochs=1", "--train_size=128", "--batch_size=64", "--validation_size=256", f"--output_dir={output_dir}",
+        "--verbose=0", *extra,
     ]
     result = subprocess.run(command, env=ENV, capture_output=True, text=True, cwd=ROOT)
     assert result.returncode == 0, result.stderr[-3000:]

@@ -14,7 +14,7 @@ from rocket_keras import losses, methods, training
 ROOT = Path(__file__).resolve().parents[1]
 ENV = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
 SMOKE = dict(dataset="synthetic", model="resnet14-resnet8", epochs=1, train_size=128, batch_size=64,
-             verbose=0, export=False)
+             validation_size=256, verbose=0, export=False)
 
 
 def test_a_nested_recipe_reads_as_train_py_reads_it():
