@@ -174,6 +174,19 @@ def test_without_gradient_block_the_hint_moves_the_booster():
     assert all(moved(before, trainable_by_path(model), "booster_").values())
 
 
+def test_fit_creates_the_optimizer_variables_before_the_first_step():
+    # Inside the first traced step they would cost TensorFlow a second trace of it.
+    x, y = tiny_batch(SHAPE)
+    model = tiny_resnet()
+    model.compile(optimizer=keras.optimizers.SGD(0.05, momentum=0.9))
+    seen = []
+    probe = keras.callbacks.LambdaCallback(on_train_batch_begin=lambda batch, logs: seen.append(
+        (model.optimizer.built, len(model.optimizer.variables))))
+    model.fit(x, y, epochs=1, batch_size=4, verbose=0, callbacks=[probe])
+    # One momentum slot per trainable variable, plus the iteration count and the learning rate.
+    assert seen[0] == (True, len(model.trainable_variables) + 2)
+
+
 def test_keras_file_round_trip_keeps_weights_settings_and_optimizer(tmp_path):
     x, y = tiny_batch(SHAPE)
     model = tiny_resnet()
