@@ -181,10 +181,10 @@ def test_the_n2n_search_script_runs_on_jax(tmp_path):
     search = tmp_path / "search"
     run("jax", str(ROOT / "examples" / "search.py"), "--dataset=synthetic", "--teacher_epochs=1",
         "--teacher_train_size=128", "--child_train_size=128", "--child_validation_size=64", "--child_epochs=1",
-        "--rollouts=2", "--removal_updates=1", "--shrink_updates=1", "--noreference", "--batch_size=64",
+        "--rollouts=1", "--removal_updates=1", "--shrink_updates=1", "--noreference", "--batch_size=64",
         f"--output_dir={search}")
     summary = json.loads((search / "summary.json").read_text())
-    assert summary["backend"] == "jax" and summary["children"] == 4
+    assert summary["backend"] == "jax" and summary["children"] == 2
     children = [json.loads(line) for line in (search / "children.jsonl").read_text().splitlines()]
-    assert [c["stage"] for c in children] == ["removal"] * 2 + ["shrink"] * 2
+    assert [c["stage"] for c in children] == ["removal", "shrink"]
     assert summary["best"]["reward"] == max(c["reward"] for c in children)
