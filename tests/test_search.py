@@ -1,6 +1,9 @@
 """N2N architecture search: architecture actions, policies, reward, REINFORCE, the loop."""
 
 import json
+import pathlib
+import subprocess
+import sys
 
 import keras
 import numpy as np
@@ -12,6 +15,8 @@ from rocket_keras.search.child_training import LogitsDistiller
 from rocket_keras.search.n2n import DEGENERATE_REWARD
 from rocket_keras.zoo.dual_head import build_network
 from rocket_keras.zoo.spec import NetworkSpec, StageSpec, save_spec, spec_from_dict, spec_to_dict
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
 
 SEARCHABLE = ("resnet14", "resnet8", "wrn16_2", "mobilenet0.35")
 
@@ -429,3 +434,41 @@ def test_a_layer_space_search_runs_end_to_end_and_keeps_its_space(tmp_path, tiny
                   ratios="authors")
     with pytest.raises(ValueError, match="removal"):
         N2NSearch(teacher, zoo.network_spec("resnet14"), train, validation, str(tmp_path / "x"), removal="unit")
+
+
+def _write_children(directory, children):
+    directory.mkdir(parents=True)
+    base = {"update": 0, "rollout": 0, "architecture": {}, "params": 10, "accuracy": 0.5, "seconds": 1.0}
+    (directory / "children.jsonl").write_text(
+        "".join(json.dumps({**base, "stage": "removal", **c}) + "\n" for c in children))
+
+
+def test_the_best_reward_curve_advances_only_with_trained_children(tmp_path):
+    from rocket_keras.search import best_reward_curve, read_children
+
+    _write_children(tmp_path / "s", [
+        {"reward": 0.3, "cached": False},
+        {"reward": -1.0, "cached": False, "degenerate": True},  # no block left: not trained
+        {"reward": 0.6, "cached": False},
+        {"reward": 0.6, "cached": True},  # seen before: not trained again
+        {"reward": 0.4, "cached": False},
+    ])
+    children = read_children(tmp_path / "s")
+    assert [c.reward for c in children] == [0.3, -1.0, 0.6, 0.6, 0.4]
+    assert best_reward_curve(children) == [0.3, 0.6, 0.6]
+
+
+def test_the_control_report_compares_samplers_at_the_children_every_search_trained(tmp_path):
+    for sampler, seed, rewards in [("policy", 0, [0.2, 0.5, 0.9]), ("policy", 1, [0.4, 0.6]),
+                                   ("random", 0, [0.3, 0.4, 0.5]), ("random", 1, [0.1, 0.2, 0.7])]:
+        _write_children(tmp_path / f"{sampler}-seed{seed}", [{"reward": r, "cached": False} for r in rewards])
+    subprocess.run([sys.executable, str(ROOT / "examples" / "search_control_report.py"), f"--search_dir={tmp_path}"],
+                   check=True, capture_output=True, cwd=ROOT)
+    text = (tmp_path / "control.md").read_text()
+    # Two trained children is what every search reached: policy 0.5 and 0.6, random 0.4 and 0.2.
+    assert "Best reward after 2 trained children" in text
+    assert "| policy | 0.5000 | 0.6000 | 0.5500 ± 0.0707 |" in text
+    assert "| random | 0.4000 | 0.2000 | 0.3000 ± 0.1414 |" in text
+    assert "paired by seed: +0.1000, +0.4000" in text
+    assert "| policy-seed1 | 2 | unfinished |" in text  # no summary.json yet
+    assert (tmp_path / "control.png").stat().st_size > 0

@@ -24,6 +24,7 @@ N2N authors' shrink actions.
 """
 
 from rocket_keras.search import architecture, child_training, layer_space, policies
-from rocket_keras.search.n2n import Child, N2NSearch, reward
+from rocket_keras.search.n2n import Child, N2NSearch, best_reward_curve, read_children, reward
 
-__all__ = ["Child", "N2NSearch", "architecture", "child_training", "layer_space", "policies", "reward"]
+__all__ = ["Child", "N2NSearch", "architecture", "best_reward_curve", "child_training", "layer_space", "policies",
+           "read_children", "reward"]

@@ -97,6 +97,47 @@ def _as_record(child):
     return dataclasses.asdict(child)
 
 
+def read_children(output_dir):
+    """Every ``Child`` a search logged in ``output_dir/children.jsonl``, in the order they were drawn.
+
+    Reads the log alone (no teacher, no policies), as a report over finished
+    searches does.
+
+    Example:
+
+    ```python
+    children = read_children("runs/search")
+    max(c.reward for c in children)
+    ```
+    """
+    with open(os.path.join(output_dir, "children.jsonl")) as f:
+        return [Child(**json.loads(line)) for line in f if line.strip()]
+
+
+def best_reward_curve(children):
+    """The best reward found after each trained child: the search's progress against its cost.
+
+    A child counts when it was trained: one seen before (``cached``) or
+    with no block left (``degenerate``) costs no training and is skipped,
+    so that two searches are compared at the same number of trained
+    children. Entry ``k`` is the highest reward among the children drawn up
+    to and including the ``k + 1``-th trained one.
+
+    Example:
+
+    ```python
+    best_reward_curve(read_children("runs/search"))  # [0.61, 0.72, 0.72, ...], one per trained child
+    ```
+    """
+    curve, best = [], None
+    for child in children:
+        if not child.degenerate:
+            best = child.reward if best is None else max(best, child.reward)
+        if not child.cached and not child.degenerate:
+            curve.append(best)
+    return curve
+
+
 class N2NSearch:
     """Searches a light net from a trained teacher, N2N style.
 
@@ -230,12 +271,9 @@ class N2NSearch:
 
     def children(self):
         """Every child evaluated so far, from ``children.jsonl``."""
-        out = []
-        with open(self._path("children.jsonl")) as f:
-            for line in f:
-                child = Child(**json.loads(line))
-                child.architecture_key = architecture.key(self.spec_of(child))
-                out.append(child)
+        out = read_children(self.output_dir)
+        for child in out:
+            child.architecture_key = architecture.key(self.spec_of(child))
         return out
 
     # -- children -----------------------------------------------------------

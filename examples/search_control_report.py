@@ -1,0 +1,116 @@
+r"""N2N's policies against the random-search control: best reward per trained child, over seeds.
+
+Reads the searches that ``examples/search_control.sh`` runs, one directory
+per sampler and seed (``<search_dir>/policy-seed0``, ``random-seed0``, ...),
+and writes ``<search_dir>/control.png`` (the best reward found against the
+number of children trained: each sampler's mean over seeds with its range)
+and ``<search_dir>/control.md`` (each search's best reward at the number of
+trained children every search reached, the paired differences and the best
+children):
+
+    python examples/search_control_report.py --search_dir=results/search/fashion_mnist-resnet20-layer
+"""
+
+import glob
+import json
+import os
+import re
+
+import numpy as np
+from absl import app, flags
+
+flags.DEFINE_string("search_dir", "results/search/fashion_mnist-resnet20-layer",
+                    "Directory holding one search per sampler and seed (<sampler>-seed<k>).")
+FLAGS = flags.FLAGS
+
+SAMPLERS = ("policy", "random")
+
+
+def load_searches(search_dir):
+    """``{sampler: {seed: (curve, summary or None)}}`` for every ``<sampler>-seed<k>`` directory."""
+    from rocket_keras.search import best_reward_curve, read_children
+
+    searches = {sampler: {} for sampler in SAMPLERS}
+    for path in sorted(glob.glob(os.path.join(search_dir, "*-seed*"))):
+        match = re.fullmatch(r"(\w+)-seed(\d+)", os.path.basename(path))
+        if not match or match.group(1) not in searches or not os.path.exists(os.path.join(path, "children.jsonl")):
+            continue
+        summary_path = os.path.join(path, "summary.json")
+        summary = json.load(open(summary_path)) if os.path.exists(summary_path) else None
+        searches[match.group(1)][int(match.group(2))] = (best_reward_curve(read_children(path)), summary)
+    return searches
+
+
+def plot(searches, path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    for sampler, runs in searches.items():
+        curves = [curve for curve, _ in runs.values() if curve]
+        if not curves:
+            continue
+        length = min(len(c) for c in curves)
+        values = np.array([c[:length] for c in curves])
+        steps = np.arange(1, length + 1)
+        label = "N2N policies" if sampler == "policy" else "random search"
+        ax.plot(steps, values.mean(0), label=f"{label} (mean of {len(curves)} seeds)")
+        ax.fill_between(steps, values.min(0), values.max(0), alpha=0.2)
+    ax.set_xlabel("children trained")
+    ax.set_ylabel("best reward so far")
+    ax.set_title("N2N against random search: the same space, teacher and child budget")
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+
+
+def table(searches):
+    """The markdown summary: best reward at a common number of trained children, per seed and sampler."""
+    curves = [curve for runs in searches.values() for curve, _ in runs.values() if curve]
+    if not curves:
+        return "No search has trained a child yet.\n"
+    common = min(len(c) for c in curves)
+    lines = [f"Best reward after {common} trained children (the number every search reached):", "",
+             "| sampler | " + " | ".join(f"seed {s}" for s in sorted({s for r in searches.values() for s in r}))
+             + " | mean ± std |", "| --- " * (2 + len({s for r in searches.values() for s in r})) + "|"]
+    at_common = {}
+    seeds = sorted({s for r in searches.values() for s in r})
+    for sampler, runs in searches.items():
+        at_common[sampler] = {s: runs[s][0][common - 1] for s in runs if runs[s][0]}
+        values = list(at_common[sampler].values())
+        cells = [f"{at_common[sampler][s]:.4f}" if s in at_common[sampler] else "-" for s in seeds]
+        spread = f"{np.mean(values):.4f} ± {np.std(values, ddof=1):.4f}" if len(values) > 1 else "-"
+        lines.append(f"| {sampler} | " + " | ".join(cells) + f" | {spread} |")
+    paired = [at_common["policy"][s] - at_common["random"][s] for s in seeds
+              if s in at_common["policy"] and s in at_common["random"]]
+    if paired:
+        lines += ["", "Policy minus random, paired by seed: " + ", ".join(f"{d:+.4f}" for d in paired)
+                  + (f" (mean {np.mean(paired):+.4f}, std {np.std(paired, ddof=1):.4f})" if len(paired) > 1 else "")]
+    lines += ["", "Best child of each finished search (its whole run):", "",
+              "| search | children trained | best reward | parameters | validation accuracy | stage |",
+              "| --- | --- | --- | --- | --- | --- |"]
+    for sampler, runs in searches.items():
+        for seed, (curve, summary) in sorted(runs.items()):
+            if summary is None:
+                lines.append(f"| {sampler}-seed{seed} | {len(curve)} | unfinished | | | |")
+                continue
+            best = summary["best"]
+            lines.append(f"| {sampler}-seed{seed} | {summary['children_trained']} | {best['reward']:.4f} | "
+                         f"{best['params']:,} | {best['accuracy']:.4f} | {best['stage']} |")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv):
+    del argv
+    searches = load_searches(FLAGS.search_dir)
+    plot(searches, os.path.join(FLAGS.search_dir, "control.png"))
+    text = table(searches)
+    with open(os.path.join(FLAGS.search_dir, "control.md"), "w") as f:
+        f.write(text)
+    print(text)
+
+
+if __name__ == "__main__":
+    app.run(main)
