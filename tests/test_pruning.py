@@ -1,11 +1,18 @@
 """rocket_keras.pruning: masks, schedules, training, saving, stripping, rocket pairs."""
 
+import json
+import pathlib
+import subprocess
+import sys
+
 import keras
 import numpy as np
 import pytest
 
 from rocket_keras import pruning
 from rocket_keras.zoo import rocket_resnet
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
 
 SHAPE = (8, 8, 1)
 
@@ -256,3 +263,27 @@ def test_the_schedule_is_given_once_under_tfmots_keyword_or_this_packages():
         pruning.prune_low_magnitude(small_model(), schedule, schedule=schedule)
     with pytest.raises(ValueError, match="Give the schedule once"):
         pruning.prune_low_magnitude(small_model())
+
+
+def test_the_equal_budget_report_tables_each_variant_over_its_seeds(tmp_path):
+    def write(variant, seed, accuracy, epochs, sparsity=None):
+        run = tmp_path / f"{variant}-seed{seed}"
+        run.mkdir()
+        record = {"epochs": epochs, "light_test_accuracy": accuracy,
+                  "tflite_int8": {"test_accuracy": accuracy, "gzip_size_bytes": 1000}}
+        if sparsity is not None:
+            record["light_sparsity"] = sparsity
+        (run / "results.json").write_text(json.dumps(record))
+
+    write("rocket_4_epochs", 0, 0.80, 4)
+    write("rocket_4_epochs", 1, 0.82, 4)
+    write("after_0.5", 0, 0.78, 1, 0.5)
+    write("after_0.5", 1, 0.76, 1, 0.5)
+    write("during_0.5", 0, 0.79, 4, 0.5)
+    subprocess.run([sys.executable, str(ROOT / "examples" / "pruning_budget_report.py"), f"--runs_dir={tmp_path}"],
+                   check=True, capture_output=True, cwd=ROOT)
+    rows = [line for line in (tmp_path / "README.md").read_text().splitlines() if line.startswith("| ") and not line.startswith("| ---")]
+    # References first; "after" counts the 3 epochs of the net it started from.
+    assert rows[1] == "| rocket_4_epochs | 0,1 | 4 | 81.00 ± 1.41 | 81.00 ± 1.41 | 0.000 ± 0.000 | 1000 ± 0 |"
+    assert rows[2] == "| after_0.5 | 0,1 | 4 | 77.00 ± 1.41 | 77.00 ± 1.41 | 0.500 ± 0.000 | 1000 ± 0 |"
+    assert rows[3] == "| during_0.5 | 0 | 4 | 79.00 | 79.00 | 0.500 | 1000 |"
