@@ -10,12 +10,12 @@ training epochs it had in all, per variant, over the seeds that have run:
 
 import collections
 import glob
-import json
 import os
-import re
 
-import numpy as np
 from absl import app, flags
+
+from rocket_keras.training.records import RESULTS_FILE, read_results
+from rocket_keras.training.results import mean_std, seed_list
 
 flags.DEFINE_string("runs_dir", "results/pruning/fashion_mnist/resnet14-resnet8.equal_budget",
                     "Directory of <variant>-seed<k> runs.")
@@ -26,35 +26,26 @@ EPOCHS_BEFORE = {"after": 3}
 
 
 def read_runs(runs_dir):
-    """``{variant: {seed: results}}`` for every ``<variant>-seed<k>/results.json``."""
-    runs = collections.defaultdict(dict)
-    for path in sorted(glob.glob(os.path.join(runs_dir, "*-seed*", "results.json"))):
-        match = re.fullmatch(r"(.+)-seed(\d+)", os.path.basename(os.path.dirname(path)))
-        if match:
-            runs[match.group(1)][int(match.group(2))] = json.load(open(path))
-    return runs
-
-
-def mean_std(values, scale=1.0, digits=2):
-    values = [scale * v for v in values]
-    if len(values) < 2:
-        return f"{values[0]:.{digits}f}" if values else "-"
-    return f"{np.mean(values):.{digits}f} ± {np.std(values, ddof=1):.{digits}f}"
+    """``{variant: [results, ...]}``, seeds in order, for every ``<variant>-seed<k>/results.json``."""
+    runs = collections.defaultdict(list)
+    for path in glob.glob(os.path.join(runs_dir, "*-seed*", RESULTS_FILE)):
+        runs[os.path.basename(os.path.dirname(path)).rsplit("-seed", 1)[0]].append(read_results(path))
+    return {variant: sorted(results, key=lambda r: r["seed"]) for variant, results in runs.items()}
 
 
 def table(runs):
     lines = ["| variant | seeds | epochs in all | light net, test % | its int8 file, test % | sparsity | "
              "int8 gzip bytes |", "| --- | --- | --- | --- | --- | --- | --- |"]
     for variant in sorted(runs, key=lambda v: (v.split("_")[0] != "rocket", v)):
-        results = [runs[variant][seed] for seed in sorted(runs[variant])]
+        results = runs[variant]
         epochs = EPOCHS_BEFORE.get(variant.split("_")[0], 0) + results[0]["epochs"]
         int8 = [r["tflite_int8"] for r in results if "tflite_int8" in r]
         lines.append(
-            f"| {variant} | {','.join(map(str, sorted(runs[variant])))} | {epochs} | "
-            f"{mean_std([r['light_test_accuracy'] for r in results], 100)} | "
-            f"{mean_std([t['test_accuracy'] for t in int8], 100)} | "
-            f"{mean_std([r.get('light_sparsity', 0.0) for r in results], digits=3)} | "
-            f"{mean_std([t['gzip_size_bytes'] for t in int8], digits=0)} |")
+            f"| {variant} | {seed_list(results)} | {epochs} | "
+            f"{mean_std([r['light_test_accuracy'] for r in results])} | "
+            f"{mean_std([t['test_accuracy'] for t in int8])} | "
+            f"{mean_std([r.get('light_sparsity', 0.0) for r in results], scale=1, digits=3)} | "
+            f"{mean_std([t['gzip_size_bytes'] for t in int8], scale=1, digits=0)} |")
     return "\n".join(lines) + "\n"
 
 

@@ -72,11 +72,11 @@ def table(searches):
     if not curves:
         return "No search has trained a child yet.\n"
     common = min(len(c) for c in curves)
-    lines = [f"Best reward after {common} trained children (the number every search reached):", "",
-             "| sampler | " + " | ".join(f"seed {s}" for s in sorted({s for r in searches.values() for s in r}))
-             + " | mean ± std |", "| --- " * (2 + len({s for r in searches.values() for s in r})) + "|"]
-    at_common = {}
     seeds = sorted({s for r in searches.values() for s in r})
+    lines = [f"Best reward after {common} trained children (the number every search reached):", "",
+             "| sampler | " + " | ".join(f"seed {s}" for s in seeds) + " | mean ± std |",
+             "| --- " * (2 + len(seeds)) + "|"]
+    at_common = {}
     for sampler, runs in searches.items():
         at_common[sampler] = {s: runs[s][0][common - 1] for s in runs if runs[s][0]}
         values = list(at_common[sampler].values())

@@ -269,7 +269,7 @@ def test_the_equal_budget_report_tables_each_variant_over_its_seeds(tmp_path):
     def write(variant, seed, accuracy, epochs, sparsity=None):
         run = tmp_path / f"{variant}-seed{seed}"
         run.mkdir()
-        record = {"epochs": epochs, "light_test_accuracy": accuracy,
+        record = {"seed": seed, "epochs": epochs, "light_test_accuracy": accuracy,
                   "tflite_int8": {"test_accuracy": accuracy, "gzip_size_bytes": 1000}}
         if sparsity is not None:
             record["light_sparsity"] = sparsity

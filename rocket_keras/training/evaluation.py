@@ -19,7 +19,7 @@ def flip_tta_logits(net, images):
     """
     images = ops.convert_to_numpy(images)
     logits = [np.asarray(net.predict_on_batch(batch), dtype="float32") for batch in (images, images[:, :, ::-1])]
-    probabilities = sum(np.asarray(ops.convert_to_numpy(ops.softmax(z))) for z in logits) / 2.0
+    probabilities = sum(ops.convert_to_numpy(ops.softmax(z)) for z in logits) / 2.0
     return np.log(probabilities)
 
 

@@ -48,13 +48,16 @@ def accuracies(results, head):
     return [r[f"{head}_test_accuracy"] for r in results if f"{head}_test_accuracy" in r]
 
 
-def mean_std(values, empty="-"):
-    """Accuracies (fractions) as percent: ``"85.46 ± 0.43"``; one value alone, no spread."""
+def mean_std(values, empty="-", scale=100, digits=2):
+    """Mean ± sample standard deviation over seeds: by default accuracies (fractions) as percent,
+    ``"85.46 ± 0.43"``; one value alone, no spread. ``scale`` and ``digits`` format other
+    quantities (``scale=1, digits=0`` for bytes)."""
     if not values:
         return empty
+    values = [scale * v for v in values]
     if len(values) == 1:
-        return f"{100 * values[0]:.2f}"
-    return f"{100 * statistics.mean(values):.2f} ± {100 * statistics.stdev(values):.2f}"
+        return f"{values[0]:.{digits}f}"
+    return f"{statistics.mean(values):.{digits}f} ± {statistics.stdev(values):.{digits}f}"
 
 
 def total_seconds(result):
