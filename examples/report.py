@@ -20,7 +20,7 @@ from absl import app, flags
 from rocket_keras import methods
 from rocket_keras.training.records import epoch_overhead
 from rocket_keras.training.results import (accuracies, accuracy_cell, current_command, diverged, load_runs,
-                                           mean_seconds_cell, seed_list, total_seconds)
+                                           mean_seconds_cell, seed_list, total_seconds, trains_head)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # where the printed commands run
 
@@ -243,26 +243,58 @@ def by_seed(runs, method, head):
     return {r["seed"]: r[f"{head}_test_accuracy"] for r, _, _ in runs.get(method, []) if f"{head}_test_accuracy" in r}
 
 
-def paired_lines(runs):
-    """Per-seed differences for the ``PAIRED`` comparisons with two or more shared
-    seeds: their mean, standard deviation and two-sided 95 % t interval."""
+def paired_line(label, ours, theirs):
+    """One line for ``{seed: accuracy}`` maps ``ours`` and ``theirs``: the mean and standard deviation of
+    their per-seed differences and its two-sided 95 % t interval; None under two shared seeds."""
     from scipy import stats
 
+    seeds = sorted(set(ours) & set(theirs))
+    if len(seeds) < 2:
+        return None
+    differences = [100 * (ours[s] - theirs[s]) for s in seeds]
+    mean, std = statistics.mean(differences), statistics.stdev(differences)
+    half = stats.t.ppf(0.975, len(seeds) - 1) * std / len(seeds) ** 0.5
+    per_seed = ", ".join(f"{d:+.2f}" for d in differences)
+    return (f"- {label}: {mean:+.2f} ± {std:.2f} points, "
+            f"95 % interval [{mean - half:+.2f}, {mean + half:+.2f}] (seeds {','.join(map(str, seeds))}: {per_seed})")
+
+
+def paired_lines(runs):
+    """Per-seed differences for the ``PAIRED`` comparisons with two or more shared seeds."""
+    lines = [paired_line(f"{method} − {baseline}, {head} net", by_seed(runs, method, head), by_seed(runs, baseline, head))
+             for method, baseline, head in PAIRED]
+    return [line for line in lines if line]
+
+
+def recipe_of(result):
+    """The recipe file a run trained with (its ``--flagfile``, under today's name), or None."""
+    match = re.search(r"--flagfile=(\S+)", current_command(result))
+    return match.group(1) if match else None
+
+
+def base_study_lines(pair_dir, runs):
+    """For a tagged study ``<pair>.<tag>`` (a grid or a new method beside a study), each of its light-net
+    methods with two or more seeds paired by seed with the base study's rocket and light alone, where
+    both studies' runs used one recipe file: ``(base study name, lines)``."""
+    name = os.path.basename(pair_dir)
+    base_dir = os.path.join(os.path.dirname(pair_dir), name.split(".", 1)[0])
+    if "." not in name or not os.path.isdir(base_dir):
+        return name, []
+    base = load_runs(base_dir)
+    recipes = {recipe_of(r) for items in list(runs.values()) + list(base.values()) for r, _, _ in items}
+    if len(recipes) != 1 or None in recipes:
+        return name, []
     lines = []
-    for method, baseline, head in PAIRED:
-        ours, theirs = by_seed(runs, method, head), by_seed(runs, baseline, head)
-        seeds = sorted(set(ours) & set(theirs))
-        if len(seeds) < 2:
+    for method, items in sorted(runs.items()):
+        if len(items) < 2 or not trains_head(items[0][0], "light"):
             continue
-        differences = [100 * (ours[s] - theirs[s]) for s in seeds]
-        mean, std = statistics.mean(differences), statistics.stdev(differences)
-        half = stats.t.ppf(0.975, len(seeds) - 1) * std / len(seeds) ** 0.5
-        per_seed = ", ".join(f"{d:+.2f}" for d in differences)
-        lines.append(
-            f"- {method} − {baseline}, {head} net: {mean:+.2f} ± {std:.2f} points, "
-            f"95 % interval [{mean - half:+.2f}, {mean + half:+.2f}] (seeds {','.join(map(str, seeds))}: {per_seed})"
-        )
-    return lines
+        ours = by_seed(runs, method, "light")
+        for label, first, second in ((f"rocket − {method}", by_seed(base, "rocket", "light"), ours),
+                                     (f"{method} − light", ours, by_seed(base, "light", "light"))):
+            line = paired_line(f"{label}, light net", first, second)
+            if line:
+                lines.append(line)
+    return os.path.basename(base_dir), lines
 
 
 def validation_lines(runs):
@@ -348,6 +380,10 @@ def section(pair_dir):
         lines += ["", "Differences paired by seed (test accuracy; mean ± std of the per-seed differences, "
                   "and their 95 % t interval: a weak test at 2-3 seeds, and each accuracy on 10,000 test "
                   "images carries a binomial sampling error of about 0.4 points at 70-90 %):", "", *paired]
+    base_name, against_base = base_study_lines(pair_dir, runs)
+    if against_base:
+        lines += ["", f"Against the `{base_name}` study's rocket and light alone (same recipe file), paired by "
+                  "seed as above:", "", *against_base]
     image = os.path.relpath(plots(pair_dir, runs), FLAGS.results_dir)
     first, _, directory = next(iter(runs.values()))[0]
     lines += ["", f"![accuracy]({image})", "", f"Example command (first run): `{current_command(first, directory, ROOT)}`", ""]

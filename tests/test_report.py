@@ -162,6 +162,27 @@ def test_a_grid_on_seed_0_is_ranked_by_validation_accuracy_not_test(tmp_path):
     assert "- light:" not in readme.split("what a setting is chosen on")[1].split("\n\n")[1]
 
 
+def test_a_tagged_study_is_paired_with_its_base_study_when_the_recipe_is_the_same(tmp_path):
+    cifar = tmp_path / "results" / "cifar10"
+    paper = "examples/train.py --flagfile=recipes/pair/paper.txt"
+    for seed, (light, rocket, kd) in enumerate([(0.77, 0.79, 0.785), (0.78, 0.795, 0.79)]):
+        write_run(cifar / "pair", "light", seed, light, 100.0, command=paper)
+        write_run(cifar / "pair", "rocket", seed, rocket, 100.0, command=paper)
+        write_run(cifar / "pair.grid", "kd_student_loss_weight=0.1", seed, kd, 100.0, command=paper)
+    write_run(cifar / "pair.grid", "kd_student_loss_weight=0.5", 0, 0.78, 100.0, command=paper)  # one seed: none
+    # Another recipe is another experiment: never paired with the base study.
+    write_run(cifar / "pair.strong", "light", 0, 0.85, 100.0, command="examples/train.py --flagfile=strong.txt")
+    write_run(cifar / "pair.strong", "light", 1, 0.86, 100.0, command="examples/train.py --flagfile=strong.txt")
+    readme = run_report(tmp_path)
+    grid = readme.split("## cifar10 / pair.grid")[1].split("## ")[0]
+    # rocket − KD: +0.50, +0.50 points; KD − light: +1.50, +1.00 points.
+    assert ("- rocket − kd:student_loss_weight=0.1, light net: +0.50 ± 0.00 points, 95 % interval [+0.50, +0.50] "
+            "(seeds 0,1: +0.50, +0.50)") in grid
+    assert "- kd:student_loss_weight=0.1 − light, light net: +1.25 ± 0.35 points" in grid
+    assert "kd:student_loss_weight=0.5 −" not in grid and "− kd:student_loss_weight=0.5" not in grid
+    assert "Against the" not in readme.split("## cifar10 / pair.strong")[1]
+
+
 def test_a_run_that_timed_its_steps_shows_its_epochs_overhead(tmp_path):
     pair = tmp_path / "results" / "cifar10" / "pair"
     epochs = [{"seconds": 110.0, "load_average": 2.0, "steps": 352, "median_step_seconds": 0.3,
