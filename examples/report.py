@@ -110,6 +110,30 @@ def per_epoch(curves):
     return range(1, length + 1), [[c[i] for c in curves if len(c) > i] for i in range(length)]
 
 
+# A fall of the light net's validation accuracy between two epochs larger than
+# this is a collapse (issue 28's robustness target: never more than 10 points).
+COLLAPSE_POINTS = 10.0
+
+
+def largest_fall_line(runs):
+    """The largest fall of the light net's validation accuracy from one epoch to the next over the
+    section's runs (diverged ones included: a blow-up before the loss went non-finite counts), and
+    the runs whose fall is over ``COLLAPSE_POINTS``; None when no run has two epochs of it."""
+    falls = []
+    for method, items in sorted(runs.items()):
+        for result, history, _ in items:
+            curve = [val_light_accuracy(row) for row in history]
+            if trains_head(result, "light") and len(curve) > 1 and None not in curve:
+                fall = max(100 * (before - after) for before, after in zip(curve, curve[1:]))
+                falls.append((fall, method, result["seed"]))
+    if not falls:
+        return None
+    fall, method, seed = max(falls)
+    collapsed = ", ".join(f"{m} seed {s} ({f:.1f})" for f, m, s in falls if f > COLLAPSE_POINTS) or "none"
+    return (f"Largest fall of the light net's validation accuracy between two epochs: "
+            f"{max(fall, 0.0):.2f} points ({method}, seed {seed}); runs over {COLLAPSE_POINTS:.0f} points: {collapsed}.")
+
+
 def kd_spec(runs):
     """The KD baseline of a pair: the authors' weighting where it was run, else plain ``kd``."""
     return next((spec for spec in ("kd:alpha=0.9", "kd") if spec in runs), "kd")
@@ -375,6 +399,9 @@ def section(pair_dir):
     if loads:
         lines += ["", "Machine load during each run that recorded it (the highest 1-minute load average at an "
                   "epoch end: a run alone reads about its core count, a job beside it more):", "", *loads]
+    fall = largest_fall_line(runs)
+    if fall:
+        lines += ["", fall]
     paired = paired_lines(runs)
     if paired:
         lines += ["", "Differences paired by seed (test accuracy; mean ± std of the per-seed differences, "

@@ -183,6 +183,19 @@ def test_a_tagged_study_is_paired_with_its_base_study_when_the_recipe_is_the_sam
     assert "Against the" not in readme.split("## cifar10 / pair.strong")[1]
 
 
+def test_the_largest_fall_between_epochs_flags_a_collapse(tmp_path):
+    pair = tmp_path / "results" / "cifar10" / "pair"
+    write_run(pair, "rocket_hint_weight=0.1", 0, 0.30, 100.0)
+    (pair / "rocket_hint_weight=0.1-seed0" / "history.csv").write_text(
+        "epoch,val_light_accuracy\n0,0.60\n1,0.72\n2,0.35\n3,0.40\n")
+    write_run(pair, "rocket", 0, 0.80, 100.0)
+    (pair / "rocket-seed0" / "history.csv").write_text("epoch,val_light_accuracy\n0,0.60\n1,0.58\n2,0.70\n")
+    readme = run_report(tmp_path)
+    # 72 -> 35 %: a fall of 37 points; the other run fell 2 points once.
+    assert ("Largest fall of the light net's validation accuracy between two epochs: 37.00 points "
+            "(rocket:hint_weight=0.1, seed 0); runs over 10 points: rocket:hint_weight=0.1 seed 0 (37.0).") in readme
+
+
 def test_a_run_that_timed_its_steps_shows_its_epochs_overhead(tmp_path):
     pair = tmp_path / "results" / "cifar10" / "pair"
     epochs = [{"seconds": 110.0, "load_average": 2.0, "steps": 352, "median_step_seconds": 0.3,
