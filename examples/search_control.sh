@@ -9,8 +9,14 @@
 # search.py's default), trained by the policy search and read by the random
 # one from its teacher.keras, which is committed (about 1 MB) so that a search
 # resumed elsewhere uses the same teacher. A finished search (its
-# summary.json) is skipped; an interrupted one resumes. Then
+# summary.json) is skipped; an interrupted one resumes. Then, before any
+# claim (issue 34 item 2), each search's best child and its most accurate
+# child within ResNet-8's parameters are trained like the zoo's light net (the
+# Fashion-MNIST demo recipe, light alone, seeds 0-2) beside ResNet-8 itself,
+# in $OUT/retrained/<child>/ (compare.py skips finished runs), and
 # examples/search_control_report.py writes control.png and control.md.
+# RETRAIN_FLAGS holds more compare.py flags for those runs (a smoke run:
+# RETRAIN_FLAGS="--dataset=synthetic --extra=--train_size=256").
 #
 #   bash examples/search_control.sh
 set -euo pipefail
@@ -31,6 +37,23 @@ for seed in 0 1 2; do
     fi
     [ $seed = 0 ] && [ $sampler = policy ] || teacher+=(--noreference)
     $PY examples/search.py "${BUDGET[@]}" "${teacher[@]}" --sampler=$sampler --seed=$seed --output_dir="$dir"
+  done
+done
+retrain() {  # retrain NAME [train.py flags]: light alone on seeds 0-2, the zoo light net's recipe
+  local name=$1 extra=()
+  shift
+  for flag in "$@"; do extra+=("--extra=$flag"); done
+  # shellcheck disable=SC2086  # RETRAIN_FLAGS is a list of flags
+  $PY examples/compare.py --model=resnet20-resnet8 --dataset=fashion_mnist \
+    --recipe=recipes/resnet14-resnet8/fashion_mnist_demo.txt --method=light --seeds=0,1,2 \
+    --results_dir="$OUT/retrained/$name" ${RETRAIN_FLAGS:-} "${extra[@]}"
+}
+retrain resnet8
+for seed in 0 1 2; do
+  for sampler in policy random; do
+    retrain $sampler-seed$seed-best --light_net="$OUT/$sampler-seed$seed/best_child.json"
+    within=$OUT/$sampler-seed$seed/best_child_within_resnet8.json  # absent when no child is that small
+    [ ! -f "$within" ] || retrain $sampler-seed$seed-within_resnet8 --light_net="$within"
   done
 done
 $PY examples/search_control_report.py --search_dir="$OUT"

@@ -5,8 +5,9 @@ per sampler and seed (``<search_dir>/policy-seed0``, ``random-seed0``, ...),
 and writes ``<search_dir>/control.png`` (the best reward found against the
 number of children trained: each sampler's mean over seeds with its range)
 and ``<search_dir>/control.md`` (each search's best reward at the number of
-trained children every search reached, the paired differences and the best
-children):
+trained children every search reached, the paired differences, the best
+children, and the test accuracy of those retrained like the zoo's light net,
+``<search_dir>/retrained/<child>/``, beside ResNet-8):
 
     python examples/search_control_report.py --search_dir=results/search/fashion_mnist-resnet20-layer
 """
@@ -102,11 +103,31 @@ def table(searches):
     return "\n".join(lines) + "\n"
 
 
+def retrained_table(search_dir):
+    """The children retrained by examples/search_control.sh (``<search_dir>/retrained/<child>/<dataset>/<pair>/
+    light-seed<k>``): parameters and test accuracy over the training seeds, ResNet-8 first; "" when none."""
+    from rocket_keras.training.results import accuracies, load_runs, mean_std, seed_list
+
+    rows = []
+    children = glob.glob(os.path.join(search_dir, "retrained", "*"))
+    for path in sorted(children, key=lambda p: (os.path.basename(p) != "resnet8", p)):
+        results = [r for pair_dir in sorted(glob.glob(os.path.join(path, "*", "*")))
+                   for r, _, _ in load_runs(pair_dir).get("light", [])]
+        if results:
+            rows.append(f"| {os.path.basename(path)} | {results[0]['light_parameters']:,} | {seed_list(results)} | "
+                        f"{mean_std(accuracies(results, 'light'))} |")
+    if not rows:
+        return ""
+    return "\n".join(["", "Retrained like the zoo's light net (light alone, the Fashion-MNIST demo recipe; test "
+                      "accuracy %, mean ± std over the training seeds):", "",
+                      "| child | parameters | seeds | test accuracy % |", "| --- | --- | --- | --- |", *rows]) + "\n"
+
+
 def main(argv):
     del argv
     searches = load_searches(FLAGS.search_dir)
     plot(searches, os.path.join(FLAGS.search_dir, "control.png"))
-    text = table(searches)
+    text = table(searches) + retrained_table(FLAGS.search_dir)
     with open(os.path.join(FLAGS.search_dir, "control.md"), "w") as f:
         f.write(text)
     print(text)

@@ -472,3 +472,22 @@ def test_the_control_report_compares_samplers_at_the_children_every_search_train
     assert "paired by seed: +0.1000, +0.4000" in text
     assert "| policy-seed1 | 2 | unfinished |" in text  # no summary.json yet
     assert (tmp_path / "control.png").stat().st_size > 0
+    assert "Retrained" not in text  # nothing retrained yet
+
+
+def test_the_control_report_tables_the_retrained_children_beside_resnet8(tmp_path):
+    _write_children(tmp_path / "policy-seed0", [{"reward": 0.5, "cached": False}])
+    for child, parameters, accuracies in [("policy-seed0-best", 40000, [0.80, 0.82]), ("policy-seed0-within_resnet8", 70000, [0.83, 0.83]),
+                                         ("resnet8", 78042, [0.84, 0.85])]:
+        for seed, accuracy in enumerate(accuracies):
+            run = tmp_path / "retrained" / child / "fashion_mnist" / "resnet20-resnet8" / f"light-seed{seed}"
+            run.mkdir(parents=True)
+            (run / "results.json").write_text(json.dumps(
+                {"method": "light", "seed": seed, "light_parameters": parameters, "light_test_accuracy": accuracy}))
+    subprocess.run([sys.executable, str(ROOT / "examples" / "search_control_report.py"), f"--search_dir={tmp_path}"],
+                   check=True, capture_output=True, cwd=ROOT)
+    table = (tmp_path / "control.md").read_text().split("Retrained like the zoo's light net")[1]
+    rows = [line.split(" | ")[0] for line in table.splitlines() if line.startswith("| ") and "---" not in line][1:]
+    assert rows == ["| resnet8", "| policy-seed0-best", "| policy-seed0-within_resnet8"]  # ResNet-8 first
+    assert "| resnet8 | 78,042 | 0,1 | 84.50 ± 0.71 |" in table
+    assert "| policy-seed0-best | 40,000 | 0,1 | 81.00 ± 1.41 |" in table
