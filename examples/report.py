@@ -20,7 +20,8 @@ from absl import app, flags
 from rocket_keras import methods
 from rocket_keras.training.records import epoch_overhead
 from rocket_keras.training.results import (accuracies, accuracy_cell, current_command, diverged, load_runs,
-                                           mean_seconds_cell, seed_list, total_seconds, trains_head)
+                                           mean_seconds_cell, seed_list, total_seconds, trains_head,
+                                           val_light_accuracy)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # where the printed commands run
 
@@ -86,13 +87,6 @@ def relink(markdown, from_dir, to_dir):
         return f"]({os.path.relpath(os.path.join(from_dir, target), to_dir)})"
 
     return _LINK.sub(rewrite, markdown)
-
-
-def val_light_accuracy(row):
-    for key in ("val_light_accuracy", "val_accuracy"):
-        if key in row:
-            return float(row[key])
-    return None
 
 
 def light_curves(items):

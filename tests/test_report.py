@@ -5,6 +5,8 @@ import pathlib
 import subprocess
 import sys
 
+import pytest
+
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 
 
@@ -217,3 +219,22 @@ def test_a_history_that_lost_rows_thins_the_curve_instead_of_cutting_it():
     epochs, values = per_epoch([[0.5, 0.6, 0.7], [0.4, 0.5]])
     assert list(epochs) == [1, 2, 3]
     assert values == [[0.5, 0.4], [0.6, 0.5], [0.7]]
+
+
+def test_best_on_validation_chooses_by_the_last_epochs_validation_accuracy_and_names_a_missing_run(tmp_path):
+    from rocket_keras.training.results import best_on_validation
+
+    pair = tmp_path / "results" / "cifar10" / "pair"
+    # The best on validation is the worst on test; a second seed does not count.
+    for spec, seed, validation, test in [("kd_student_loss_weight=0.1", 0, 0.75, 0.70),
+                                         ("kd_student_loss_weight=0.5", 0, 0.72, 0.80),
+                                         ("kd_student_loss_weight=0.5", 1, 0.90, 0.90)]:
+        write_run(pair, spec, seed, test, 100.0)
+        (pair / f"{spec}-seed{seed}" / "history.csv").write_text(f"epoch,val_accuracy\n0,0.99\n1,{validation}\n")
+    specs = ["kd:student_loss_weight=0.5", "kd:student_loss_weight=0.1"]
+    assert best_on_validation(pair, specs) == "kd:student_loss_weight=0.1"
+    with pytest.raises(ValueError, match="No finished run of 'kd:student_loss_weight=0.1' on seed 1"):
+        best_on_validation(pair, specs, seed=1)
+    with pytest.raises(ValueError, match="'kd:alpha=0.9'"):
+        best_on_validation(pair, ["kd:alpha=0.9"])
+

@@ -43,6 +43,42 @@ def load_runs(pair_dir):
     return dict(runs)
 
 
+def val_light_accuracy(row):
+    """The light net's validation accuracy in one row of a Keras history (``val_light_accuracy`` of a pair,
+    ``val_accuracy`` of a single net), or None."""
+    for key in ("val_light_accuracy", "val_accuracy"):
+        if key in row:
+            return float(row[key])
+    return None
+
+
+def best_on_validation(pair_dir, specs, seed=0):
+    """Of the method ``specs`` run on ``seed`` in ``pair_dir``, the one whose light net had the highest
+    validation accuracy at its last epoch: what a setting is chosen on, never the test split.
+
+    A ValueError names a spec without a finished run on ``seed`` (or one that diverged).
+
+    Example:
+
+    ```python
+    best_on_validation("results/cifar10/resnet20-resnet8.kd_grid",
+                       ["kd:student_loss_weight=0.1,temperature=4", "kd:student_loss_weight=0.5,temperature=4"])
+    # "kd:student_loss_weight=0.1,temperature=4"
+    ```
+    """
+    runs = load_runs(pair_dir)
+    scored = []
+    for spec in specs:
+        spec = methods.parse(spec).spec
+        run = next(((r, h) for r, h, _ in runs.get(spec, []) if r["seed"] == seed), None)
+        accuracy = None if run is None or diverged(run[0]) or not run[1] else val_light_accuracy(run[1][-1])
+        if accuracy is None:
+            raise ValueError(f"No finished run of {spec!r} on seed {seed} with a validation accuracy in {pair_dir}. "
+                             f"Runs there: {sorted(runs)}")
+        scored.append((accuracy, spec))
+    return max(scored)[1]
+
+
 def accuracies(results, head):
     """Test accuracies of ``head`` ("light" or "booster") over the runs that measured it."""
     return [r[f"{head}_test_accuracy"] for r in results if f"{head}_test_accuracy" in r]
