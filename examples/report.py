@@ -19,9 +19,9 @@ from absl import app, flags
 
 from rocket_keras import methods
 from rocket_keras.training.records import epoch_overhead
-from rocket_keras.training.results import (accuracies, accuracy_cell, current_command, diverged, load_runs,
-                                           mean_seconds_cell, seed_list, total_seconds, trains_head,
-                                           val_light_accuracy)
+from rocket_keras.training.results import (accuracies, accuracy_cell, current_command, diverged,
+                                           last_validation_accuracy, load_runs, mean_seconds_cell, seed_list,
+                                           total_seconds, trains_head, val_light_accuracy)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # where the printed commands run
 
@@ -321,8 +321,9 @@ def validation_lines(runs):
     families = {}
     for spec, items in runs.items():
         for result, history, _ in items:
-            if result["seed"] == 0 and history and not diverged(result) and val_light_accuracy(history[-1]) is not None:
-                families.setdefault(methods.parse(spec).name, []).append((val_light_accuracy(history[-1]), spec))
+            accuracy = last_validation_accuracy(result, history)
+            if result["seed"] == 0 and accuracy is not None:
+                families.setdefault(methods.parse(spec).name, []).append((accuracy, spec))
     lines = []
     for family, scored in sorted(families.items()):
         if len(scored) > 1:

@@ -52,6 +52,14 @@ def val_light_accuracy(row):
     return None
 
 
+def last_validation_accuracy(result, history):
+    """The light net's validation accuracy at a run's last epoch, what a setting is chosen on (never the
+    test split); None for a diverged run or one without a history."""
+    if diverged(result) or not history:
+        return None
+    return val_light_accuracy(history[-1])
+
+
 def best_on_validation(pair_dir, specs, seed=0):
     """Of the method ``specs`` run on ``seed`` in ``pair_dir``, the one whose light net had the highest
     validation accuracy at its last epoch: what a setting is chosen on, never the test split.
@@ -71,7 +79,7 @@ def best_on_validation(pair_dir, specs, seed=0):
     for spec in specs:
         spec = methods.parse(spec).spec
         run = next(((r, h) for r, h, _ in runs.get(spec, []) if r["seed"] == seed), None)
-        accuracy = None if run is None or diverged(run[0]) or not run[1] else val_light_accuracy(run[1][-1])
+        accuracy = None if run is None else last_validation_accuracy(*run)
         if accuracy is None:
             raise ValueError(f"No finished run of {spec!r} on seed {seed} with a validation accuracy in {pair_dir}. "
                              f"Runs there: {sorted(runs)}")
