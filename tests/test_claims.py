@@ -1,7 +1,9 @@
 """Numbers in prose come from the data: every accuracy the READMEs and notes
 state ("84.70 %", "85.06 ± 0.40") is a value in a committed result file
 (results.json, export-*.json, history.csv, a shipped preset's preset.json), a mean ± std over the seeds of a
-committed method, or one of the paper's figures the report cites."""
+committed method, or one of the paper's figures the report cites; and every 95 % interval of a paired
+difference ("[+0.34, +1.14]") is the one examples/report.py computes for two committed methods of a study
+(or of a tagged study and its base study) paired by seed."""
 
 import collections
 import csv
@@ -65,6 +67,42 @@ def seed_means():
     return means
 
 
+def method_runs():
+    """``{study directory: {method: {head: {seed: test accuracy}}}}`` over the committed runs."""
+    studies = collections.defaultdict(lambda: collections.defaultdict(lambda: collections.defaultdict(dict)))
+    for path in glob.glob(str(ROOT / "results" / "**" / "*-seed*" / "results.json"), recursive=True):
+        run = Path(path).parent
+        method, seed = run.name.rsplit("-seed", 1)
+        result = json.loads(Path(path).read_text())
+        for head in ("light", "booster"):
+            if f"{head}_test_accuracy" in result:
+                studies[run.parent][method][head][seed] = result[f"{head}_test_accuracy"]
+    return studies
+
+
+def paired_intervals():
+    """The 95 % interval ``examples/report.py``'s ``paired_line`` gives every two methods of a study,
+    or of a tagged study ``<pair>.<tag>`` and its base study, on one head paired by seed."""
+    sys.path.insert(0, str(ROOT / "examples"))
+    try:
+        from report import paired_line
+    finally:
+        sys.path.pop(0)
+    studies = method_runs()
+    intervals = set()
+    for study, methods in studies.items():
+        base = study.parent / study.name.split(".", 1)[0]
+        others = {**studies.get(base, {}), **methods} if base != study else methods
+        for method, heads in methods.items():
+            for other, other_heads in others.items():
+                for head in set(heads) & set(other_heads):
+                    for ours, theirs in ((heads[head], other_heads[head]), (other_heads[head], heads[head])):
+                        line = paired_line("", ours, theirs)
+                        if line:
+                            intervals.add(re.search(r"interval (\[.*?\])", line).group(1))
+    return intervals
+
+
 def paper_figures():
     sys.path.insert(0, str(ROOT / "examples"))
     try:
@@ -103,6 +141,18 @@ def test_every_accuracy_in_prose_is_a_committed_measurement_or_a_cited_figure():
         if missing:
             unsupported[name] = missing
     assert not unsupported, unsupported
+
+
+def test_every_paired_interval_in_prose_is_one_the_report_computes():
+    intervals = paired_intervals()
+    unsupported = {}
+    for name, text in prose().items():
+        missing = [i for i in re.findall(r"\[[+-]\d+\.\d\d, [+-]\d+\.\d\d\]", text) if i not in intervals]
+        if missing:
+            unsupported[name] = missing
+    assert not unsupported, unsupported
+    assert "[+0.34, +1.14]" in intervals  # rocket − DML on the study's light nets
+    assert "[+0.35, +1.14]" not in intervals
 
 
 def test_the_check_catches_a_drifted_number():
