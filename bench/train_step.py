@@ -39,6 +39,9 @@ flags.DEFINE_multi_string("method", list(METHODS),
 flags.DEFINE_bool("deterministic", False, "Enable TensorFlow op determinism first (train.py's default).")
 flags.DEFINE_bool("jit_compile", None, "XLA on or off (default: Keras' choice: off on a TensorFlow CPU, on for JAX). "
                   "The backend is KERAS_BACKEND's; run once per backend to compare them.")
+flags.DEFINE_bool("mixed_precision", False,
+                  "Keras' mixed_bfloat16 policy on CPU (mixed_float16 on GPU), as train.py --mixed_precision sets it; "
+                  "the file's name gets -mixed.")
 flags.DEFINE_integer("batch_size", 128, "Batch size of the timed step.")
 flags.DEFINE_integer("steps", 20, "Timed steps per configuration (median reported).")
 flags.DEFINE_integer("warmup", 3, "Untimed steps first (tracing happens here).")
@@ -116,11 +119,21 @@ def peak_rss_of_this_process_mib():
 def peak_memory_mib(name, config):
     result = subprocess.run(
         [sys.executable, __file__, f"--only={name}@{config}", f"--batch_size={FLAGS.batch_size}",
-         "--steps=2", "--warmup=1", f"--deterministic={FLAGS.deterministic}"]
+         "--steps=2", "--warmup=1", f"--deterministic={FLAGS.deterministic}",
+         f"--mixed_precision={FLAGS.mixed_precision}"]
         + ([f"--jit_compile={FLAGS.jit_compile}"] if FLAGS.jit_compile is not None else []),
         capture_output=True, text=True, check=True,
     )
     return float(result.stdout.strip().splitlines()[-1])
+
+
+def set_mixed_precision():
+    """The policy ``rocket_keras.training.run`` sets for ``--mixed_precision``, before any model is built."""
+    import keras
+
+    from rocket_keras import backends
+
+    keras.mixed_precision.set_global_policy(backends.mixed_precision_policy())
 
 
 def enable_determinism_if_asked():
@@ -185,6 +198,8 @@ def main(argv):
         raise app.UsageError(str(error)) from None
     if "booster" not in specs:
         raise app.UsageError(f"--method must include booster (the ratios' base). Received: {specs}")
+    if FLAGS.mixed_precision:
+        set_mixed_precision()
     if FLAGS.executions:
         return compare_executions()
     if FLAGS.only:
@@ -198,7 +213,8 @@ def main(argv):
     from rocket_keras.export import format_table
 
     results = {"batch_size": FLAGS.batch_size, "steps": FLAGS.steps, "deterministic": FLAGS.deterministic,
-               "backend": backends.name(), "jit_compile": FLAGS.jit_compile, "models": {}}
+               "backend": backends.name(), "jit_compile": FLAGS.jit_compile,
+               "mixed_precision": FLAGS.mixed_precision, "models": {}}
     for name in FLAGS.models:
         models = {config: build(name, config) for config in specs}
         models = {c: m for c, m in models.items() if m is not None}
@@ -226,6 +242,7 @@ def main(argv):
     stem = "train_step" if FLAGS.timing else "train_step_memory"
     if not backends.is_tensorflow() or FLAGS.jit_compile:
         stem += f"-{backends.name()}" + ("-xla" if FLAGS.jit_compile else "")
+    stem += "-mixed" if FLAGS.mixed_precision else ""
     path = os.path.join(FLAGS.output_dir, stem + ("_deterministic" if FLAGS.deterministic else "") + ".json")
     with open(path, "w") as f:
         json.dump(results, f, indent=2)

@@ -10,7 +10,9 @@ the package reads the same on both:
   ``after_assertions``); JAX compiles the whole step, so the batches are
   checked on the host before it (``host_checked_step``);
 - **what needs TensorFlow**: TFLite conversion and the pruning callback
-  (``require_tensorflow``).
+  (``require_tensorflow``);
+- **mixed precision**: float16 with loss scaling on a GPU, bfloat16 on a CPU
+  (``mixed_precision_policy``).
 
 Example:
 
@@ -53,6 +55,30 @@ def require_tensorflow(what, hint=""):
     if not is_tensorflow():
         raise ValueError(f"{what} needs the TensorFlow backend.{' ' + hint if hint else ''} "
                          f"Received: KERAS_BACKEND={name()!r}")
+
+
+def on_gpu():
+    """Whether the backend runs its steps on a GPU."""
+    if is_jax():
+        import jax
+
+        return jax.default_backend() == "gpu"
+    import tensorflow as tf
+
+    return bool(tf.config.list_physical_devices("GPU"))
+
+
+def mixed_precision_policy():
+    """Keras' mixed-precision policy for this machine: ``"mixed_float16"`` on a GPU (Keras wraps the
+    optimizer in a ``LossScaleOptimizer``), ``"mixed_bfloat16"`` on a CPU (no loss scaling needed).
+
+    Example:
+
+    ```python
+    keras.mixed_precision.set_global_policy(backends.mixed_precision_policy())
+    ```
+    """
+    return "mixed_float16" if on_gpu() else "mixed_bfloat16"
 
 
 def build_optimizer(model):

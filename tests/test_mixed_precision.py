@@ -54,3 +54,10 @@ def test_a_from_networks_pair_in_mixed_precision_exports_float32_inside_its_nest
     report = export_light(pair, tmp_path / "light.tflite", representative_data=x)
     keras_probabilities = keras.ops.convert_to_numpy(keras.ops.softmax(pair.light_model()(x)))
     np.testing.assert_allclose(load_exported(report.path)(x), keras_probabilities, atol=0.05)
+
+
+def test_the_policy_is_bfloat16_on_a_cpu():
+    from rocket_keras import backends
+
+    assert not backends.on_gpu()  # the suite runs on CPUs; a GPU gets mixed_float16 with loss scaling
+    assert backends.mixed_precision_policy() == "mixed_bfloat16"

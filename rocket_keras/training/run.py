@@ -223,9 +223,7 @@ class _Run:
         if config.deterministic:
             tf.config.experimental.enable_op_determinism()
         if config.mixed_precision:
-            # Keras wraps the optimizer in a LossScaleOptimizer for float16.
-            gpu = bool(tf.config.list_physical_devices("GPU"))
-            keras.mixed_precision.set_global_policy("mixed_float16" if gpu else "mixed_bfloat16")
+            keras.mixed_precision.set_global_policy(backends.mixed_precision_policy())
 
     def set_up_distribution(self):
         """JAX: DataParallel over all devices, joining the other processes first when there are several.
