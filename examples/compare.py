@@ -46,6 +46,8 @@ flags.DEFINE_string("study", None, "This comparison's directory under <results_d
                     "name. Another recipe on the same pair gets its own: --study=resnet20-resnet8.strong.")
 flags.DEFINE_bool("resume", True, "Skip runs whose results.json exists.")
 flags.DEFINE_multi_string("extra", [], "More train.py flags for every run, e.g. --extra=--epochs=5.")
+flags.DEFINE_bool("print_study_dir", False, "Print the study's directory (<results_dir>/<dataset>/<study>) and run "
+                  "nothing: where a script finds the runs these flags make.")
 FLAGS = flags.FLAGS
 
 
@@ -59,8 +61,12 @@ def recipe_value(name):
     return values[-1] if values else None
 
 
+def study_dir():
+    return os.path.join(FLAGS.results_dir, FLAGS.dataset, FLAGS.study or FLAGS.model)
+
+
 def run_dir(method, seed):
-    return os.path.join(FLAGS.results_dir, FLAGS.dataset, FLAGS.study or FLAGS.model, f"{method.slug}-seed{seed}")
+    return os.path.join(study_dir(), f"{method.slug}-seed{seed}")
 
 
 def read_results(out):
@@ -122,6 +128,9 @@ def main(argv):
     # The recipe's pair and dataset unless given here: the run directories are named by them.
     FLAGS.model = FLAGS.model or recipe_value("model") or "resnet14-resnet8"
     FLAGS.dataset = FLAGS.dataset or recipe_value("dataset") or "fashion_mnist"
+    if FLAGS.print_study_dir:
+        print(study_dir())
+        return
     try:
         chosen = [methods.parse(spec) for spec in FLAGS.method]
     except ValueError as error:

@@ -22,17 +22,10 @@ PY=${PYTHON:-.venv/bin/python}
 RECIPE=recipes/resnet20-resnet8/cifar10_strong.txt
 STUDY=resnet20-resnet8.strong
 compare() { $PY examples/compare.py --recipe=$RECIPE --study=$STUDY "$@"; }
-study_dir() {  # where compare.py writes, from --results_dir and --dataset among the extra flags
-  local root=results dataset=cifar10 flag
-  for flag in "$@"; do
-    case $flag in --results_dir=*) root=${flag#*=} ;; --dataset=*) dataset=${flag#*=} ;; esac
-  done
-  echo "$root/$dataset/$STUDY"
-}
 KD_GRID=(kd:student_loss_weight=0.1,temperature=4 kd:student_loss_weight=0.5,temperature=4
          kd:student_loss_weight=0.1,temperature=1 kd:student_loss_weight=0.5,temperature=1)
 ROCKET_GRID=(rocket rocket:hint_weight=0.01 rocket:hint_weight=0.1)
-DIR=$(study_dir "$@")
+DIR=$(compare --print_study_dir "$@")  # where compare.py writes, by its own rule
 
 compare "${KD_GRID[@]/#/--method=}" "${ROCKET_GRID[@]/#/--method=}" --seeds=0 "$@"
 kd=$($PY examples/best_setting.py --study_dir="$DIR" "${KD_GRID[@]/#/--method=}")

@@ -142,3 +142,16 @@ def test_the_pair_and_dataset_default_to_the_recipes(tmp_path):
     (tmp_path / "calls.jsonl").unlink()
     (call,) = run_compare(tmp_path, f"--recipe={tmp_path / 'recipe.txt'}", "--method=light", "--model=resnet20-resnet8")
     assert "--model=resnet20-resnet8" in call
+
+
+def test_print_study_dir_says_where_the_runs_go_and_runs_nothing(tmp_path):
+    (tmp_path / "recipe.txt").write_text("--model=wrn40_1-wrn16_1\n--dataset=cifar10\n")
+    run_compare(tmp_path, f"--recipe={tmp_path / 'recipe.txt'}", "--method=light")
+    expected = pathlib.Path("results/cifar10/wrn40_1-wrn16_1")
+    assert (tmp_path / expected / "light-seed0" / "results.json").exists()  # where the run went
+    for args, directory in (([], expected), (["--study=wrn40_1-wrn16_1.strong", "--results_dir=/r"],
+                                             pathlib.Path("/r/cifar10/wrn40_1-wrn16_1.strong"))):
+        printed = subprocess.run([sys.executable, "examples/compare.py", f"--recipe={tmp_path / 'recipe.txt'}",
+                                  "--print_study_dir", *args], cwd=tmp_path, check=True, capture_output=True, text=True)
+        assert printed.stdout.strip() == str(directory)
+    assert len((tmp_path / "calls.jsonl").read_text().splitlines()) == 1  # printing ran nothing
