@@ -343,7 +343,7 @@ def load_lines(runs):
         for result, _, _ in items:
             epochs = result.get("epoch_times", [])
             if epochs:
-                cores = f" on {result['cpu_count']} cores" if "cpu_count" in result else ""
+                cores = f" on {result['cpu_count']} cores" if result.get("cpu_count") else ""
                 seconds = [epoch["seconds"] for epoch in epochs]
                 overheads = [o for o in map(epoch_overhead, epochs) if o is not None]
                 overhead = (f"; epoch / (steps x median step) {min(overheads):.2f}-{max(overheads):.2f}"
