@@ -56,3 +56,20 @@ def test_readme_own_networks_example_runs_in_under_15_lines(tmp_path):
     stdout = run_block(2, tmp_path, epilogue='\nprint("light net parameters:", light.count_params())')
     assert "val_light_accuracy" in stdout
     assert_light_net_exported(stdout, tmp_path / "my_light.tflite")
+
+
+def test_the_preset_table_lists_every_shipped_preset_with_its_recorded_numbers():
+    from rocket_keras.zoo import list_presets, presets
+
+    table = README.read_text().split("| preset | pair |", 1)[1].split("\n\n", 1)[0].splitlines()[2:]
+    rows = {row[0].strip("`"): row for row in ([cell.strip() for cell in line.strip("|").split("|")] for line in table)}
+    assert sorted(rows) == sorted(list_presets())
+    for name in list_presets():
+        config = presets.load_preset_config(name)
+        result, weights = config["result"], config["weights"]
+        _, _, light, int8, booster, files = rows[name]
+        assert light == f"{100 * result['light_test_accuracy']:.2f} %"
+        assert int8 == f"{100 * result['light_int8_test_accuracy']:.2f} %"
+        assert booster == f"{100 * result['booster_test_accuracy']:.2f} %"
+        for entry in weights.values():
+            assert f"`{entry['file']}` {entry['size_bytes']:,} B" in files
