@@ -164,7 +164,8 @@ def compare_executions():
                 subprocess.run(
                     [sys.executable, __file__, "--nomemory", f"--steps={FLAGS.steps}", f"--warmup={FLAGS.warmup}",
                      f"--batch_size={FLAGS.batch_size}", f"--models={name}",
-                     f"--jit_compile={jit}", f"--deterministic={deterministic}", f"--output_dir={tmp}"]
+                     f"--jit_compile={jit}", f"--deterministic={deterministic}", f"--output_dir={tmp}",
+                     f"--mixed_precision={FLAGS.mixed_precision}"]
                     + [f"--method={spec}" for spec in FLAGS.method],
                     check=True,
                 )
@@ -172,6 +173,7 @@ def compare_executions():
                 with open(path) as f:
                     measured[label]["models"][name] = json.load(f)["models"][name]
     results = {"batch_size": FLAGS.batch_size, "steps": FLAGS.steps, "warmup": FLAGS.warmup,
+               "mixed_precision": FLAGS.mixed_precision,
                "executions": {label: {"jit_compile": jit, "deterministic": det, "models": measured[label]["models"]}
                               for label, jit, det in EXECUTIONS}}
     for name in FLAGS.models:
@@ -181,7 +183,7 @@ def compare_executions():
                                             for label, _, _ in EXECUTIONS)))
         print(format_table(rows), "\n")
     os.makedirs(FLAGS.output_dir, exist_ok=True)
-    path = os.path.join(FLAGS.output_dir, "train_step-executions.json")
+    path = os.path.join(FLAGS.output_dir, "train_step-executions" + ("-mixed" if FLAGS.mixed_precision else "") + ".json")
     with open(path, "w") as f:
         json.dump(results, f, indent=2)
     print("wrote", path)

@@ -51,24 +51,9 @@ def measured_values():
     return values
 
 
-def seed_means():
-    """"mean ± std" of each head's test accuracy over the seeds of every method directory."""
-    groups = collections.defaultdict(list)
-    for path in glob.glob(str(ROOT / "results" / "**" / "*-seed*" / "results.json"), recursive=True):
-        run = Path(path).parent
-        groups[(run.parent, run.name.rsplit("-seed", 1)[0])].append(json.loads(Path(path).read_text()))
-    means = set()
-    for results in groups.values():
-        for head in ("light", "booster"):
-            values = [r[f"{head}_test_accuracy"] for r in results if f"{head}_test_accuracy" in r]
-            if len(values) > 1:
-                means.add(f"{percent(statistics.mean(values))} ± {percent(statistics.stdev(values))}")
-                means.add(percent(statistics.mean(values)))  # a mean stated without its spread
-    return means
-
-
 def method_runs():
-    """``{study directory: {method: {head: {seed: test accuracy}}}}`` over the committed runs."""
+    """``{study directory: {method: {head: {seed: test accuracy}}}}`` over the committed runs (any
+    ``<name>-seed<k>`` directory: pruning variants too, which are not method specs)."""
     studies = collections.defaultdict(lambda: collections.defaultdict(lambda: collections.defaultdict(dict)))
     for path in glob.glob(str(ROOT / "results" / "**" / "*-seed*" / "results.json"), recursive=True):
         run = Path(path).parent
@@ -80,14 +65,33 @@ def method_runs():
     return studies
 
 
+def seed_means():
+    """"mean ± std" of each head's test accuracy over the seeds of every method directory."""
+    means = set()
+    for methods in method_runs().values():
+        for heads in methods.values():
+            for by_seed in heads.values():
+                values = [by_seed[seed] for seed in sorted(by_seed)]
+                if len(values) > 1:
+                    means.add(f"{percent(statistics.mean(values))} ± {percent(statistics.stdev(values))}")
+                    means.add(percent(statistics.mean(values)))  # a mean stated without its spread
+    return means
+
+
+def report_module():
+    """examples/report.py, whose paired intervals and cited paper figures the prose is checked against."""
+    sys.path.insert(0, str(ROOT / "examples"))
+    try:
+        import report
+    finally:
+        sys.path.pop(0)
+    return report
+
+
 def paired_intervals():
     """The 95 % interval ``examples/report.py``'s ``paired_line`` gives every two methods of a study,
     or of a tagged study ``<pair>.<tag>`` and its base study, on one head paired by seed."""
-    sys.path.insert(0, str(ROOT / "examples"))
-    try:
-        from report import paired_line
-    finally:
-        sys.path.pop(0)
+    paired_line = report_module().paired_line
     studies = method_runs()
     intervals = set()
     for study, methods in studies.items():
@@ -104,12 +108,8 @@ def paired_intervals():
 
 
 def paper_figures():
-    sys.path.insert(0, str(ROOT / "examples"))
-    try:
-        from report import PAPER_CIFAR10_ERROR
-    finally:
-        sys.path.pop(0)
-    return {f"{e:.2f}" for e in PAPER_CIFAR10_ERROR.values()} | {f"{100 - e:.2f}" for e in PAPER_CIFAR10_ERROR.values()}
+    errors = report_module().PAPER_CIFAR10_ERROR.values()
+    return {f"{e:.2f}" for e in errors} | {f"{100 - e:.2f}" for e in errors}
 
 
 def prose():
