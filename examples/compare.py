@@ -16,8 +16,9 @@ exact command; ``history.csv``, the Keras CSV history. A run whose
 ``results.json`` exists is skipped (``--resume``, on by default), so a long
 comparison can be run in pieces. Methods that need a teacher (``kd``,
 ``mimic``, ``rocket:teacher_alpha=...``) use the ``booster`` run of the same
-seed, which runs first (once per call, and again when its ``model.keras``,
-which git does not keep, is missing). A run that diverges (non-finite loss)
+seed, which runs first (once per call, and again when it has no teacher
+file: ``booster.keras``, kept beside its record since 2026-12-05, or the
+``model.keras`` of an older run, which git does not keep). A run that diverges (non-finite loss)
 or whose export fails writes a ``results.json`` that records the error; the
 comparison goes on with the next run, and skips the methods of a diverged
 teacher.
@@ -83,9 +84,9 @@ def run(method, seed, done):
         return
     finished = os.path.exists(os.path.join(out, "results.json"))
     if method.spec == TEACHER:
-        # A teacher is only usable with its model file, which git does not
-        # keep (results/**/*.keras): a fresh clone has results but no model.
-        finished = finished and os.path.exists(os.path.join(out, "model.keras"))
+        # A teacher is only usable with its file: older runs kept only model.keras, which git does
+        # not keep, so a fresh clone has their results but no teacher.
+        finished = finished and training.teacher_file(out) is not None
     if FLAGS.resume and finished:
         print(f"skip {out} (done)")
         return
@@ -105,7 +106,7 @@ def run(method, seed, done):
             # Its last checkpoint is a half-trained net: nothing fair to distil.
             print(f"skip {out}: its teacher {teacher} diverged", flush=True)
             return
-        command.append(f"--teacher={os.path.join(teacher, 'model.keras')}")
+        command.append(f"--teacher={training.teacher_file(teacher)}")
     # A record left by an earlier run must not stand for this one.
     if os.path.exists(os.path.join(out, "results.json")):
         os.remove(os.path.join(out, "results.json"))

@@ -42,6 +42,17 @@ def test_a_teacher_without_its_model_file_is_trained_again(tmp_path):
     assert any(a.endswith("booster-seed0/model.keras") for a in calls[1])
 
 
+def test_a_kept_booster_file_is_the_teacher_and_is_not_trained_again(tmp_path):
+    # As in a fresh clone of a run since 2026-12-05: git keeps booster.keras beside results.json.
+    booster = tmp_path / "results" / "fashion_mnist" / "resnet14-resnet8" / "booster-seed0"
+    booster.mkdir(parents=True)
+    (booster / "results.json").write_text("{}")
+    (booster / "booster.keras").write_text("")
+    calls = run_compare(tmp_path, "--method=kd", "--seeds=0")
+    assert methods(calls) == ["--method=kd"]
+    assert "--teacher=results/fashion_mnist/resnet14-resnet8/booster-seed0/booster.keras" in calls[0]
+
+
 def test_finished_runs_are_skipped_and_a_teacher_trains_once(tmp_path):
     first = run_compare(tmp_path, "--method=kd", "--method=mimic", "--method=light", "--seeds=0")
     assert methods(first) == ["--method=booster", "--method=kd", "--method=mimic", "--method=light"]

@@ -86,6 +86,22 @@ def test_a_run_from_python_writes_what_the_same_run_from_train_py_writes(tmp_pat
         assert training.epoch_overhead(epoch) >= 0.9
 
 
+def test_a_booster_trained_alone_keeps_its_net_as_the_teacher_file(tmp_path):
+    import keras
+    import numpy as np
+
+    record = training.train(training.Config(**SMOKE, method="booster", output_dir=str(tmp_path)))
+    assert training.teacher_file(tmp_path) == str(tmp_path / "booster.keras")
+    assert record["booster_weights"]["path"] == "booster.keras" and "light_weights" not in record
+    kept, trained = (keras.models.load_model(tmp_path / name) for name in ("booster.keras", "model.keras"))
+    # The net alone, without the optimizer's state that the checkpoint carries.
+    assert record["booster_weights"]["size_bytes"] < (tmp_path / "model.keras").stat().st_size
+    images = np.random.default_rng(0).uniform(size=(4,) + tuple(trained.input.shape[1:])).astype("float32")
+    np.testing.assert_allclose(kept.predict(images, verbose=0), trained.predict(images, verbose=0), atol=1e-6)
+    (tmp_path / "booster.keras").unlink()
+    assert training.teacher_file(tmp_path) == str(tmp_path / "model.keras")  # a run from before booster.keras
+
+
 def test_normalisation_of_other_data_is_computed_on_its_training_split_and_recorded(tmp_path):
     import numpy as np
 

@@ -17,6 +17,7 @@ One schema, versioned (``SCHEMA_VERSION``). Every run writes:
 | ``<head>_test_accuracy`` | per trained head (absent after a divergence) |
 | ``<head>_validation_accuracy`` | the final net on the validation split, what settings are chosen on (runs since 2026-12-05; with ``--ema`` the history's ``val_accuracy`` is the raw weights', this the average's) |
 | ``light_weights`` | ``{"path", "sha256", "size_bytes"}`` of the saved light net |
+| ``booster_weights`` | the same for a booster trained alone (``booster.keras``, a teacher; runs since 2026-12-05) |
 | ``tflite_<kind>`` | exported files: path, size, test accuracy, latency |
 | ``training_error`` / ``export_error`` | what went wrong, when it did |
 | ``teacher_train_seconds`` | a two-stage method's teacher time |
@@ -43,6 +44,19 @@ SCHEMA_VERSION = 2
 RESULTS_FILE = "results.json"
 # Fields every record has, in the current schema (older files get them on reading).
 REQUIRED = ("model", "method", "dataset", "epochs", "seed", "train_seconds", "command", "flags")
+
+
+def teacher_file(run_dir):
+    """The file a two-stage method distils from in a booster-alone run's directory, or None.
+
+    ``booster.keras`` (kept beside the record since 2026-12-05, so a teacher
+    outlives the machine that trained it), else the run's ``model.keras``
+    (which git does not keep), else None: the booster must be trained again.
+    """
+    for name in ("booster.keras", "model.keras"):
+        if os.path.exists(os.path.join(run_dir, name)):
+            return os.path.join(run_dir, name)
+    return None
 
 
 def write_results(output_dir, record):

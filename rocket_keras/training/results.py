@@ -146,8 +146,8 @@ def current_command(result, directory=None, root="."):
         command = re.sub(r"--output_dir=\S+", f"--output_dir={from_root(directory, root)}", command)
 
         def teacher(match):
-            run = os.path.basename(os.path.dirname(match.group(1)))  # e.g. booster-seed0
-            return f"--teacher={from_root(os.path.join(pair_dir, run, 'model.keras'), root)}"
+            run_dir, name = os.path.split(match.group(1))  # e.g. .../booster-seed0, booster.keras
+            return f"--teacher={from_root(os.path.join(pair_dir, os.path.basename(run_dir), name), root)}"
 
         command = re.sub(r"--teacher=(\S+)", teacher, command)
     return command

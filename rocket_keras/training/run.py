@@ -2,7 +2,8 @@
 
 Writes to ``config.output_dir``: ``model.keras`` (the last epoch; no choice
 depends on data), ``light.keras`` (the trained light net alone, with its
-sha256 in the record), a CSV history, a TensorBoard log, a
+sha256 in the record; a booster trained alone, the teacher of ``kd`` and
+``mimic``, is kept as ``booster.keras`` the same way), a CSV history, a TensorBoard log, a
 BackupAndRestore directory (``resume`` continues from it),
 ``light_float32.tflite`` and ``light_int8.tflite`` measured through the
 LiteRT interpreter on the whole test set, and ``results.json``
@@ -114,8 +115,12 @@ def train(config, command=None):
         from rocket_keras import pruning
 
         record["light_sparsity"] = pruning.sparsity(plain.light_model())["overall"]
+    # The nets worth keeping beside the record (git keeps these files, model.keras it does not): the
+    # light net, what ships, and a booster trained alone, the teacher of kd and mimic.
     if "light" in method.heads:
-        record["light_weights"] = save_light_net(light, config.output_dir)
+        record["light_weights"] = save_net(light, config.output_dir, "light")
+    elif method.heads == ("booster",):
+        record["booster_weights"] = save_net(plain.booster_model(), config.output_dir, "booster")
     if splits.class_names:
         # The exported files' outputs in order, one name a line, beside them.
         record["class_names"] = list(splits.class_names)
@@ -138,13 +143,14 @@ def train(config, command=None):
     return records.read_results(path)
 
 
-def save_light_net(light, output_dir):
-    """Saves the trained light net alone as ``light.keras``; returns its path (relative), sha256 and size."""
-    path = os.path.join(output_dir, "light.keras")
-    light.save(path)
+def save_net(net, output_dir, head):
+    """Saves one trained net, uncompiled, as ``<head>.keras``; returns its path (relative), sha256 and size."""
+    name = f"{head}.keras"
+    path = os.path.join(output_dir, name)
+    net.save(path)
     with open(path, "rb") as f:
         digest = hashlib.sha256(f.read()).hexdigest()
-    return {"path": "light.keras", "sha256": digest, "size_bytes": os.path.getsize(path)}
+    return {"path": name, "sha256": digest, "size_bytes": os.path.getsize(path)}
 
 
 def synchronous_logs():
