@@ -45,6 +45,22 @@ def test_a_local_directory_preset_round_trips(local_preset):
     assert not np.array_equal(fresh.predict(x, verbose=0)["light"], model.predict(x, verbose=0)["light"])
 
 
+def test_a_trained_pairs_preset_keeps_its_weights_and_not_its_optimizers_state(tmp_path):
+    import h5py
+
+    model = get_model("resnet14-resnet8", input_shape=SHAPE, num_classes=3)
+    model.compile(optimizer=keras.optimizers.SGD(0.1, momentum=0.9))
+    x, y = tiny_batch(SHAPE, num_classes=3)
+    model.train_on_batch(x, y)  # builds the optimizer's momentum, as in a finished run
+    save_preset(model, tmp_path / "preset", name="resnet14-resnet8.mine", architecture="resnet14-resnet8",
+                builder_arguments={"input_shape": list(SHAPE), "num_classes": 3})
+    with h5py.File(tmp_path / "preset" / presets.WEIGHTS_FILE, "r") as f:
+        assert "layers" in f and "optimizer" not in f
+    loaded = from_preset(tmp_path / "preset")
+    for head in ("light", "booster"):
+        np.testing.assert_array_equal(loaded.predict(x, verbose=0)[head], model.predict(x, verbose=0)[head])
+
+
 def test_a_tampered_or_missing_weights_file_is_refused(local_preset):
     _, directory = local_preset
     weights = directory / presets.WEIGHTS_FILE

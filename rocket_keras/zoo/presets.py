@@ -156,10 +156,14 @@ def from_preset(name_or_directory, weights=True):
 
 def builder_arguments(config):
     """The preset's builder arguments with JSON lists back as tuples."""
+    return _as_builder_arguments(config.get("builder_arguments", {}))
+
+
+def _as_builder_arguments(arguments):
     def as_tuple(value):
         return tuple(as_tuple(v) for v in value) if isinstance(value, list) else value
 
-    return {key: as_tuple(value) for key, value in config.get("builder_arguments", {}).items()}
+    return {key: as_tuple(value) for key, value in arguments.items()}
 
 
 def save_preset(model, directory, *, name, architecture, builder_arguments=None, class_names=None, recipe=None,
@@ -192,7 +196,11 @@ def save_preset(model, directory, *, name, architecture, builder_arguments=None,
 
     directory = pathlib.Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
-    model.save_weights(directory / WEIGHTS_FILE)
+    # The pair's weights alone, written from an uncompiled copy: a compiled model's weights file also
+    # holds its optimizer's state (as large as the weights again), which nobody loading a preset needs.
+    bare = get_model(architecture, **_as_builder_arguments(builder_arguments or {}))
+    bare.set_weights(model.get_weights())
+    bare.save_weights(directory / WEIGHTS_FILE)
     files = {"pair": {"file": WEIGHTS_FILE, "sha256": sha256(directory / WEIGHTS_FILE),
                       "size_bytes": (directory / WEIGHTS_FILE).stat().st_size}}
     if int8_file is not None:
