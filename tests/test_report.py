@@ -238,3 +238,21 @@ def test_best_on_validation_chooses_by_the_last_epochs_validation_accuracy_and_n
     with pytest.raises(ValueError, match="'kd:alpha=0.9'"):
         best_on_validation(pair, ["kd:alpha=0.9"])
 
+
+
+def test_check_writes_nothing_and_fails_when_the_notes_changed_after_the_report(tmp_path):
+    pair = tmp_path / "results" / "fashion_mnist" / "pair"
+    write_run(pair, "light", 0, 0.80, 100.0)
+    (pair / "NOTES.md").write_text("First notes.")
+    readme = run_report(tmp_path)
+    check = [sys.executable, str(ROOT / "examples" / "report.py"), f"--results_dir={tmp_path / 'results'}", "--check"]
+    assert subprocess.run(check, capture_output=True, cwd=ROOT / "examples").returncode == 0
+    (pair / "NOTES.md").write_text("Notes edited after the report.")
+    stale = subprocess.run(check, capture_output=True, text=True, cwd=ROOT / "examples")
+    assert stale.returncode == 1
+    assert "README.md is stale" in stale.stderr
+    assert (tmp_path / "results" / "README.md").read_text() == readme  # untouched
+
+
+def test_the_committed_report_is_what_the_committed_results_and_notes_give():
+    subprocess.run([sys.executable, str(ROOT / "examples" / "report.py"), "--check"], check=True, cwd=ROOT)
