@@ -136,7 +136,8 @@ def kd_spec(runs):
     return next((spec for spec in ("kd:alpha=0.9", "kd") if spec in runs), "kd")
 
 
-def plots(pair_dir, runs):
+def plots(path, runs):
+    """Draws the pair's three panels into the PNG at ``path``."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -170,10 +171,8 @@ def plots(pair_dir, runs):
         if axis.has_data():
             axis.legend(fontsize=7)
     figure.tight_layout()
-    path = os.path.join(pair_dir, "accuracy.png")
     figure.savefig(path, dpi=110)
     plt.close(figure)
-    return path
 
 
 def light_accuracies(runs, method):
@@ -409,10 +408,11 @@ def section(pair_dir):
     if against_base:
         lines += ["", f"Against the `{base_name}` study's rocket and light alone (same recipe file), paired by "
                   "seed as above:", "", *against_base]
-    image = os.path.join(pair_dir, "accuracy.png") if FLAGS.check else plots(pair_dir, runs)
-    image = os.path.relpath(image, FLAGS.results_dir)
+    image = os.path.join(pair_dir, "accuracy.png")
+    if not FLAGS.check:
+        plots(image, runs)
     first, _, directory = next(iter(runs.values()))[0]
-    lines += ["", f"![accuracy]({image})", "", f"Example command (first run): `{current_command(first, directory, ROOT)}`", ""]
+    lines += ["", f"![accuracy]({os.path.relpath(image, FLAGS.results_dir)})", "", f"Example command (first run): `{current_command(first, directory, ROOT)}`", ""]
     return "\n".join(lines)
 
 

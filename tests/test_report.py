@@ -239,7 +239,6 @@ def test_best_on_validation_chooses_by_the_last_epochs_validation_accuracy_and_n
         best_on_validation(pair, ["kd:alpha=0.9"])
 
 
-
 def test_check_writes_nothing_and_fails_when_the_notes_changed_after_the_report(tmp_path):
     pair = tmp_path / "results" / "fashion_mnist" / "pair"
     write_run(pair, "light", 0, 0.80, 100.0)
