@@ -1,6 +1,7 @@
 r"""Writes recipes/<pair>/README.md, a model card for every registered pair.
 
     python examples/model_cards.py
+    python examples/model_cards.py --check   # are the committed cards what the files give? (writes nothing)
 
 Architecture, parameters and FLOPs come from building the model; accuracies
 and file sizes from the committed result files under
@@ -23,6 +24,10 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # where the 
 
 flags.DEFINE_string("recipes_dir", "recipes", "Where the recipes are and the model cards go.")
 flags.DEFINE_string("results_dir", "results", "Where the result files are.")
+flags.DEFINE_list("pairs", None, "The registered pairs whose cards to write or check (default: every one), "
+                  "for example `--pairs=resnet20-resnet8`.")
+flags.DEFINE_bool("check", False, "Write nothing; exit 1 naming every card that differs from what the result "
+                  "files, recipes and presets give.")
 FLAGS = flags.FLAGS
 
 NOT_MEASURED = "not measured"
@@ -154,12 +159,26 @@ def main(argv):
     logging.set_verbosity(logging.WARNING)
     from rocket_keras.zoo import get_entry, list_models
 
-    for name in list_models():
+    unknown = sorted(set(FLAGS.pairs or ()) - set(list_models()))
+    if unknown:
+        raise app.UsageError(f"--pairs names no registered pair: {unknown}. Registered: {list_models()}")
+    stale = []
+    for name in FLAGS.pairs or list_models():
         path = os.path.join(FLAGS.recipes_dir, name, "README.md")
+        text = card(get_entry(name), collect(name))
+        if FLAGS.check:
+            if not os.path.exists(path) or pathlib.Path(path).read_text() != text:
+                stale.append(path)
+            continue
         os.makedirs(os.path.dirname(path), exist_ok=True)
         with open(path, "w") as f:
-            f.write(card(get_entry(name), collect(name)))
+            f.write(text)
         print("wrote", path)
+    if stale:
+        raise SystemExit(f"stale model cards: {', '.join(stale)}: run `python examples/model_cards.py` and commit "
+                         "what it writes.")
+    if FLAGS.check:
+        print("every model card is up to date")
 
 
 if __name__ == "__main__":

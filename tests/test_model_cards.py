@@ -20,7 +20,8 @@ def test_card_embeds_the_recipe_and_shows_times_and_the_report_link(tmp_path):
             "teacher_train_seconds": teacher, "light_test_accuracy": 0.77, "command": "examples/train.py --seed=0",
         }))
     subprocess.run(
-        [sys.executable, "model_cards.py", f"--recipes_dir={recipes}", f"--results_dir={results}"],
+        [sys.executable, "model_cards.py", f"--recipes_dir={recipes}", f"--results_dir={results}",
+         "--pairs=resnet20-resnet8,wrn40_1-wrn16_1"],
         check=True, capture_output=True, cwd=ROOT / "examples",
     )
     card = (recipes / "resnet20-resnet8" / "README.md").read_text()
@@ -31,3 +32,34 @@ def test_card_embeds_the_recipe_and_shows_times_and_the_report_link(tmp_path):
     assert "[cifar10 / resnet20-resnet8](../../results/README.md#cifar10--resnet20-resnet8)" in card
     # A pair with no runs says so.
     assert "No run of this configuration is committed yet" in (recipes / "wrn40_1-wrn16_1" / "README.md").read_text()
+
+
+def test_check_writes_nothing_and_names_a_card_whose_result_changed(tmp_path):
+    recipes, results = tmp_path / "recipes", tmp_path / "results"
+    run = results / "cifar10" / "resnet20-resnet8" / "light-seed0"
+    run.mkdir(parents=True)
+    result = {"method": "light", "seed": 0, "epochs": 15, "train_size": 45000, "train_seconds": 100.0,
+              "light_test_accuracy": 0.77, "command": "examples/train.py --seed=0"}
+    (run / "results.json").write_text(json.dumps(result))
+    flags = [f"--recipes_dir={recipes}", f"--results_dir={results}", "--pairs=resnet20-resnet8"]
+    subprocess.run([sys.executable, "model_cards.py", *flags], check=True, capture_output=True, cwd=ROOT / "examples")
+    check = [sys.executable, "model_cards.py", *flags, "--check"]
+    assert subprocess.run(check, capture_output=True, cwd=ROOT / "examples").returncode == 0
+
+    card = recipes / "resnet20-resnet8" / "README.md"
+    before = card.read_text()
+    (run / "results.json").write_text(json.dumps({**result, "light_test_accuracy": 0.78}))
+    stale = subprocess.run(check, capture_output=True, text=True, cwd=ROOT / "examples")
+    assert stale.returncode == 1
+    assert str(card) in stale.stderr and "run `python examples/model_cards.py`" in stale.stderr
+    assert card.read_text() == before  # --check wrote nothing
+
+
+def test_pairs_names_what_it_does_not_know():
+    bad = subprocess.run([sys.executable, "model_cards.py", "--pairs=resnet99", "--check"], capture_output=True,
+                         text=True, cwd=ROOT / "examples")
+    assert bad.returncode != 0 and "resnet99" in bad.stderr and "resnet20-resnet8" in bad.stderr
+
+
+def test_the_committed_cards_are_what_the_committed_results_give():
+    subprocess.run([sys.executable, str(ROOT / "examples" / "model_cards.py"), "--check"], check=True, cwd=ROOT)
