@@ -18,7 +18,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 from absl import app, flags, logging  # noqa: E402
 from rocket_keras.training.results import (accuracy_cell, current_command, diverged, from_root,  # noqa: E402
-                                           load_runs, mean_seconds_cell, seed_list)
+                                           load_runs, mean_seconds_cell, seed_list, write_or_check)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # where the printed commands run
 
@@ -159,21 +159,17 @@ def main(argv):
     logging.set_verbosity(logging.WARNING)
     from rocket_keras.zoo import get_entry, list_models
 
-    unknown = sorted(set(FLAGS.pairs or ()) - set(list_models()))
+    registered = list_models()
+    unknown = sorted(set(FLAGS.pairs or ()) - set(registered))
     if unknown:
-        raise app.UsageError(f"--pairs names no registered pair: {unknown}. Registered: {list_models()}")
+        raise app.UsageError(f"--pairs names no registered pair: {unknown}. Registered: {registered}")
     stale = []
-    for name in FLAGS.pairs or list_models():
+    for name in FLAGS.pairs or registered:
         path = os.path.join(FLAGS.recipes_dir, name, "README.md")
-        text = card(get_entry(name), collect(name))
-        if FLAGS.check:
-            if not os.path.exists(path) or pathlib.Path(path).read_text() != text:
-                stale.append(path)
-            continue
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        with open(path, "w") as f:
-            f.write(text)
-        print("wrote", path)
+        if not write_or_check(path, card(get_entry(name), collect(name)), FLAGS.check):
+            stale.append(path)
+        elif not FLAGS.check:
+            print("wrote", path)
     if stale:
         raise SystemExit(f"stale model cards: {', '.join(stale)}: run `python examples/model_cards.py` and commit "
                          "what it writes.")

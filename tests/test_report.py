@@ -255,3 +255,13 @@ def test_check_writes_nothing_and_fails_when_the_notes_changed_after_the_report(
 
 def test_the_committed_report_is_what_the_committed_results_and_notes_give():
     subprocess.run([sys.executable, str(ROOT / "examples" / "report.py"), "--check"], check=True, cwd=ROOT)
+
+
+def test_write_or_check_writes_only_without_check_and_says_whether_the_file_holds_the_text(tmp_path):
+    from rocket_keras.training.results import write_or_check
+
+    path = tmp_path / "cards" / "README.md"
+    assert not write_or_check(str(path), "table", check=True) and not path.exists()  # missing: stale
+    assert write_or_check(str(path), "table") and path.read_text() == "table"  # writes, making the folder
+    assert write_or_check(str(path), "table", check=True)
+    assert not write_or_check(str(path), "new table", check=True) and path.read_text() == "table"

@@ -125,6 +125,23 @@ def seed_list(results):
     return ",".join(f"{r['seed']}{' (diverged)' if diverged(r) else ''}" for r in results)
 
 
+def write_or_check(path, text, check=False):
+    """Writes ``text``, generated from a result tree, to ``path``; with ``check``, writes nothing.
+
+    Returns False when ``check`` finds ``path`` missing or different from
+    ``text`` (the committed file is stale), else True. report.py and
+    model_cards.py use it for their ``--check``::
+
+        write_or_check("results/README.md", text, check=True)  # True when the file already holds text
+    """
+    if check:
+        return os.path.exists(path) and open(path).read() == text
+    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+    with open(path, "w") as f:
+        f.write(text)
+    return True
+
+
 def from_root(path, root="."):
     """``path`` relative to ``root`` (the repository root, where the printed commands are run)."""
     return os.path.relpath(os.path.abspath(path), os.path.abspath(root))
