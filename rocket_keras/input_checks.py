@@ -211,8 +211,15 @@ class CheckedSteps:
     """
 
     # TensorFlow's failed in-step checks surface as ValueErrors, as on JAX.
+    # The labels' type and shape are checked before the optimizer and the
+    # metrics are built from them (backends.build_before_tracing).
     def fit(self, *args, **kwargs):
-        self.check_before_fit(args[0] if args else kwargs.get("x"), args[1] if len(args) > 1 else kwargs.get("y"))
+        x, y = args[0] if args else kwargs.get("x"), args[1] if len(args) > 1 else kwargs.get("y")
+        self.check_before_fit(x, y)
+        batch = backends.symbolic_batch(x, y)
+        if batch is not None:
+            self._check_label_format(batch[1] if y is None else y)
+        backends.build_before_tracing(self, batch)
         with backends.value_errors_from_assertions(assertion_message):
             history = super().fit(*args, **kwargs)
         if not history.history and kwargs.get("epochs", 1) > kwargs.get("initial_epoch", 0):

@@ -182,11 +182,8 @@ class RocketModel(input_checks.CheckedSteps, keras.Model):
         (``val_light_accuracy``) is not a metric's name: ``EarlyStopping``,
         ``ModelCheckpoint(save_best_only=True)`` and ``ReduceLROnPlateau``
         with ``mode="auto"`` get the direction of the head's metric here,
-        whether given by keyword or by position. The optimizer's variables
-        are created before the first step is traced
-        (``backends.build_optimizer``).
+        whether given by keyword or by position.
         """
-        backends.build_optimizer(self)
         callbacks = inspect.signature(keras.Model.fit).bind(self, *args, **kwargs).arguments.get("callbacks")
         _callbacks.set_monitor_modes(callbacks, _callbacks.monitor_modes(HEADS, self._head_metrics,
                                                                          self._head_weighted_metrics))

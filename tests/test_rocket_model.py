@@ -174,17 +174,70 @@ def test_without_gradient_block_the_hint_moves_the_booster():
     assert all(moved(before, trainable_by_path(model), "booster_").values())
 
 
-def test_fit_creates_the_optimizer_variables_before_the_first_step():
-    # Inside the first traced step they would cost TensorFlow a second trace of it.
+def count_traces(model):
+    """Counts the Python calls of ``model.train_step``: TensorFlow makes one per trace of the step."""
+    traces = []
+    train_step = model.train_step
+
+    def counted(*args):
+        traces.append(1)
+        return train_step(*args)
+
+    model.train_step = counted
+    return traces
+
+
+@pytest.mark.parametrize("as_dataset", [False, True], ids=["arrays", "dataset"])
+def test_fit_traces_its_step_once_and_reads_no_batch_to_build_it(as_dataset):
+    # Variables created inside the first traced step (the optimizer's slots,
+    # the compiled metrics' totals) would cost TensorFlow a second trace.
+    import tensorflow as tf
+
     x, y = tiny_batch(SHAPE)
+    passes = []
+
+    def examples():
+        passes.append(1)
+        yield from zip(x, y)
+
+    signature = (tf.TensorSpec(SHAPE, tf.float32), tf.TensorSpec((), tf.int64))
+    data = tf.data.Dataset.from_generator(examples, output_signature=signature).batch(4) if as_dataset else x
     model = tiny_resnet()
-    model.compile(optimizer=keras.optimizers.SGD(0.05, momentum=0.9))
+    model.compile(optimizer=keras.optimizers.SGD(0.05, momentum=0.9), metrics=["accuracy"])
+    traces = count_traces(model)
     seen = []
     probe = keras.callbacks.LambdaCallback(on_train_batch_begin=lambda batch, logs: seen.append(
         (model.optimizer.built, len(model.optimizer.variables))))
-    model.fit(x, y, epochs=1, batch_size=4, verbose=0, callbacks=[probe])
+    model.fit(data, None if as_dataset else y, epochs=2, batch_size=None if as_dataset else 4, verbose=0,
+              callbacks=[probe])
+    assert len(traces) == 1
     # One momentum slot per trainable variable, plus the iteration count and the learning rate.
     assert seen[0] == (True, len(model.trainable_variables) + 2)
+    if as_dataset:
+        assert len(passes) == 2  # one pass per epoch: no batch was read to build
+
+
+def test_building_before_the_first_trace_agrees_with_keras_order_to_rounding(monkeypatch):
+    from rocket_keras import backends
+
+    x, y = tiny_batch(SHAPE)
+
+    def trained():
+        keras.utils.set_random_seed(0)
+        model = tiny_resnet()
+        model.compile(optimizer=keras.optimizers.SGD(0.05, momentum=0.9), metrics=["accuracy"])
+        history = model.fit(x, y, epochs=2, batch_size=4, verbose=0)
+        return [w.numpy() for w in model.weights], history.history
+
+    weights, history = trained()
+    monkeypatch.setattr(backends, "build_before_tracing", lambda *args: None)  # Keras' own order
+    weights_keras_order, history_keras_order = trained()
+    # Only the first step's graph differs (it no longer creates variables).
+    assert history.keys() == history_keras_order.keys()
+    for name in history:
+        np.testing.assert_allclose(history[name], history_keras_order[name], rtol=1e-5)
+    for a, b in zip(weights, weights_keras_order):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6)
 
 
 def test_keras_file_round_trip_keeps_weights_settings_and_optimizer(tmp_path):

@@ -73,7 +73,7 @@ def train(config, command=None):
         model, rocket = run.build_and_compile(splits)
     run.set_execution(model, splits)
     clock = records.TrainingClock(config.output_dir, resuming)
-    backends.build_optimizer(model)  # before fit traces its first step
+    backends.build_before_tracing(model, backends.symbolic_batch(splits.train))  # before fit traces its first step
     try:
         model.fit(splits.train, validation_data=splits.validation, epochs=config.epochs,
                   callbacks=run.callbacks(resuming, clock, splits.train),
