@@ -6,7 +6,11 @@
 #   bash examples/hint_choice.sh resnet
 #       ResNet-20 / ResNet-8 at the study's paper recipe (15 epochs), seed 0:
 #       rocket with the standardised logits hint at three weights, and with
-#       today's hint at shared_gradient_scale 0.5 and 0.1 (today: 1).
+#       today's hint at shared_gradient_scale 0.5 and 0.1 (today: 1). The
+#       weights were 0.1, 0.3 and 1.0 until the first run (0.3) left the light
+#       net 4.9 points under today's rocket on validation: 1.0 became 0.03,
+#       where the standardised hint weighs about what today's does (the
+#       study's NOTES.md).
 #       Reference: the study's rocket seed 0 (results/cifar10/resnet20-resnet8).
 #   HINT=standardized_logits_mse bash examples/hint_choice.sh mobilenet
 #       The collapse check on MobileNetV2 1.0 / 0.35: the chosen hint at
@@ -31,7 +35,7 @@ case "${1:-}" in
       --method=rocket:hint=standardized_logits_mse,hint_weight=0.3 \
       --method=rocket:shared_gradient_scale=0.5 \
       --method=rocket:hint=standardized_logits_mse,hint_weight=0.1 \
-      --method=rocket:hint=standardized_logits_mse,hint_weight=1.0 \
+      --method=rocket:hint=standardized_logits_mse,hint_weight=0.03 \
       --method=rocket:shared_gradient_scale=0.1 \
       --seeds=0 "${@:2}" ;;
   mobilenet)
