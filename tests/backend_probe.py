@@ -20,8 +20,8 @@ writes numpy files to DIR for the test to compare:
 * ``multiprocess ID PORT`` (JAX): process ID of 2 joins a coordinator on
   127.0.0.1:PORT, trains with DataParallel over both processes' devices on
   its half of each global batch, and writes its weights to
-  DIR/process-ID.npz; ``single``: one process on the whole global batch, to
-  DIR/process-single.npz.
+  DIR/process-ID.npz (to compare with ``dataparallel``'s one-device run,
+  which trains on the same global batches).
 """
 
 import glob
@@ -131,21 +131,18 @@ def dataparallel(directory):
 
 
 def multiprocess(directory, process_id, port):
-    x, y = global_batches()
-    if process_id == "single":
-        weights, loss = train_pair(x, y, 16)
-    else:
-        import jax
+    import jax
 
-        process_id = int(process_id)
-        keras.distribution.initialize(f"127.0.0.1:{port}", num_processes=2, process_id=process_id)
-        distribution = keras.distribution.DataParallel(devices=jax.devices())
-        distribution.auto_shard_dataset = False  # each process passes its own share, below
-        keras.distribution.set_distribution(distribution)
-        # Each process feeds its share of every global batch of 16: rows
-        # 8k..8k+7 of batch b go to process k.
-        rows = np.concatenate([np.arange(b * 16 + 8 * process_id, b * 16 + 8 * process_id + 8) for b in range(2)])
-        weights, loss = train_pair(x[rows], y[rows], 8)
+    x, y = global_batches()
+    process_id = int(process_id)
+    keras.distribution.initialize(f"127.0.0.1:{port}", num_processes=2, process_id=process_id)
+    distribution = keras.distribution.DataParallel(devices=jax.devices())
+    distribution.auto_shard_dataset = False  # each process passes its own share, below
+    keras.distribution.set_distribution(distribution)
+    # Each process feeds its share of every global batch of 16: rows
+    # 8k..8k+7 of batch b go to process k.
+    rows = np.concatenate([np.arange(b * 16 + 8 * process_id, b * 16 + 8 * process_id + 8) for b in range(2)])
+    weights, loss = train_pair(x[rows], y[rows], 8)
     np.savez(os.path.join(directory, f"process-{process_id}.npz"), loss=loss, **weights)
 
 

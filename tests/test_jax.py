@@ -104,9 +104,16 @@ def test_bad_input_is_refused_on_jax_with_the_same_messages_before_any_weight_ch
     assert "OK" in run("jax", "-c", BAD_INPUT)
 
 
-def test_data_parallel_over_two_devices_matches_one_device(tmp_path):
-    run("jax", PROBE, "dataparallel", str(tmp_path), extra_env={"XLA_FLAGS": "--xla_force_host_platform_device_count=2"})
-    result = np.load(tmp_path / "dataparallel.npz")
+@pytest.fixture(scope="module")
+def one_and_two_devices(tmp_path_factory):
+    """The same pair trained on one device and over two (DataParallel), once for the module."""
+    directory = tmp_path_factory.mktemp("dataparallel")
+    run("jax", PROBE, "dataparallel", str(directory), extra_env={"XLA_FLAGS": "--xla_force_host_platform_device_count=2"})
+    return np.load(directory / "dataparallel.npz")
+
+
+def test_data_parallel_over_two_devices_matches_one_device(one_and_two_devices):
+    result = one_and_two_devices
     np.testing.assert_allclose(result["loss_two"], result["loss_one"], rtol=1e-5)
     weights = [k[len("one_"):] for k in result.files if k.startswith("one_w")]
     assert len(weights) > 40  # BatchNorm moving statistics are among them
@@ -120,7 +127,7 @@ def free_port():
         return s.getsockname()[1]
 
 
-def test_two_processes_hold_identical_weights_equal_to_one_process_on_the_global_batch(tmp_path):
+def test_two_processes_hold_identical_weights_equal_to_one_process_on_the_global_batch(tmp_path, one_and_two_devices):
     port = str(free_port())
     env = dict(os.environ, KERAS_BACKEND="jax", TF_CPP_MIN_LOG_LEVEL="3")
     workers = [
@@ -135,13 +142,14 @@ def test_two_processes_hold_identical_weights_equal_to_one_process_on_the_global
             worker.kill()
     for worker, (_, stderr) in zip(workers, outputs):
         assert worker.returncode == 0, stderr[-3000:]
-    run("jax", PROBE, "multiprocess", str(tmp_path), "single", "0")
-    single, first, second = (np.load(tmp_path / f"process-{k}.npz") for k in ("single", 0, 1))
-    weights = [k for k in single.files if k.startswith("w")]
+    first, second = (np.load(tmp_path / f"process-{k}.npz") for k in (0, 1))
+    single = one_and_two_devices  # one process, one device, the whole global batch
+    weights = [k for k in first.files if k.startswith("w")]
+    assert len(weights) > 40
     for key in weights:
         np.testing.assert_array_equal(first[key], second[key], err_msg=key)
-        np.testing.assert_allclose(first[key], single[key], rtol=1e-4, atol=1e-5, err_msg=key)
-    np.testing.assert_allclose(first["loss"], single["loss"], rtol=1e-5)
+        np.testing.assert_allclose(first[key], single[f"one_{key}"], rtol=1e-4, atol=1e-5, err_msg=key)
+    np.testing.assert_allclose(first["loss"], single["loss_one"], rtol=1e-5)
 
 
 EXPORT_ON_JAX = textwrap.dedent(
