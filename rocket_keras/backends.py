@@ -14,8 +14,8 @@ the package reads the same on both:
 - **mixed precision**: float16 with loss scaling on a GPU, bfloat16 on a CPU
   (``mixed_precision_policy``);
 - **one trace per step**: on TensorFlow the optimizer and the metrics are
-  built before ``fit`` traces its first step (``build_before_tracing``), as
-  Keras does on JAX.
+  built before ``fit`` or ``evaluate`` traces its first step
+  (``build_before_tracing``), as Keras does on JAX.
 
 Example:
 
@@ -86,14 +86,15 @@ def mixed_precision_policy():
 
 
 def build_before_tracing(model, batch=None):
-    """Creates the optimizer's and the compiled metrics' variables now, before ``fit`` traces its first step.
+    """Creates the optimizer's and the compiled metrics' variables now, before ``fit`` (or ``evaluate``) traces its first step.
 
     Keras on TensorFlow without a distribution strategy creates them inside
     the first traced step, and TensorFlow then traces that step a second
     time to lift the new variables out of it: on a quiet 2-core CPU a 2-epoch
     ``train.py`` run of the ResNet-14 / ResNet-8 pair on 256 synthetic images
     took 7.8-8.4 s of training instead of 5.0-5.3, and the README's two
-    MobileNetV2s' 2-epoch ``fit`` 45.9 s instead of 22.0. Keras builds them
+    MobileNetV2s' 2-epoch ``fit`` 45.9 s instead of 22.0 (a first
+    ``evaluate`` traces its step twice in the same way). Keras builds them
     before tracing itself under a strategy and on JAX; this does the same in
     the other case, from ``batch``, the data's ``symbolic_batch`` (shapes and
     dtypes alone: no batch is read, so no shuffle or generator moves).

@@ -211,15 +211,10 @@ class CheckedSteps:
     """
 
     # TensorFlow's failed in-step checks surface as ValueErrors, as on JAX.
-    # The labels' type and shape are checked before the optimizer and the
-    # metrics are built from them (backends.build_before_tracing).
     def fit(self, *args, **kwargs):
         x, y = args[0] if args else kwargs.get("x"), args[1] if len(args) > 1 else kwargs.get("y")
         self.check_before_fit(x, y)
-        batch = backends.symbolic_batch(x, y)
-        if batch is not None:
-            self._check_label_format(batch[1] if y is None else y)
-        backends.build_before_tracing(self, batch)
+        self._build_before_tracing(x, y)
         with backends.value_errors_from_assertions(assertion_message):
             history = super().fit(*args, **kwargs)
         if not history.history and kwargs.get("epochs", 1) > kwargs.get("initial_epoch", 0):
@@ -229,8 +224,21 @@ class CheckedSteps:
         return history
 
     def evaluate(self, *args, **kwargs):
+        x, y = args[0] if args else kwargs.get("x"), args[1] if len(args) > 1 else kwargs.get("y")
+        self._build_before_tracing(x, y)
         with backends.value_errors_from_assertions(assertion_message):
             return super().evaluate(*args, **kwargs)
+
+    def _build_before_tracing(self, x, y):
+        """Checks the labels' type and shape, then builds the optimizer and the metrics from them.
+
+        Before ``fit`` or ``evaluate`` traces its first step, so that the step
+        is traced once (``backends.build_before_tracing``).
+        """
+        batch = backends.symbolic_batch(x, y)
+        if batch is not None:
+            self._check_label_format(batch[1] if y is None else y)
+        backends.build_before_tracing(self, batch)
 
     def train_on_batch(self, *args, **kwargs):
         with backends.value_errors_from_assertions(assertion_message):

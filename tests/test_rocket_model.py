@@ -174,16 +174,16 @@ def test_without_gradient_block_the_hint_moves_the_booster():
     assert all(moved(before, trainable_by_path(model), "booster_").values())
 
 
-def count_traces(model):
-    """Counts the Python calls of ``model.train_step``: TensorFlow makes one per trace of the step."""
+def count_traces(model, step="train_step"):
+    """Counts the Python calls of ``model.<step>``: TensorFlow makes one per trace of the step."""
     traces = []
-    train_step = model.train_step
+    original = getattr(model, step)
 
     def counted(*args):
         traces.append(1)
-        return train_step(*args)
+        return original(*args)
 
-    model.train_step = counted
+    setattr(model, step, counted)
     return traces
 
 
@@ -215,6 +215,24 @@ def test_fit_traces_its_step_once_and_reads_no_batch_to_build_it(as_dataset):
     assert seen[0] == (True, len(model.trainable_variables) + 2)
     if as_dataset:
         assert len(passes) == 2  # one pass per epoch: no batch was read to build
+
+
+def test_evaluate_before_any_fit_traces_its_step_once(tmp_path):
+    # A fresh model, and one loaded from a file (its metrics are not built
+    # until data arrives): the metrics' variables are made before the trace.
+    x, y = tiny_batch(SHAPE)
+    model = tiny_resnet()
+    model.compile(optimizer=keras.optimizers.SGD(0.05, momentum=0.9), metrics=["accuracy"])
+
+    def evaluated_with_one_trace(evaluated):
+        traces = count_traces(evaluated, "test_step")
+        logs = evaluated.evaluate(x, y, batch_size=4, verbose=0, return_dict=True)
+        assert len(traces) == 1
+        return logs
+
+    logs = evaluated_with_one_trace(model)
+    model.save(tmp_path / "model.keras")
+    assert evaluated_with_one_trace(keras.models.load_model(tmp_path / "model.keras")) == pytest.approx(logs)
 
 
 def test_building_before_the_first_trace_agrees_with_keras_order_to_rounding(monkeypatch):
