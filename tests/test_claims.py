@@ -11,8 +11,9 @@ import glob
 import json
 import re
 import statistics
-import sys
 from pathlib import Path
+
+from conftest import example_module
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -78,20 +79,10 @@ def seed_means():
     return means
 
 
-def report_module():
-    """examples/report.py, whose paired intervals and cited paper figures the prose is checked against."""
-    sys.path.insert(0, str(ROOT / "examples"))
-    try:
-        import report
-    finally:
-        sys.path.pop(0)
-    return report
-
-
 def paired_intervals():
     """The 95 % interval ``examples/report.py``'s ``paired_line`` gives every two methods of a study,
     or of a tagged study ``<pair>.<tag>`` and its base study, on one head paired by seed."""
-    paired_line = report_module().paired_line
+    paired_line = example_module("report").paired_line
     studies = method_runs()
     intervals = set()
     for study, methods in studies.items():
@@ -108,7 +99,7 @@ def paired_intervals():
 
 
 def paper_figures():
-    errors = report_module().PAPER_CIFAR10_ERROR.values()
+    errors = example_module("report").PAPER_CIFAR10_ERROR.values()
     return {f"{e:.2f}" for e in errors} | {f"{100 - e:.2f}" for e in errors}
 
 

@@ -7,6 +7,7 @@ import sys
 
 import pytest
 from absl import flags
+from conftest import example_module
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 
@@ -25,16 +26,6 @@ def write_run(pair, method, seed, light, seconds, command="examples/train.py ...
     (run / "history.csv").write_text("epoch,val_accuracy\n0,0.5\n1,0.6\n")
 
 
-def report_module():
-    """examples/report.py as a module (its flags join this process's absl flags once)."""
-    sys.path.insert(0, str(ROOT / "examples"))
-    try:
-        import report
-    finally:
-        sys.path.pop(0)
-    return report
-
-
 def run_report(tmp_path):
     """Runs report.py's main on ``tmp_path/results`` and returns the README it writes.
 
@@ -42,7 +33,7 @@ def run_report(tmp_path):
     --results_dir=...`` would parse them: a subprocess would spend about 5 s
     importing TensorFlow for each of these small trees. The command line
     itself (exit codes, --check) runs in a subprocess below."""
-    report = report_module()
+    report = example_module("report")
     try:
         flags.FLAGS.unparse_flags()
         flags.FLAGS(["report.py", f"--results_dir={tmp_path / 'results'}"])
@@ -230,7 +221,7 @@ def test_a_run_that_timed_its_steps_shows_its_epochs_overhead(tmp_path):
 
 
 def test_a_history_that_lost_rows_thins_the_curve_instead_of_cutting_it():
-    per_epoch = report_module().per_epoch
+    per_epoch = example_module("report").per_epoch
     epochs, values = per_epoch([[0.5, 0.6, 0.7], [0.4, 0.5]])
     assert list(epochs) == [1, 2, 3]
     assert values == [[0.5, 0.4], [0.6, 0.5], [0.7]]
