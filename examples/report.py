@@ -297,18 +297,28 @@ def recipe_of(result):
     return match.group(1) if match else None
 
 
-def base_study_lines(pair_dir, runs):
-    """For a tagged study ``<pair>.<tag>`` (a grid or a new method beside a study), each of its light-net
-    methods with two or more seeds paired by seed with the base study's rocket and light alone, where
-    both studies' runs used one recipe file: ``(base study name, lines)``."""
+def same_recipe_base(pair_dir, runs):
+    """For a tagged study ``<pair>.<tag>`` (a grid or a new method beside a study), its base study's name
+    and runs when every run of both used one recipe file, else ``(name, {})``: another recipe is another
+    experiment."""
     name = os.path.basename(pair_dir)
     base_dir = os.path.join(os.path.dirname(pair_dir), name.split(".", 1)[0])
     if "." not in name or not os.path.isdir(base_dir):
-        return name, []
+        return name, {}
     base = load_runs(base_dir)
     recipes = {recipe_of(r) for items in list(runs.values()) + list(base.values()) for r, _, _ in items}
     if len(recipes) != 1 or None in recipes:
-        return name, []
+        return name, {}
+    return os.path.basename(base_dir), base
+
+
+def base_study_lines(pair_dir, runs):
+    """For a tagged study ``<pair>.<tag>``, each of its light-net methods with two or more seeds paired
+    by seed with the base study's rocket and light alone, where both studies' runs used one recipe
+    file (``same_recipe_base``): ``(base study name, lines)``."""
+    base_name, base = same_recipe_base(pair_dir, runs)
+    if not base:
+        return base_name, []
     lines = []
     for method, items in sorted(runs.items()):
         if len(items) < 2 or not trains_head(items[0][0], "light"):
@@ -319,24 +329,35 @@ def base_study_lines(pair_dir, runs):
             line = paired_line(f"{label}, light net", first, second)
             if line:
                 lines.append(line)
-    return os.path.basename(base_dir), lines
+    return base_name, lines
 
 
-def validation_lines(runs):
+def validation_lines(runs, base_name=None, base=None):
     """Per method with several settings run on seed 0 (a grid), each setting's last-epoch
-    validation accuracy of the light net, best first: what a setting is chosen on (never the test split)."""
+    validation accuracy of the light net, best first: what a setting is chosen on (never the test split).
+
+    With a tagged study's ``base`` study (``same_recipe_base``), the base study's run of the method
+    with its default settings joins its family's ranking as ``` `rocket` in <base_name> ``` (where
+    the tagged study did not run them itself): the setting a new one has to beat."""
     families = {}
     for spec, items in runs.items():
         for result, history, _ in items:
             accuracy = last_validation_accuracy(result, history)
             if result["seed"] == 0 and accuracy is not None:
-                families.setdefault(methods.parse(spec).name, []).append((accuracy, spec))
+                families.setdefault(methods.parse(spec).name, []).append((accuracy, f"`{spec}`"))
+    for family, scored in families.items():
+        if family in runs:
+            continue  # the study ran the default settings itself
+        for result, history, _ in (base or {}).get(family, []):
+            accuracy = last_validation_accuracy(result, history)
+            if result["seed"] == 0 and accuracy is not None:
+                scored.append((accuracy, f"`{family}` in {base_name}"))
     lines = []
     for family, scored in sorted(families.items()):
         if len(scored) > 1:
             ranked = sorted(scored, reverse=True)
-            cells = ", ".join(f"`{spec}` {100 * accuracy:.2f}" for accuracy, spec in ranked)
-            lines.append(f"- {family}: {cells} (highest: `{ranked[0][1]}`)")
+            cells = ", ".join(f"{setting} {100 * accuracy:.2f}" for accuracy, setting in ranked)
+            lines.append(f"- {family}: {cells} (highest: {ranked[0][1]})")
     return lines
 
 
@@ -392,7 +413,7 @@ def section(pair_dir):
     targets = target_lines(runs)
     if targets:
         lines += ["", "Targets (means over seeds; times from this table):", "", *targets]
-    validation = validation_lines(runs)
+    validation = validation_lines(runs, *same_recipe_base(pair_dir, runs))
     if validation:
         lines += ["", "The settings run on seed 0, by the light net's validation accuracy % at the last epoch "
                   "(highest first): what a setting is chosen on, never the test split; an ablation listed here "

@@ -195,6 +195,31 @@ def test_a_tagged_study_is_paired_with_its_base_study_when_the_recipe_is_the_sam
     assert "Against the" not in readme.split("## cifar10 / pair.strong")[1]
 
 
+def test_a_tagged_grid_is_ranked_with_its_base_studys_default_settings(tmp_path):
+    cifar = tmp_path / "results" / "cifar10"
+    paper = "examples/train.py --flagfile=recipes/pair/paper.txt"
+
+    def run(study, spec, validation, command=paper):
+        write_run(cifar / study, spec, 0, 0.5, 100.0, command=command)
+        (cifar / study / f"{spec}-seed0" / "history.csv").write_text(f"epoch,val_accuracy\n0,0.4\n1,{validation}\n")
+
+    run("pair", "rocket", 0.79)
+    run("pair", "booster", 0.83)
+    run("pair.hints", "rocket_hint_weight=0.1", 0.77)
+    run("pair.hints", "rocket_hint_weight=0.3", 0.74)
+    run("pair.hints", "booster", 0.82)  # the study ran the default itself: no reference from the base
+    run("pair.strong", "rocket_hint_weight=0.1", 0.88, command="examples/train.py --flagfile=strong.txt")
+    run("pair.strong", "rocket_hint_weight=0.3", 0.87, command="examples/train.py --flagfile=strong.txt")
+    readme = run_report(tmp_path)
+    hints = readme.split("## cifar10 / pair.hints")[1].split("## ")[0]
+    assert ("- rocket: `rocket` in pair 79.00, `rocket:hint_weight=0.1` 77.00, `rocket:hint_weight=0.3` 74.00 "
+            "(highest: `rocket` in pair)") in hints
+    assert "- booster:" not in hints
+    # Another recipe is another experiment: ranked without the base study's run.
+    assert ("- rocket: `rocket:hint_weight=0.1` 88.00, `rocket:hint_weight=0.3` 87.00 (highest: `rocket:hint_weight=0.1`)"
+            in readme.split("## cifar10 / pair.strong")[1])
+
+
 def test_the_largest_fall_between_epochs_flags_a_collapse(tmp_path):
     pair = tmp_path / "results" / "cifar10" / "pair"
     write_run(pair, "rocket_hint_weight=0.1", 0, 0.30, 100.0)
