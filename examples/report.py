@@ -312,13 +312,10 @@ def same_recipe_base(pair_dir, runs):
     return os.path.basename(base_dir), base
 
 
-def base_study_lines(pair_dir, runs):
+def base_study_lines(runs, base):
     """For a tagged study ``<pair>.<tag>``, each of its light-net methods with two or more seeds paired
-    by seed with the base study's rocket and light alone, where both studies' runs used one recipe
-    file (``same_recipe_base``): ``(base study name, lines)``."""
-    base_name, base = same_recipe_base(pair_dir, runs)
-    if not base:
-        return base_name, []
+    by seed with the ``base`` study's rocket and light alone, where both studies' runs used one recipe
+    file (``same_recipe_base``; ``{}`` otherwise: no lines)."""
     lines = []
     for method, items in sorted(runs.items()):
         if len(items) < 2 or not trains_head(items[0][0], "light"):
@@ -329,7 +326,7 @@ def base_study_lines(pair_dir, runs):
             line = paired_line(f"{label}, light net", first, second)
             if line:
                 lines.append(line)
-    return base_name, lines
+    return lines
 
 
 def validation_lines(runs, base_name=None, base=None):
@@ -413,7 +410,8 @@ def section(pair_dir):
     targets = target_lines(runs)
     if targets:
         lines += ["", "Targets (means over seeds; times from this table):", "", *targets]
-    validation = validation_lines(runs, *same_recipe_base(pair_dir, runs))
+    base_name, base = same_recipe_base(pair_dir, runs)
+    validation = validation_lines(runs, base_name, base)
     if validation:
         lines += ["", "The settings run on seed 0, by the light net's validation accuracy % at the last epoch "
                   "(highest first): what a setting is chosen on, never the test split; an ablation listed here "
@@ -430,7 +428,7 @@ def section(pair_dir):
         lines += ["", "Differences paired by seed (test accuracy; mean ± std of the per-seed differences, "
                   "and their 95 % t interval: a weak test at 2-3 seeds, and each accuracy on 10,000 test "
                   "images carries a binomial sampling error of about 0.4 points at 70-90 %):", "", *paired]
-    base_name, against_base = base_study_lines(pair_dir, runs)
+    against_base = base_study_lines(runs, base)
     if against_base:
         lines += ["", f"Against the `{base_name}` study's rocket and light alone (same recipe file), paired by "
                   "seed as above:", "", *against_base]

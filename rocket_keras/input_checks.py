@@ -198,6 +198,11 @@ def check_batch(batch, num_classes, where="of the batch"):
                 raise ValueError(NON_FINITE_MESSAGE.format(received=f"a non-finite value {where}"))
 
 
+def _data_arguments(args, kwargs):
+    """``(x, y)`` of a ``fit`` or ``evaluate`` call, given by position or by name."""
+    return args[0] if args else kwargs.get("x"), args[1] if len(args) > 1 else kwargs.get("y")
+
+
 class CheckedSteps:
     """A ``keras.Model`` mixin: every training and evaluation batch checked before the step uses it.
 
@@ -212,7 +217,7 @@ class CheckedSteps:
 
     # TensorFlow's failed in-step checks surface as ValueErrors, as on JAX.
     def fit(self, *args, **kwargs):
-        x, y = args[0] if args else kwargs.get("x"), args[1] if len(args) > 1 else kwargs.get("y")
+        x, y = _data_arguments(args, kwargs)
         self.check_before_fit(x, y)
         self._build_before_tracing(x, y)
         with backends.value_errors_from_assertions(assertion_message):
@@ -224,8 +229,7 @@ class CheckedSteps:
         return history
 
     def evaluate(self, *args, **kwargs):
-        x, y = args[0] if args else kwargs.get("x"), args[1] if len(args) > 1 else kwargs.get("y")
-        self._build_before_tracing(x, y)
+        self._build_before_tracing(*_data_arguments(args, kwargs))
         with backends.value_errors_from_assertions(assertion_message):
             return super().evaluate(*args, **kwargs)
 
