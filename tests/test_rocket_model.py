@@ -244,7 +244,7 @@ def test_building_before_the_first_trace_agrees_with_keras_order_to_rounding(mon
         keras.utils.set_random_seed(0)
         model = tiny_resnet()
         model.compile(optimizer=keras.optimizers.SGD(0.05, momentum=0.9), metrics=["accuracy"])
-        history = model.fit(x, y, epochs=2, batch_size=4, verbose=0)
+        history = model.fit(x, y, epochs=1, batch_size=4, verbose=0)
         return [w.numpy() for w in model.weights], history.history
 
     weights, history = trained()
