@@ -66,6 +66,20 @@ def test_report_writes_the_table_targets_and_notes_with_working_links(tmp_path):
     assert (pair / "accuracy.png").stat().st_size > 0
 
 
+def test_the_papers_cifar10_column_shows_only_beside_cifar10_runs_of_its_methods(tmp_path):
+    results = tmp_path / "results"
+    for dataset, pair in [("cifar10", "pair"), ("cifar10", "pair.grid"), ("fashion_mnist", "pair")]:
+        write_run(results / dataset / pair, "light" if pair == "pair" else "rocket_hint=kd", 0, 0.80, 100.0)
+    readme = run_report(tmp_path)
+    sections = {s.split("\n", 1)[0]: s for s in readme.split("## ")[1:]}
+    # The paper's light net (WRN-16-1): 100 - 8.77 % error.
+    assert "| light | 0 | 80.00 | - | 100 | 2 | 91.23 |" in sections["cifar10 / pair"]
+    assert "paper CIFAR-10" not in sections["cifar10 / pair.grid"]  # no method the paper ran
+    assert "| rocket:hint=kd | 0 | 80.00 | - | 100 | 2 |\n" in sections["cifar10 / pair.grid"]
+    assert "paper CIFAR-10" not in sections["fashion_mnist / pair"]
+    assert "| light | 0 | 80.00 | - | 100 | 2 |\n" in sections["fashion_mnist / pair"]
+
+
 def test_diverged_runs_are_shown_not_averaged(tmp_path):
     pair = tmp_path / "results" / "fashion_mnist" / "pair"
     write_run(pair, "light", 0, 0.80, 100.0)
