@@ -291,16 +291,24 @@ def paired_lines(runs):
     return [line for line in lines if line]
 
 
+# Flags of a run's command that say which run it is, not how it trains.
+NOT_RECIPE_FLAGS = re.compile(r"--(method|seed|output_dir|verbose|teacher\w*|(no)?export)(=\S*)?(?=\s|$)")
+
+
 def recipe_of(result):
-    """The recipe file a run trained with (its ``--flagfile``, under today's name), or None."""
-    match = re.search(r"--flagfile=(\S+)", current_command(result))
-    return match.group(1) if match else None
+    """How a run trained: its ``--flagfile`` (under today's name) and every other flag of its command
+    but the method, seed, paths and output settings (``--epochs=5`` beside a flagfile of 15 is another
+    recipe), or None without a flagfile."""
+    command = current_command(result)
+    if not re.search(r"--flagfile=\S+", command):
+        return None
+    return " ".join(NOT_RECIPE_FLAGS.sub("", command).split()[1:])
 
 
 def same_recipe_base(pair_dir, runs):
     """For a tagged study ``<pair>.<tag>`` (a grid or a new method beside a study), its base study's name
-    and runs when every run of both used one recipe file, else ``(name, {})``: another recipe is another
-    experiment."""
+    and runs when every run of both used one recipe (``recipe_of``), else ``(name, {})``: another
+    recipe, or the same file with other flags, is another experiment."""
     name = os.path.basename(pair_dir)
     base_dir = os.path.join(os.path.dirname(pair_dir), name.split(".", 1)[0])
     if "." not in name or not os.path.isdir(base_dir):
@@ -315,7 +323,7 @@ def same_recipe_base(pair_dir, runs):
 def base_study_lines(runs, base):
     """For a tagged study ``<pair>.<tag>``, each of its light-net methods with two or more seeds paired
     by seed with the ``base`` study's rocket and light alone, where both studies' runs used one recipe
-    file (``same_recipe_base``; ``{}`` otherwise: no lines)."""
+    (``same_recipe_base``; ``{}`` otherwise: no lines)."""
     lines = []
     for method, items in sorted(runs.items()):
         if len(items) < 2 or not trains_head(items[0][0], "light"):
@@ -435,7 +443,7 @@ def section(pair_dir):
                   "images carries a binomial sampling error of about 0.4 points at 70-90 %):", "", *paired]
     against_base = base_study_lines(runs, base)
     if against_base:
-        lines += ["", f"Against the `{base_name}` study's rocket and light alone (same recipe file), paired by "
+        lines += ["", f"Against the `{base_name}` study's rocket and light alone (same recipe), paired by "
                   "seed as above:", "", *against_base]
     image = os.path.join(pair_dir, "accuracy.png")
     if not FLAGS.check:

@@ -224,7 +224,18 @@ def test_a_tagged_grid_is_ranked_with_its_base_studys_default_settings(tmp_path)
     run("pair.hints", "booster", 0.82)  # the study ran the default itself: no reference from the base
     run("pair.strong", "rocket_hint_weight=0.1", 0.88, command="examples/train.py --flagfile=strong.txt")
     run("pair.strong", "rocket_hint_weight=0.3", 0.87, command="examples/train.py --flagfile=strong.txt")
+    # The same file with other training flags (5 of its 15 epochs) is another recipe too; paths and
+    # seeds are not.
+    short = "examples/train.py --flagfile=recipes/pair/paper.txt --method={} --epochs=5 --seed=0 --output_dir=x"
+    run("pair.short", "rocket_hint_weight=0.1", 0.60, command=short.format("rocket:hint_weight=0.1"))
+    run("pair.short", "rocket_hint_weight=0.3", 0.65, command=short.format("rocket:hint_weight=0.3"))
+    run("pair.paths", "rocket_hint_weight=0.1", 0.80, command=paper + " --seed=0 --output_dir=x --verbose=2 --noexport")
+    run("pair.paths", "rocket_hint_weight=0.3", 0.70, command=paper + " --seed=0 --output_dir=y")
     readme = run_report(tmp_path)
+    assert ("- rocket: `rocket:hint_weight=0.3` 65.00, `rocket:hint_weight=0.1` 60.00 (highest: `rocket:hint_weight=0.3`)"
+            in readme.split("## cifar10 / pair.short")[1])
+    assert ("- rocket: `rocket:hint_weight=0.1` 80.00, `rocket` in pair 79.00, `rocket:hint_weight=0.3` 70.00 "
+            "(highest: `rocket:hint_weight=0.1`)") in readme.split("## cifar10 / pair.paths")[1]
     hints = readme.split("## cifar10 / pair.hints")[1].split("## ")[0]
     assert ("- rocket: `rocket` in pair 79.00, `rocket:hint_weight=0.1` 77.00, `rocket:hint_weight=0.3` 74.00 "
             "(highest: `rocket` in pair)") in hints
