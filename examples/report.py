@@ -292,7 +292,7 @@ def paired_lines(runs):
 
 
 # Flags of a run's command that say which run it is, not how it trains.
-NOT_RECIPE_FLAGS = re.compile(r"--(method|seed|output_dir|verbose|teacher\w*|(no)?export)(=\S*)?(?=\s|$)")
+NOT_RECIPE_FLAGS = re.compile(r"--(method|seed|output_dir|verbose|teacher|(no)?export)(=\S*)?(?=\s|$)")
 
 
 def recipe_of(result):
