@@ -33,15 +33,15 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-.venv/bin/python}
-HINT=standardized_logits_mse
+source examples/hint_weights.sh
 case "${1:-}" in
   resnet)
     PAIR=resnet20-resnet8
-    WEIGHTS=(0.3 0.1 0.03 0.01)
+    WEIGHTS=("${RESNET_HINT_WEIGHTS[@]}")
     CHOICE_STUDY=$PAIR.hint_choice ;;
   mobilenet)
     PAIR=mobilenet1.0-mobilenet0.35
-    WEIGHTS=(0.1 0.03 0.01)
+    WEIGHTS=("${MOBILENET_HINT_WEIGHTS[@]}")
     CHOICE_STUDY=$PAIR.first_5_epochs ;;
   *)
     echo "usage: bash examples/chosen_hint_study.sh resnet|mobilenet [compare.py flags]" >&2; exit 2 ;;
@@ -49,8 +49,7 @@ esac
 RECIPE=recipes/$PAIR/cifar10_paper.txt
 EXTRA=("${@:2}")
 compare() { $PY examples/compare.py --recipe=$RECIPE "$@" "${EXTRA[@]}"; }
-GRID=()
-for weight in "${WEIGHTS[@]}"; do GRID+=(--method=rocket:hint=$HINT,hint_weight=$weight); done
+mapfile -t GRID < <(hint_methods standardized_logits_mse "${WEIGHTS[@]}")
 CHOICE_DIR=$(compare --study=$CHOICE_STUDY --print_study_dir)
 hint=$($PY examples/best_setting.py --study_dir="$CHOICE_DIR" "${GRID[@]}")
 echo "Chosen on validation (seed 0, $CHOICE_STUDY): $hint"

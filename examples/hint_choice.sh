@@ -31,23 +31,21 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-.venv/bin/python}
+source examples/hint_weights.sh
 case "${1:-}" in
   resnet)
+    # The hint's weights (hint_weights.sh), then today's hint with a smaller
+    # factor on the light net's gradient into the shared layers.
     $PY examples/compare.py --recipe=recipes/resnet20-resnet8/cifar10_paper.txt --study=resnet20-resnet8.hint_choice \
-      --method=rocket:hint=standardized_logits_mse,hint_weight=0.3 \
+      $(hint_methods standardized_logits_mse "${RESNET_HINT_WEIGHTS[@]}") \
       --method=rocket:shared_gradient_scale=0.5 \
-      --method=rocket:hint=standardized_logits_mse,hint_weight=0.1 \
-      --method=rocket:hint=standardized_logits_mse,hint_weight=0.03 \
       --method=rocket:shared_gradient_scale=0.1 \
-      --method=rocket:hint=standardized_logits_mse,hint_weight=0.01 \
       --seeds=0 "${@:2}" ;;
   mobilenet)
     hint=${HINT:?HINT=<the hint chosen on the ResNet pair>}
     $PY examples/compare.py --recipe=recipes/mobilenet1.0-mobilenet0.35/cifar10_paper.txt \
       --study=mobilenet1.0-mobilenet0.35.first_5_epochs \
-      --method=rocket:hint=$hint,hint_weight=0.1 \
-      --method=rocket:hint=$hint,hint_weight=0.03 \
-      --method=rocket:hint=$hint,hint_weight=0.01 \
+      $(hint_methods "$hint" "${MOBILENET_HINT_WEIGHTS[@]}") \
       --extra=--epochs=5 --extra=--lr_decay_at=0.9 --extra=--noexport --seeds=0 "${@:2}" ;;
   *)
     echo "usage: bash examples/hint_choice.sh resnet|mobilenet" >&2; exit 2 ;;
