@@ -305,19 +305,98 @@ def recipe_of(result):
     return " ".join(NOT_RECIPE_FLAGS.sub("", command).split()[1:])
 
 
+def base_study_dir(pair_dir):
+    """The directory of a tagged study ``<model>.<tag>``'s base study ``<model>`` beside it, or None. The
+    model's name may hold dots itself (mobilenet1.0-mobilenet0.35.first_5_epochs): the longest prefix
+    of the name, cut at a dot, that is a study directory."""
+    parent, parts = os.path.dirname(pair_dir), os.path.basename(pair_dir).split(".")
+    for cut in range(len(parts) - 1, 0, -1):
+        candidate = os.path.join(parent, ".".join(parts[:cut]))
+        if os.path.isdir(candidate):
+            return candidate
+    return None
+
+
 def same_recipe_base(pair_dir, runs):
     """For a tagged study ``<pair>.<tag>`` (a grid or a new method beside a study), its base study's name
     and runs when every run of both used one recipe (``recipe_of``), else ``(name, {})``: another
     recipe, or the same file with other flags, is another experiment."""
-    name = os.path.basename(pair_dir)
-    base_dir = os.path.join(os.path.dirname(pair_dir), name.split(".", 1)[0])
-    if "." not in name or not os.path.isdir(base_dir):
+    name, base_dir = os.path.basename(pair_dir), base_study_dir(pair_dir)
+    if base_dir is None:
         return name, {}
     base = load_runs(base_dir)
     recipes = {recipe_of(r) for items in list(runs.values()) + list(base.values()) for r, _, _ in items}
     if len(recipes) != 1 or None in recipes:
         return name, {}
     return os.path.basename(base_dir), base
+
+
+# The flags a study of the first epochs of another's schedule changes: fewer epochs, and the rate drops
+# moved so that those before its end fall where the longer schedule's do (--epochs=5 --lr_decay_at=0.9
+# of a 15-epoch recipe dropping at 0.3: both at epoch 4.5).
+SCHEDULE_FLAGS = re.compile(r"--(epochs|lr_decay_at)=\S*(?=\s|$)")
+
+
+def rate_drops_before(result, epoch):
+    """The epochs (fractional) before ``epoch`` at which the run's step schedule lowered its rate."""
+    run_flags = result.get("flags", {})
+    drops = (float(fraction) * result["epochs"] for fraction in run_flags.get("lr_decay_at") or [])
+    return tuple(sorted(round(drop, 6) for drop in drops if drop < epoch))
+
+
+def first_epochs_base(pair_dir, runs):
+    """For a tagged study ``<pair>.<tag>`` whose runs are the first E epochs of its base study's schedule:
+    the base study's name, E and runs; else ``(name, None, {})``.
+
+    The first epochs are the same schedule when every run of both studies has one recipe but for
+    ``--epochs`` and ``--lr_decay_at`` (``recipe_of``), all use the step schedule, the same rate drops
+    fall before epoch E, and every base run is longer than E."""
+    name, base_dir = os.path.basename(pair_dir), base_study_dir(pair_dir)
+    if base_dir is None:
+        return name, None, {}
+    base = load_runs(base_dir)
+    ours = [result for items in runs.values() for result, _, _ in items]
+    theirs = [result for items in base.values() for result, _, _ in items]
+    lengths = {result["epochs"] for result in ours}
+    if not theirs or len(lengths) != 1:
+        return name, None, {}
+    (epochs,) = lengths
+    everything = ours + theirs
+    recipes = {recipe_of(result) for result in everything}
+    if (None in recipes or len({SCHEDULE_FLAGS.sub("", recipe).strip() for recipe in recipes}) != 1
+            or min(result["epochs"] for result in theirs) <= epochs
+            or any(result.get("flags", {}).get("lr_schedule", "step") != "step" for result in everything)
+            or len({rate_drops_before(result, epochs) for result in everything}) != 1):
+        return name, None, {}
+    return os.path.basename(base_dir), epochs, base
+
+
+def validation_curve_cells(result, rows):
+    """The validation accuracies % of a run's light net after each epoch of ``rows``, and its booster's
+    (a pair's head or the booster alone) after the last one."""
+    cells = []
+    if trains_head(result, "light"):
+        cells.append("light net " + ", ".join(f"{100 * val_light_accuracy(row):.2f}" for row in rows))
+    if trains_head(result, "booster"):
+        key = "val_booster_accuracy" if "val_booster_accuracy" in rows[-1] else "val_accuracy"
+        head = "booster head" if trains_head(result, "light") else "booster"
+        cells.append(f"{head} {100 * float(rows[-1][key]):.2f} after epoch {len(rows)}")
+    return "; ".join(cells)
+
+
+def first_epochs_lines(runs, epochs, base):
+    """Each run of a study of the first ``epochs`` epochs (``first_epochs_base``) and each of its base
+    study's runs on the same seeds, their validation accuracy after each of those epochs."""
+    seeds = {result["seed"] for items in runs.values() for result, _, _ in items}
+    lines = []
+    for study, label in ((runs, ""), (base, " (longer study)")):
+        for method, items in sorted(study.items()):
+            for result, history, _ in items:
+                rows = history[:epochs]
+                complete = len(rows) == epochs and None not in map(val_light_accuracy, rows)
+                if result["seed"] in seeds and complete and not diverged(result):
+                    lines.append(f"- `{method}`{label}, seed {result['seed']}: {validation_curve_cells(result, rows)}")
+    return lines
 
 
 def base_study_lines(runs, base):
@@ -442,6 +521,12 @@ def section(pair_dir):
                   "and their 95 % t interval: a weak test at 2-3 seeds, and each accuracy on 10,000 test "
                   "images carries a binomial sampling error of about 0.4 points at 70-90 %):", "", *paired]
     against_base = base_study_lines(runs, base)
+    longer_name, epochs, longer = first_epochs_base(pair_dir, runs)
+    first_epochs = first_epochs_lines(runs, epochs, longer) if longer else []
+    if first_epochs:
+        lines += ["", f"Validation accuracy % after epochs 1-{epochs}, beside the same epochs of the `{longer_name}` "
+                  f"study's runs on the same seeds (one recipe and the same rate drops up to epoch {epochs}):",
+                  "", *first_epochs]
     if against_base:
         lines += ["", f"Against the `{base_name}` study's rocket and light alone (same recipe), paired by "
                   "seed as above:", "", *against_base]

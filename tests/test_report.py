@@ -245,6 +245,41 @@ def test_a_tagged_grid_is_ranked_with_its_base_studys_default_settings(tmp_path)
             in readme.split("## cifar10 / pair.strong")[1])
 
 
+def test_a_study_of_the_first_epochs_lists_the_same_epochs_of_its_longer_base_study(tmp_path):
+    # A pair whose name holds dots, as MobileNet's does: its base study is the longest such prefix.
+    cifar = tmp_path / "results" / "cifar10"
+    recipe = "examples/train.py --flagfile=recipes/p/paper.txt --method={} --seed=0 --output_dir=x"
+
+    def run(study, spec, epochs, decay_at, columns, rows, command=recipe):
+        write_run(cifar / study, spec, 0, 0.5, 100.0, epochs=epochs, flags={"lr_decay_at": decay_at},
+                  command=command.format(spec.replace("_", ":", 1))
+                  + (f" --epochs={epochs} --lr_decay_at={','.join(decay_at)}" if epochs == 2 else ""))
+        (cifar / study / f"{spec}-seed0" / "history.csv").write_text(
+            columns + "\n" + "\n".join(f"{i},{row}" for i, row in enumerate(rows)) + "\n")
+
+    pair = "net1.0-net0.5"
+    # The longer study: 6 epochs dropping at 0.3 (epoch 1.8) and 0.6; the short one 2 epochs dropping at
+    # 0.9 (epoch 1.8): the same schedule for its 2 epochs.
+    run(pair, "light", 6, ["0.3", "0.6"], "epoch,val_accuracy", ["0.40", "0.50", "0.55", "0.6", "0.6", "0.6"])
+    run(pair, "booster", 6, ["0.3", "0.6"], "epoch,val_accuracy", ["0.50", "0.70", "0.75", "0.8", "0.8", "0.8"])
+    run(pair, "rocket", 6, ["0.3", "0.6"], "epoch,val_light_accuracy,val_booster_accuracy",
+        ["0.30,0.45", "0.42,0.65", "0.5,0.7", "0.5,0.7", "0.5,0.7", "0.5,0.7"])
+    run(f"{pair}.first", "rocket_hint_weight=0.1", 2, ["0.9"], "epoch,val_light_accuracy,val_booster_accuracy",
+        ["0.35,0.47", "0.48,0.66"])
+    # Rate drops elsewhere (epoch 1.0 of 2): another schedule, so no epochs are set beside the base's.
+    run(f"{pair}.moved", "rocket_hint_weight=0.1", 2, ["0.5"], "epoch,val_light_accuracy", ["0.35", "0.48"])
+    readme = run_report(tmp_path)
+    first = readme.split(f"## cifar10 / {pair}.first")[1].split("## ")[0]
+    assert (f"Validation accuracy % after epochs 1-2, beside the same epochs of the `{pair}` study's runs on the "
+            "same seeds (one recipe and the same rate drops up to epoch 2):\n\n"
+            "- `rocket:hint_weight=0.1`, seed 0: light net 35.00, 48.00; booster head 66.00 after epoch 2\n"
+            "- `booster` (longer study), seed 0: booster 70.00 after epoch 2\n"
+            "- `light` (longer study), seed 0: light net 40.00, 50.00\n"
+            "- `rocket` (longer study), seed 0: light net 30.00, 42.00; booster head 65.00 after epoch 2\n") in first
+    assert "after epochs 1-2" not in readme.split(f"## cifar10 / {pair}.moved")[1]
+    assert "after epochs 1-" not in readme.split(f"## cifar10 / {pair}\n")[1].split("## ")[0]
+
+
 def test_the_largest_fall_between_epochs_flags_a_collapse(tmp_path):
     pair = tmp_path / "results" / "cifar10" / "pair"
     write_run(pair, "rocket_hint_weight=0.1", 0, 0.30, 100.0)
