@@ -268,6 +268,7 @@ class Recipe:
     schedule: str = "step"
     nesterov: bool = False
     ema: float = None
+    l2_norm_and_bias: bool = True
 
     def optimizer(self, steps_per_epoch, method=None):
         """A fresh optimizer for ``epochs * steps_per_epoch`` steps.
@@ -289,6 +290,7 @@ class Recipe:
             schedule=self.schedule,
             nesterov=self.nesterov,
             ema=self.ema,
+            l2_norm_and_bias=self.l2_norm_and_bias,
         )
 
 

@@ -18,6 +18,8 @@ optimizer = SGD(schedule, momentum=0.9, l2=5e-4, reset_momentum_at=schedule.boun
 ```
 """
 
+import re
+
 import keras
 from keras import ops
 
@@ -141,6 +143,9 @@ class OneCycle(keras.optimizers.schedules.LearningRateSchedule):
 
 
 SCHEDULES = ("step", "one_cycle")
+# The variable names of BatchNorm's scales and shifts and of biases: what decoupled weight decay
+# always skips, and coupled L2 skips with recipe_optimizer(l2_norm_and_bias=False).
+NORM_AND_BIAS = ("gamma", "beta", "bias")
 
 
 @keras.saving.register_keras_serializable(package="rocket_keras")
@@ -164,22 +169,34 @@ class SGD(keras.optimizers.SGD):
             var_names=...)``; unlike Keras' own optimizers, this one saves
             the names (from either route) in its config, so a reloaded
             ``model.keras`` keeps them.
+        exclude_from_l2_names: variable-name patterns (regular expressions
+            searched in ``variable.name``, as Keras matches
+            ``exclude_from_weight_decay``'s names) that the coupled ``l2``
+            skips: ``("gamma", "beta", "bias")`` leaves BatchNorm's scales
+            and shifts and the biases unpenalised, a common choice in fast
+            recipes. Saved in the config.
 
     Example:
 
     ```python
     optimizer = SGD(0.1, momentum=0.9, l2=5e-4, reset_momentum_at=[1000, 2000])
     model.compile(optimizer=optimizer, metrics=["accuracy"])
+    # L2 on the kernels only:
+    optimizer = SGD(0.1, momentum=0.9, l2=5e-4, exclude_from_l2_names=["gamma", "beta", "bias"])
     ```
     """
 
     def __init__(self, learning_rate=0.01, momentum=0.0, nesterov=False, l2=0.0, reset_momentum_at=(),
-                 exclude_from_weight_decay_names=(), **kwargs):
+                 exclude_from_weight_decay_names=(), exclude_from_l2_names=(), **kwargs):
         super().__init__(learning_rate=learning_rate, momentum=momentum, nesterov=nesterov, **kwargs)
         if not isinstance(l2, (int, float)) or isinstance(l2, bool) or l2 < 0:
             raise ValueError(f"`l2` must be a non-negative number. Received: l2={l2!r}")
         self.l2 = float(l2)
         self.reset_momentum_at = _check_boundaries(reset_momentum_at, "reset_momentum_at")
+        if isinstance(exclude_from_l2_names, str):
+            raise ValueError("`exclude_from_l2_names` must be a list of name patterns, not one string. "
+                             f"Received: exclude_from_l2_names={exclude_from_l2_names!r}")
+        self.exclude_from_l2_names = tuple(exclude_from_l2_names)
         self.exclude_from_weight_decay_names = ()
         if exclude_from_weight_decay_names:
             self.exclude_from_weight_decay(var_names=list(exclude_from_weight_decay_names))
@@ -189,8 +206,12 @@ class SGD(keras.optimizers.SGD):
         # Names can be saved; a var_list of variables cannot.
         self.exclude_from_weight_decay_names = tuple(var_names or ())
 
+    def uses_l2(self, variable):
+        """Whether the coupled ``l2`` penalises ``variable`` (its name matches no ``exclude_from_l2_names``)."""
+        return bool(self.l2) and not any(re.search(pattern, variable.name) for pattern in self.exclude_from_l2_names)
+
     def update_step(self, gradient, variable, learning_rate):
-        if self.l2:
+        if self.uses_l2(variable):
             gradient = ops.add(ops.cast(gradient, variable.dtype), ops.multiply(self.l2, variable))
         if self.momentum != 0 and self.reset_momentum_at:
             m = self.momentums[self._get_variable_index(variable)]
@@ -201,7 +222,8 @@ class SGD(keras.optimizers.SGD):
     def get_config(self):
         config = super().get_config()
         config.update({"l2": self.l2, "reset_momentum_at": list(self.reset_momentum_at),
-                       "exclude_from_weight_decay_names": list(self.exclude_from_weight_decay_names)})
+                       "exclude_from_weight_decay_names": list(self.exclude_from_weight_decay_names),
+                       "exclude_from_l2_names": list(self.exclude_from_l2_names)})
         return config
 
 
@@ -217,6 +239,7 @@ def recipe_optimizer(
     schedule="step",
     nesterov=False,
     ema=None,
+    l2_norm_and_bias=True,
 ):
     """The optimizer of a training recipe: SGD, step decay or one cycle, and L2 of either kind.
 
@@ -231,6 +254,9 @@ def recipe_optimizer(
             (BatchNorm parameters and biases are excluded); 0 for none.
         l2: coupled L2 on every variable (the paper: 5e-4 with
             ``weight_decay=0``).
+        l2_norm_and_bias: whether ``l2`` also penalises BatchNorm's scales
+            and shifts and the biases (the paper: yes); False leaves them
+            out (``SGD``'s ``exclude_from_l2_names``).
         reset_momentum: zero the momentum at each drop (the paper: yes).
         schedule: ``"step"`` (``StepDecay`` at ``drops_at``) or
             ``"one_cycle"`` (``OneCycle`` peaking at ``learning_rate``;
@@ -270,6 +296,7 @@ def recipe_optimizer(
         weight_decay=weight_decay or None,
         l2=l2,
         reset_momentum_at=boundaries if reset_momentum else (),
-        exclude_from_weight_decay_names=["gamma", "beta", "bias"] if weight_decay else (),
+        exclude_from_weight_decay_names=NORM_AND_BIAS if weight_decay else (),
+        exclude_from_l2_names=() if l2_norm_and_bias else NORM_AND_BIAS,
         **averaging,
     )

@@ -127,6 +127,26 @@ def test_decoupled_decay_keeps_skipping_batchnorm_and_biases_after_a_config_roun
     np.testing.assert_array_equal(norm.gamma.numpy(), before[2])
 
 
+def test_coupled_l2_can_leave_batchnorm_and_biases_out_and_keeps_that_after_a_config_round_trip():
+    layer = keras.layers.Dense(2, bias_initializer="ones")
+    norm = keras.layers.BatchNormalization()
+    layer.build((None, 2))
+    norm.build((None, 2))
+    variables = [layer.kernel, layer.bias, norm.gamma, norm.beta]
+    for l2_norm_and_bias, penalised in ((True, [True] * 4), (False, [True, False, False, False])):
+        optimizer = recipe_optimizer(100, learning_rate=0.1, weight_decay=0, l2=0.5, l2_norm_and_bias=l2_norm_and_bias)
+        restored = keras.optimizers.deserialize(keras.optimizers.serialize(optimizer))
+        assert restored.exclude_from_l2_names == (() if l2_norm_and_bias else ("gamma", "beta", "bias"))
+        before = [v.numpy().copy() for v in variables]
+        restored.apply_gradients([(keras.ops.ones_like(v), v) for v in variables])
+        # One SGD step from zero momentum: w - lr * (g + l2 * w) where penalised, w - lr * g elsewhere.
+        for variable, w, with_l2 in zip(variables, before, penalised):
+            expected = w - 0.1 * (1.0 + (0.5 * w if with_l2 else 0.0))
+            np.testing.assert_allclose(variable.numpy(), expected, rtol=1e-6, err_msg=variable.path)
+    with pytest.raises(ValueError, match="Received: exclude_from_l2_names='bias'"):
+        SGD(0.1, l2=5e-4, exclude_from_l2_names="bias")
+
+
 def test_authors_kd_weighting_matches_their_formula():
     # Their distillation(): kl_div(log_softmax(l/T), softmax(z/T)) [mean over batch
     # and classes] * T^2 * 2 * alpha + cross_entropy * (1 - alpha).

@@ -85,6 +85,8 @@ class Config:
                                  "biases); not the same as an L2 loss of that value.")
     l2: float = _field(0.0, "Coupled L2 on every variable (PyTorch's SGD weight_decay; the authors: 5e-4 with "
                        "--weight_decay=0).")
+    l2_norm_and_bias: bool = _field(True, "Whether --l2 also penalises BatchNorm's scales and shifts and the biases "
+                                    "(the authors: yes); --nol2_norm_and_bias: the kernels only.")
     lr_decay_at: list = _list(["0.5", "0.75"], "Fractions of training where the learning rate drops.")
     lr_decay_factor: float = _field(0.1, "Learning-rate multiplier at each drop.")
     momentum_reset: bool = _field(False, "Zero the SGD momentum at each drop (the authors make a new optimizer).")

@@ -359,6 +359,7 @@ class _Run:
             schedule=config.lr_schedule,
             nesterov=config.nesterov,
             ema=config.ema,
+            l2_norm_and_bias=config.l2_norm_and_bias,
         )
 
     def build_and_compile(self, splits):
