@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 from conftest import tiny_batch
-from rocket_keras import losses, methods, optimizers, training
+from rocket_keras import data, losses, methods, optimizers, training
+from rocket_keras.training import evaluation
 from rocket_keras.training.evaluation import flip_tta_accuracy, flip_tta_logits
 from rocket_keras.zoo import rocket_resnet
 
@@ -117,14 +118,19 @@ def test_flip_tta_averages_an_image_and_its_mirror_and_plain_evaluation_does_not
         float(np.mean(plain.argmax(-1) == y)))
 
 
-def test_a_dml_run_with_the_strong_recipe_options_records_both_heads_and_tta_apart(tmp_path):
+def test_a_dml_run_with_the_strong_recipe_options_records_both_heads_and_tta_apart(tmp_path, monkeypatch):
     """One run for two things: every strong-recipe option, and a dml run through train (both heads, light.keras)."""
+    # The TTA evaluation (checked against numpy above) answers a value no plain accuracy can take here
+    # (256 test images): where it lands in the record shows that it is kept apart.
+    tta_calls = []
+    monkeypatch.setattr(evaluation, "flip_tta_accuracy", lambda net, dataset: tta_calls.append(net.name) or 0.1234)
     config = training.Config(dataset="synthetic", model="resnet14-resnet8", epochs=1, train_size=128, batch_size=64,
                              validation_size=256, verbose=0, export=False, output_dir=str(tmp_path), lr_schedule="one_cycle",
                              nesterov=True, ema=0.9, label_smoothing=0.1, tta=True, method="dml:mutual_weight=0.5",
                              batch_augment=True, cutout=4, padding="reflect")
     record = training.train(config)
-    assert 0 <= record["light_test_accuracy_tta"] <= 1 and 0 <= record["booster_test_accuracy_tta"] <= 1
+    assert record["light_test_accuracy_tta"] == record["booster_test_accuracy_tta"] == 0.1234
+    assert len(tta_calls) == 2
     assert record["flags"]["lr_schedule"] == "one_cycle" and record["flags"]["label_smoothing"] == 0.1
     assert record["flags"]["batch_augment"] and record["flags"]["cutout"] == 4
     assert record["method"] == "dml:mutual_weight=0.5"
@@ -135,6 +141,10 @@ def test_a_dml_run_with_the_strong_recipe_options_records_both_heads_and_tta_apa
     saved = keras.saving.load_model(tmp_path / "model.keras")
     light = keras.saving.load_model(tmp_path / "light.keras")
     np.testing.assert_array_equal(saved.light_model().get_weights()[0], light.get_weights()[0])
+    # Plain test accuracy is the saved light net's unflipped arg-max: TTA is not mixed in.
+    test = data.load("synthetic", batch_size=64, validation_size=256, train_size=128).test
+    hits = np.concatenate([np.argmax(light.predict(x, verbose=0), -1) == np.asarray(y) for x, y in test])
+    assert len(hits) == 256 and record["light_test_accuracy"] == pytest.approx(hits.mean(), abs=1e-6)
 
 
 def _crops_of(image, pad, padding):
