@@ -97,6 +97,27 @@ def test_polynomial_schedule_reaches_its_final_sparsity_and_strip_keeps_predicti
     assert pruning.sparsity(final) == report
 
 
+def test_a_pruned_weight_never_regrows_as_the_sparsity_rises():
+    # The documented difference from tfmot (which recomputes masks from the raw weights): masks come
+    # from the masked weights, so each prune step keeps a subset of what the step before kept.
+    x, y = data()
+    schedule = pruning.PolynomialDecay(0.2, 0.8, begin_step=0, end_step=12, frequency=2)
+    pruned = compiled(pruning.prune_low_magnitude(small_model(), schedule))
+    masks = []
+
+    class RecordMasks(keras.callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            masks.append({name: w.mask.numpy().astype(bool) for name, w in wrappers(pruned).items()})
+
+    pruned.fit(x, y, batch_size=16, epochs=4, verbose=0, callbacks=[pruning.UpdatePruningStep(), RecordMasks()])
+    assert len(masks) == 16
+    for before, after in zip(masks, masks[1:]):
+        for name in before:
+            assert not np.any(after[name] & ~before[name]), f"{name}: a pruned weight came back"
+    kept = [m["conv"].mean() for m in masks]
+    assert kept[0] < 1 and kept[-1] == pytest.approx(0.2, abs=1 / 72) and len(set(kept)) > 3  # it pruned in steps
+
+
 def test_masks_survive_saving_and_loading(tmp_path):
     x, y = data()
     pruned = compiled(pruning.prune_low_magnitude(small_model(), pruning.ConstantSparsity(0.6, frequency=1)))
@@ -221,6 +242,25 @@ def test_layer_targets_and_per_layer_schedules():
 def tfmot_prunes_at(step, begin, end, frequency):
     """tfmot's PruningSchedule._should_prune_in_step, written out."""
     return begin <= step and (end == -1 or step <= end) and (step - begin) % frequency == 0
+
+
+def test_training_prunes_on_the_schedules_steps_and_no_other():
+    # The masks change during the steps the schedule names (tfmot's rule: 2, 5, 8, 11 here), each to
+    # that step's sparsity, and stay as they are between them.
+    x, y = data()
+    schedule = pruning.PolynomialDecay(0.25, 0.75, begin_step=2, end_step=11, frequency=3)
+    pruned = compiled(pruning.prune_low_magnitude(small_model(), schedule))
+    kept = []
+
+    class RecordMasks(keras.callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            kept.append(float(wrappers(pruned)["dense"].mask.numpy().mean()))
+
+    pruned.fit(x, y, batch_size=16, epochs=4, verbose=0, callbacks=[pruning.UpdatePruningStep(), RecordMasks()])
+    changed = [step for step in range(16) if kept[step] != (kept[step - 1] if step else 1.0)]
+    assert changed == [t for t in range(16) if tfmot_prunes_at(t, 2, 11, 3)] == [2, 5, 8, 11]
+    for step in changed:
+        assert 1 - kept[step] == pytest.approx(float(schedule(step)[1]), abs=1 / 80)
 
 
 @pytest.mark.parametrize("begin, end, frequency", [(0, 100, 10), (5, 47, 7), (3, -1, 4), (0, 12, 5)])
