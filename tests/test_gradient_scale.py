@@ -62,6 +62,11 @@ def test_the_scale_round_trips_through_a_keras_file(tmp_path):
     scales = {layer.scale for layer in loaded._flatten_layers() if isinstance(layer, GradientScale)}
     assert scales == {0.5, 2.0}
     np.testing.assert_array_equal(loaded.predict(x, verbose=0)["light"], model.predict(x, verbose=0)["light"])
+    # The forward pass is the identity either way: the gradients show that the loaded scale acts.
+    expected, measured = light_path_gradients(model, x, y), light_path_gradients(loaded, x, y)
+    assert set(measured) == set(expected) and any(p.startswith("shared_") for p in expected)
+    for path in expected:
+        np.testing.assert_allclose(measured[path], expected[path], rtol=1e-5, atol=1e-7, err_msg=path)
 
 
 def test_scale_one_adds_no_layer_and_bad_scales_are_refused():
