@@ -38,6 +38,14 @@ def test_label_smoothing_mixes_the_targets_with_the_uniform_distribution():
         np.testing.assert_allclose(got, expected, rtol=1e-5)
     np.testing.assert_allclose(keras.ops.convert_to_numpy(losses.CrossEntropy(e)(np.array([0]), logits)),
                                expected[0], rtol=1e-5)
+    # Rocket's two label terms take the same smoothed targets; the hint has no labels.
+    other = logits[:, ::-1].copy()
+    terms = losses.rocket_loss_terms(np.array([0]), logits, other, label_smoothing=e)
+    log_q = other - np.log(np.exp(other).sum(-1, keepdims=True))
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(terms["booster_loss"]), expected, rtol=1e-5)
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(terms["light_loss"]), -(targets * log_q).sum(-1), rtol=1e-5)
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(terms["hint_loss"]), keras.ops.convert_to_numpy(
+        losses.rocket_loss_terms(np.array([0]), logits, other)["hint_loss"]), rtol=1e-6)
     model, _ = methods.build("rocket", lambda **kw: rocket_resnet(input_shape=SHAPE, booster_depth=8, light_depth=8,
                                                                   **kw), "sgd", label_smoothing=e)
     assert model.rocket_settings["label_smoothing"] == e
