@@ -305,30 +305,28 @@ def recipe_of(result):
     return " ".join(NOT_RECIPE_FLAGS.sub("", command).split()[1:])
 
 
-def base_study_dir(pair_dir):
-    """The directory of a tagged study ``<model>.<tag>``'s base study ``<model>`` beside it, or None. The
-    model's name may hold dots itself (mobilenet1.0-mobilenet0.35.first_5_epochs): the longest prefix
-    of the name, cut at a dot, that is a study directory."""
+def records(runs):
+    """Every run's record in ``runs`` (``load_runs``' ``{method: [(record, history, directory), ...]}``)."""
+    return [result for items in runs.values() for result, _, _ in items]
+
+
+def base_study(pair_dir):
+    """``(name, runs)`` of a tagged study ``<model>.<tag>``'s base study ``<model>`` beside it, or
+    ``(None, {})``. The model's name may hold dots itself (mobilenet1.0-mobilenet0.35.first_5_epochs):
+    the base is the longest prefix of the name, cut at a dot, that is a study directory."""
     parent, parts = os.path.dirname(pair_dir), os.path.basename(pair_dir).split(".")
     for cut in range(len(parts) - 1, 0, -1):
         candidate = os.path.join(parent, ".".join(parts[:cut]))
         if os.path.isdir(candidate):
-            return candidate
-    return None
+            return os.path.basename(candidate), load_runs(candidate)
+    return None, {}
 
 
-def same_recipe_base(pair_dir, runs):
-    """For a tagged study ``<pair>.<tag>`` (a grid or a new method beside a study), its base study's name
-    and runs when every run of both used one recipe (``recipe_of``), else ``(name, {})``: another
-    recipe, or the same file with other flags, is another experiment."""
-    name, base_dir = os.path.basename(pair_dir), base_study_dir(pair_dir)
-    if base_dir is None:
-        return name, {}
-    base = load_runs(base_dir)
-    recipes = {recipe_of(r) for items in list(runs.values()) + list(base.values()) for r, _, _ in items}
-    if len(recipes) != 1 or None in recipes:
-        return name, {}
-    return os.path.basename(base_dir), base
+def same_recipe(runs, base):
+    """Whether every run of a tagged study and of its ``base`` study (``base_study``) used one recipe
+    (``recipe_of``): another recipe, or the same file with other flags, is another experiment."""
+    recipes = {recipe_of(result) for result in records(runs) + records(base)}
+    return bool(base) and len(recipes) == 1 and None not in recipes
 
 
 # The flags a study of the first epochs of another's schedule changes: fewer epochs, and the rate drops
@@ -344,22 +342,17 @@ def rate_drops_before(result, epoch):
     return tuple(sorted(round(drop, 6) for drop in drops if drop < epoch))
 
 
-def first_epochs_base(pair_dir, runs):
-    """For a tagged study ``<pair>.<tag>`` whose runs are the first E epochs of its base study's schedule:
-    the base study's name, E and runs; else ``(name, None, {})``.
+def first_epochs(runs, base):
+    """E, where a tagged study's runs are the first E epochs of its ``base`` study's schedule
+    (``base_study``), else None.
 
     The first epochs are the same schedule when every run of both studies has one recipe but for
     ``--epochs`` and ``--lr_decay_at`` (``recipe_of``), all use the step schedule, the same rate drops
     fall before epoch E, and every base run is longer than E."""
-    name, base_dir = os.path.basename(pair_dir), base_study_dir(pair_dir)
-    if base_dir is None:
-        return name, None, {}
-    base = load_runs(base_dir)
-    ours = [result for items in runs.values() for result, _, _ in items]
-    theirs = [result for items in base.values() for result, _, _ in items]
+    ours, theirs = records(runs), records(base)
     lengths = {result["epochs"] for result in ours}
     if not theirs or len(lengths) != 1:
-        return name, None, {}
+        return None
     (epochs,) = lengths
     everything = ours + theirs
     recipes = {recipe_of(result) for result in everything}
@@ -367,8 +360,8 @@ def first_epochs_base(pair_dir, runs):
             or min(result["epochs"] for result in theirs) <= epochs
             or any(result.get("flags", {}).get("lr_schedule", "step") != "step" for result in everything)
             or len({rate_drops_before(result, epochs) for result in everything}) != 1):
-        return name, None, {}
-    return os.path.basename(base_dir), epochs, base
+        return None
+    return epochs
 
 
 def validation_curve_cells(result, rows):
@@ -385,9 +378,9 @@ def validation_curve_cells(result, rows):
 
 
 def first_epochs_lines(runs, epochs, base):
-    """Each run of a study of the first ``epochs`` epochs (``first_epochs_base``) and each of its base
+    """Each run of a study of the first ``epochs`` epochs (``first_epochs``) and each of its base
     study's runs on the same seeds, their validation accuracy after each of those epochs."""
-    seeds = {result["seed"] for items in runs.values() for result, _, _ in items}
+    seeds = {result["seed"] for result in records(runs)}
     lines = []
     for study, label in ((runs, ""), (base, " (longer study)")):
         for method, items in sorted(study.items()):
@@ -402,7 +395,7 @@ def first_epochs_lines(runs, epochs, base):
 def base_study_lines(runs, base):
     """For a tagged study ``<pair>.<tag>``, each of its light-net methods with two or more seeds paired
     by seed with the ``base`` study's rocket and light alone, where both studies' runs used one recipe
-    (``same_recipe_base``; ``{}`` otherwise: no lines)."""
+    (``same_recipe``; ``{}`` otherwise: no lines)."""
     lines = []
     for method, items in sorted(runs.items()):
         if len(items) < 2 or not trains_head(items[0][0], "light"):
@@ -420,7 +413,7 @@ def validation_lines(runs, base_name=None, base=None):
     """Per method with several settings run on seed 0 (a grid), each setting's last-epoch
     validation accuracy of the light net, best first: what a setting is chosen on (never the test split).
 
-    With a tagged study's ``base`` study (``same_recipe_base``), the base study's run of the method
+    With a tagged study's ``base`` study (``same_recipe``), the base study's run of the method
     with its default settings joins its family's ranking as ``` `rocket` in <base_name> ``` (where
     the tagged study did not run them itself): the setting a new one has to beat."""
     families = {}
@@ -502,7 +495,8 @@ def section(pair_dir):
     targets = target_lines(runs)
     if targets:
         lines += ["", "Targets (means over seeds; times from this table):", "", *targets]
-    base_name, base = same_recipe_base(pair_dir, runs)
+    base_name, base_runs = base_study(pair_dir)
+    base = base_runs if same_recipe(runs, base_runs) else {}
     validation = validation_lines(runs, base_name, base)
     if validation:
         lines += ["", "The settings run on seed 0, by the light net's validation accuracy % at the last epoch "
@@ -521,12 +515,12 @@ def section(pair_dir):
                   "and their 95 % t interval: a weak test at 2-3 seeds, and each accuracy on 10,000 test "
                   "images carries a binomial sampling error of about 0.4 points at 70-90 %):", "", *paired]
     against_base = base_study_lines(runs, base)
-    longer_name, epochs, longer = first_epochs_base(pair_dir, runs)
-    first_epochs = first_epochs_lines(runs, epochs, longer) if longer else []
-    if first_epochs:
-        lines += ["", f"Validation accuracy % after epochs 1-{epochs}, beside the same epochs of the `{longer_name}` "
+    epochs = first_epochs(runs, base_runs)
+    early = first_epochs_lines(runs, epochs, base_runs) if epochs else []
+    if early:
+        lines += ["", f"Validation accuracy % after epochs 1-{epochs}, beside the same epochs of the `{base_name}` "
                   f"study's runs on the same seeds (one recipe and the same rate drops up to epoch {epochs}):",
-                  "", *first_epochs]
+                  "", *early]
     if against_base:
         lines += ["", f"Against the `{base_name}` study's rocket and light alone (same recipe), paired by "
                   "seed as above:", "", *against_base]

@@ -97,11 +97,10 @@ def test_polynomial_schedule_reaches_its_final_sparsity_and_strip_keeps_predicti
     assert pruning.sparsity(final) == report
 
 
-def test_a_pruned_weight_never_regrows_as_the_sparsity_rises():
-    # The documented difference from tfmot (which recomputes masks from the raw weights): masks come
-    # from the masked weights, so each prune step keeps a subset of what the step before kept.
+def masks_during_fit(schedule):
+    """Prunes ``small_model`` with ``schedule`` over 16 training steps (4 epochs of 4 batches) and returns
+    each layer's mask after every step: ``[{layer name: boolean mask}, ...]``."""
     x, y = data()
-    schedule = pruning.PolynomialDecay(0.2, 0.8, begin_step=0, end_step=12, frequency=2)
     pruned = compiled(pruning.prune_low_magnitude(small_model(), schedule))
     masks = []
 
@@ -110,6 +109,13 @@ def test_a_pruned_weight_never_regrows_as_the_sparsity_rises():
             masks.append({name: w.mask.numpy().astype(bool) for name, w in wrappers(pruned).items()})
 
     pruned.fit(x, y, batch_size=16, epochs=4, verbose=0, callbacks=[pruning.UpdatePruningStep(), RecordMasks()])
+    return masks
+
+
+def test_a_pruned_weight_never_regrows_as_the_sparsity_rises():
+    # The documented difference from tfmot (which recomputes masks from the raw weights): masks come
+    # from the masked weights, so each prune step keeps a subset of what the step before kept.
+    masks = masks_during_fit(pruning.PolynomialDecay(0.2, 0.8, begin_step=0, end_step=12, frequency=2))
     assert len(masks) == 16
     for before, after in zip(masks, masks[1:]):
         for name in before:
@@ -247,16 +253,8 @@ def tfmot_prunes_at(step, begin, end, frequency):
 def test_training_prunes_on_the_schedules_steps_and_no_other():
     # The masks change during the steps the schedule names (tfmot's rule: 2, 5, 8, 11 here), each to
     # that step's sparsity, and stay as they are between them.
-    x, y = data()
     schedule = pruning.PolynomialDecay(0.25, 0.75, begin_step=2, end_step=11, frequency=3)
-    pruned = compiled(pruning.prune_low_magnitude(small_model(), schedule))
-    kept = []
-
-    class RecordMasks(keras.callbacks.Callback):
-        def on_train_batch_end(self, batch, logs=None):
-            kept.append(float(wrappers(pruned)["dense"].mask.numpy().mean()))
-
-    pruned.fit(x, y, batch_size=16, epochs=4, verbose=0, callbacks=[pruning.UpdatePruningStep(), RecordMasks()])
+    kept = [float(masks["dense"].mean()) for masks in masks_during_fit(schedule)]
     changed = [step for step in range(16) if kept[step] != (kept[step - 1] if step else 1.0)]
     assert changed == [t for t in range(16) if tfmot_prunes_at(t, 2, 11, 3)] == [2, 5, 8, 11]
     for step in changed:
