@@ -16,7 +16,8 @@
 #       Reference: the study's rocket seed 0 (results/cifar10/resnet20-resnet8).
 #   HINT=standardized_logits_mse bash examples/hint_choice.sh mobilenet
 #       The collapse check on MobileNetV2 1.0 / 0.35: the chosen hint at
-#       lambda 0.01, 0.03 and 0.1, the first 5 epochs of the same 15-epoch
+#       lambda 0.1, 0.03, 0.01 and 0.003 (hint_weights.sh; 0.003 extends the
+#       grid past its best weight), the first 5 epochs of the same 15-epoch
 #       schedule (--lr_decay_at=0.9 of 5 epochs is the first drop of 0.3 of
 #       15), seed 0. The report's "largest fall" line says whether any run's
 #       light net lost more than 10 points of validation accuracy between
