@@ -15,9 +15,14 @@
 #       net did best on validation after the 5 epochs of
 #       `HINT=standardized_logits_mse bash examples/hint_choice.sh mobilenet`,
 #       15 epochs on seed 0; the light net alone on seeds 1 and 2; the hint on
-#       seeds 1 and 2; then the rest of item 1: booster alone, KD with the
-#       authors' weighting (alpha 0.9, the booster of the same seed as its
-#       teacher) and today's rocket on seeds 0-2. The booster of seed 0 is
+#       seeds 1 and 2; then the rest of item 1: booster alone, KD in the
+#       weighting tuned on the ResNet pair's validation split (KD_TUNED: hard-
+#       label weight 0.1, T = 4; results/cifar10/resnet20-resnet8.kd_grid, where
+#       the authors' weighting left the student under the light net alone;
+#       not re-tuned on this pair: a grid of six MobileNet KD runs is about
+#       ten CPU hours here) and today's rocket on seeds 0-2, the booster of
+#       the same seed as KD's teacher; last, KD with the authors' weighting
+#       (alpha 0.9), which the issue names, on seeds 0-2. The booster of seed 0 is
 #       trained again there: its weights were not kept (the run predates
 #       booster.keras), so compare.py reruns it for KD and its record replaces
 #       the committed one (84.44 % on test), which the study's notes must then say.
@@ -47,6 +52,8 @@ case "${1:-}" in
     echo "usage: bash examples/chosen_hint_study.sh resnet|mobilenet [compare.py flags]" >&2; exit 2 ;;
 esac
 RECIPE=recipes/$PAIR/cifar10_paper.txt
+# KD's setting chosen on the ResNet pair's validation split (resnet20-resnet8.kd_grid).
+KD_TUNED=kd:student_loss_weight=0.1,temperature=4
 EXTRA=("${@:2}")
 compare() { $PY examples/compare.py --recipe=$RECIPE "$@" "${EXTRA[@]}"; }
 mapfile -t GRID < <(hint_methods standardized_logits_mse "${WEIGHTS[@]}")
@@ -60,5 +67,6 @@ case "$1" in
     compare --study=$PAIR.hint_choice --method="$hint" --seeds=0
     compare --method=light --seeds=0,1,2
     compare --study=$PAIR.hint_choice --method="$hint" --seeds=0,1,2
-    compare --method=light --method=booster --method=kd:alpha=0.9 --method=rocket --seeds=0,1,2 ;;
+    compare --method=light --method=booster --method="$KD_TUNED" --method=rocket --seeds=0,1,2
+    compare --method=kd:alpha=0.9 --seeds=0,1,2 ;;
 esac
