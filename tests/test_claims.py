@@ -23,18 +23,19 @@ def percent(value):
 
 
 def measured_values():
-    """Every accuracy-like value (0-1) of the result files, as "NN.NN": any in the JSON files, the
-    accuracy columns of the histories."""
+    """Every accuracy (0-1) of the result files, as "NN.NN": the JSON values under a key that names
+    an accuracy ("acc" in it), the histories' accuracy columns. Not losses, rates or weights: as
+    result files pile up, those would make nearly every "NN.NN" a measured value."""
     values = set()
 
-    def walk(item):
+    def walk(item, accuracy=False):  # accuracy: a key on the way here names one
         if isinstance(item, dict):
-            for v in item.values():
-                walk(v)
+            for k, v in item.items():
+                walk(v, accuracy or "acc" in str(k))
         elif isinstance(item, list):
             for v in item:
-                walk(v)
-        elif isinstance(item, float) and 0.0 <= item <= 1.0:
+                walk(v, accuracy)
+        elif accuracy and isinstance(item, float) and 0.0 <= item <= 1.0:
             values.add(percent(item))
 
     # The shipped presets' preset.json: the accuracies examples/make_preset.py measured from their files.
