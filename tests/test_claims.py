@@ -23,8 +23,8 @@ def percent(value):
 
 
 def measured_values():
-    """Every accuracy (0-1) of the result files, as "NN.NN": the JSON values under a key that names
-    an accuracy ("acc" in it), the histories' accuracy columns. Not losses, rates or weights: as
+    """Every accuracy (0-1) of the result files, as "NN.NN": the values under a key that names an
+    accuracy ("acc" in it), in the JSON files and the histories' columns. Not losses, rates or weights: as
     result files pile up, those would make nearly every "NN.NN" a measured value."""
     values = set()
 
@@ -44,16 +44,16 @@ def measured_values():
         walk(json.loads(Path(path).read_text()))
     for path in glob.glob(str(ROOT / "results" / "**" / "history.csv"), recursive=True):
         for row in csv.DictReader(open(path)):
-            for column, value in row.items():
-                if "accuracy" not in column:  # a loss under 1 is not an accuracy
-                    continue
-                try:
-                    number = float(value)
-                except (TypeError, ValueError):
-                    continue
-                if 0.0 <= number <= 1.0:
-                    values.add(percent(number))
+            walk({column: number(value) for column, value in row.items()})  # the same rule as the JSON's
     return values
+
+
+def number(text):
+    """A history cell as a float, or None where it holds none."""
+    try:
+        return float(text)
+    except (TypeError, ValueError):
+        return None
 
 
 def method_runs():
