@@ -52,9 +52,32 @@ def test_the_reader_reads_every_committed_result_file():
     for path in paths:
         record = training.read_results(path)
         assert record["schema"] == training.SCHEMA_VERSION
-        for name in ("model", "method", "dataset", "epochs", "seed", "train_seconds", "epoch_times", "flags"):
+        for name in ("model", "method", "dataset", "epochs", "seed", "train_seconds", "epoch_times", "flags", "machine"):
             assert name in record, (path, name)
         methods.parse(record["method"])
+
+
+def test_a_record_says_where_it_ran(tmp_path):
+    import keras
+
+    from rocket_keras.training import records
+
+    machine = records.machine()
+    assert machine["backend"] == keras.backend.backend()
+    assert machine["versions"]["keras"] == keras.__version__
+    assert set(machine["vector_extensions"]) <= set(records.VECTOR_EXTENSIONS)
+    if os.path.exists("/proc/cpuinfo"):
+        assert machine["cpu"]
+    head = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--show-toplevel", "HEAD"], capture_output=True, text=True)
+    if head.returncode == 0 and Path(head.stdout.split()[0]).resolve() == ROOT:  # the tests run from a checkout
+        assert machine["git_commit"].removesuffix("+changes") == head.stdout.split()[1]
+    else:
+        assert machine["git_commit"] is None
+    # A copy of the package outside a work tree (or inside another one) names no commit.
+    assert records._git_commit(str(tmp_path)) is None
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    (tmp_path / "package").mkdir()
+    assert records._git_commit(str(tmp_path / "package")) is None
 
 
 def test_a_newer_schema_is_refused(tmp_path):
@@ -78,6 +101,7 @@ def test_a_run_from_python_writes_what_the_same_run_from_train_py_writes(tmp_pat
     # The record names the train.py command that reruns a Python run.
     assert from_python["command"].startswith("python examples/train.py ") and "--dataset=synthetic" in from_python["command"]
     assert from_python["light_weights"]["sha256"] and (tmp_path / "python" / "light.keras").exists()
+    assert from_python["machine"]["versions"]["keras"]  # where it ran (records.machine), equal for the two
     # Each epoch times its steps and validation, so its overhead over the steps reads from the record.
     for epoch in from_python["epoch_times"]:
         assert epoch["steps"] == from_python["train_size"] // config.batch_size

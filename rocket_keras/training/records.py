@@ -10,6 +10,7 @@ One schema, versioned (``SCHEMA_VERSION``). Every run writes:
 | ``train_seconds`` | wall-clock training time, over resumes |
 | ``epoch_times`` | per epoch: ``seconds`` and ``load_average`` (1-minute, at its end); runs since 2026-12-04 also ``steps``, ``median_step_seconds`` and ``validation_seconds`` |
 | ``cpu_count`` | the cores that load is shared by |
+| ``machine`` | where it ran (``machine()``: CPU model and vector extensions, backend and library versions, the package's git commit); runs since 2026-12-07 |
 | ``resumed`` | whether the run continued from a backup |
 | ``command`` | the ``examples/train.py`` command that reruns it |
 | ``flags`` | every option and method parameter (``Config.as_flags``) |
@@ -25,7 +26,8 @@ One schema, versioned (``SCHEMA_VERSION``). Every run writes:
 ``read_results`` reads every committed file, older ones included (schema 1:
 no ``schema`` field; the oldest lack ``flags``, ``resumed``, ``epoch_times``
 and ``cpu_count``, which it fills with ``{}``, ``False``, ``[]`` and
-``None``: not recorded) and returns them in the current shape.
+``None``: not recorded; ``machine`` is ``None`` before 2026-12-07) and returns
+them in the current shape.
 
 Example:
 
@@ -35,9 +37,12 @@ record["light_test_accuracy"], record["schema"]  # 0.7876, 2
 ```
 """
 
+import importlib.metadata
 import json
 import os
+import platform
 import statistics
+import subprocess
 import time
 
 SCHEMA_VERSION = 2
@@ -87,9 +92,70 @@ def read_results(path):
     record.setdefault("flags", {})
     record.setdefault("epoch_times", [])
     record.setdefault("cpu_count", None)
+    record.setdefault("machine", None)
     record.setdefault("resumed", False)
     record["schema"] = SCHEMA_VERSION
     return record
+
+
+# The vector extensions that decide which kernels a CPU runs (and so a run's speed and its last digits).
+VECTOR_EXTENSIONS = ("avx2", "fma", "avx512f", "avx512_vnni", "avx512_bf16", "amx_bf16", "asimd", "sve")
+
+
+def _cpu():
+    """``(model name, vector extensions)`` from ``/proc/cpuinfo``; ``platform.processor()`` and ``[]`` elsewhere."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            lines = f.read().splitlines()
+    except OSError:
+        return platform.processor() or None, []
+    fields = dict(line.split(":", 1) for line in lines if ":" in line)  # the last processor's; all are alike
+    fields = {key.strip(): value.strip() for key, value in fields.items()}
+    name = fields.get("model name") or fields.get("Hardware") or platform.processor() or None
+    flags = set((fields.get("flags") or fields.get("Features") or "").split())
+    return name, [extension for extension in VECTOR_EXTENSIONS if extension in flags]
+
+
+def _git_commit(directory):
+    """The commit checked out in ``directory``'s git work tree, with ``+changes`` if tracked files differ; or None."""
+    def git(*arguments):
+        return subprocess.run(["git", "-C", directory, *arguments], capture_output=True, text=True, timeout=10,
+                              check=True).stdout.strip()
+    try:
+        if os.path.realpath(git("rev-parse", "--show-toplevel")) != os.path.realpath(directory):
+            return None  # an installed copy inside some other work tree (a virtual environment in a checkout)
+        commit = git("rev-parse", "HEAD")
+        changed = git("status", "--porcelain", "--untracked-files=no")
+    except (OSError, subprocess.SubprocessError):  # no git, or not a work tree (an installed package)
+        return None
+    return commit + ("+changes" if changed else "")
+
+
+def machine():
+    """Where a run ran, for its record: what a time or a last digit depends on.
+
+    Example:
+
+    ```python
+    machine()["cpu"]  # "AMD EPYC", with machine()["vector_extensions"] == ["avx2", "fma"]
+    ```
+    """
+    import keras  # the caller has it loaded; kept out of this module's import
+
+    cpu, extensions = _cpu()
+    versions = {}
+    for library in ("keras", "tensorflow", "tensorflow-cpu", "jax"):
+        try:
+            versions[library] = importlib.metadata.version(library)
+        except importlib.metadata.PackageNotFoundError:
+            pass
+    return {
+        "cpu": cpu,
+        "vector_extensions": extensions,
+        "backend": keras.backend.backend(),
+        "versions": versions,
+        "git_commit": _git_commit(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))),
+    }
 
 
 class TrainingClock:

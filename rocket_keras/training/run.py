@@ -462,6 +462,7 @@ class _Run:
             # and the cores that load is shared by.
             "epoch_times": epoch_times,
             "cpu_count": os.cpu_count(),
+            "machine": records.machine(),
             "resumed": resuming,
             "command": self.command,
             # Every option and method parameter, so a run's recipe is on
