@@ -10,7 +10,7 @@ One schema, versioned (``SCHEMA_VERSION``). Every run writes:
 | ``train_seconds`` | wall-clock training time, over resumes |
 | ``epoch_times`` | per epoch: ``seconds`` and ``load_average`` (1-minute, at its end); runs since 2026-12-04 also ``steps``, ``median_step_seconds`` and ``validation_seconds`` |
 | ``cpu_count`` | the cores that load is shared by |
-| ``machine`` | where it ran (``machine()``: CPU model and vector extensions, backend and library versions, the package's git commit); runs since 2026-12-07 |
+| ``machine`` | where it ran (``machine()``: CPU model and vector extensions, backend and library versions, the package's git commit), taken at the run's end (a resumed run's is its last part's); runs since 2026-12-07 |
 | ``resumed`` | whether the run continued from a backup |
 | ``command`` | the ``examples/train.py`` command that reruns it |
 | ``flags`` | every option and method parameter (``Config.as_flags``) |
@@ -109,8 +109,8 @@ def _cpu():
             lines = f.read().splitlines()
     except OSError:
         return platform.processor() or None, []
-    fields = dict(line.split(":", 1) for line in lines if ":" in line)  # the last processor's; all are alike
-    fields = {key.strip(): value.strip() for key, value in fields.items()}
+    # The last processor's fields (all are alike).
+    fields = {key.strip(): value.strip() for key, value in (line.split(":", 1) for line in lines if ":" in line)}
     name = fields.get("model name") or fields.get("Hardware") or platform.processor() or None
     flags = set((fields.get("flags") or fields.get("Features") or "").split())
     return name, [extension for extension in VECTOR_EXTENSIONS if extension in flags]
