@@ -1,10 +1,12 @@
 """Callbacks for safe rocket training."""
 
+import json
 import math
+import os
 
 import keras
 
-from rocket_keras import losses
+from rocket_keras import data, losses
 
 
 class NonFiniteLossError(FloatingPointError):
@@ -203,3 +205,58 @@ class RecomputeBatchNormStatistics(keras.callbacks.Callback):
 
     def on_train_end(self, logs=None):
         recompute_batch_norm_statistics(self.model, self.data, self.steps)
+
+
+# Iterators Keras 3.15's `fit` opens over a training dataset per epoch, each drawing
+# the next shuffle order and crops (measured, tests/test_reliability.py). TensorFlow's
+# epoch iterator opens the next epoch's at the end of an epoch when the dataset's size
+# is known, and with no `steps_per_epoch` opens another at the next epoch's start; JAX's
+# opens one per epoch (and peeks at one more before the first, which a resumed run does too).
+def _iterators_per_epoch(train_data):
+    if keras.backend.backend() == "tensorflow" and int(train_data.cardinality()) > 0:
+        return 2
+    return 1
+
+
+class BackupAndRestoreDataOrder(keras.callbacks.BackupAndRestore):
+    """``keras.callbacks.BackupAndRestore`` that also resumes the training data's order.
+
+    ``BackupAndRestore`` restores the weights, the optimizer and the epoch,
+    but a new process starts a seeded ``tf.data`` pipeline's shuffle and
+    augmentation from the beginning: without this, the epoch after a resume
+    sees the first epoch's order and crops again. Here, when a backup of
+    ``k`` finished epochs is restored, the training data is moved on by the
+    passes ``fit`` opened in those ``k`` epochs (``data.skip_passes``: no
+    batch is read), so that a resumed run sees the data of an uninterrupted
+    one and, under op determinism, ends with its weights to the bit.
+    Checked on one device with the TensorFlow and JAX backends of Keras
+    3.15 (``tests/test_reliability.py``), whose ``fit`` opens a set number
+    of iterators per epoch; not under a ``tf.distribute`` strategy with
+    several replicas. Epoch-level backups only (``save_freq="epoch"``).
+
+    Args:
+        backup_dir: as for ``BackupAndRestore``.
+        train_data: the ``tf.data.Dataset`` passed to ``fit`` (the same
+            object: its random state is what moves).
+
+    Example:
+
+    ```python
+    model.fit(train, epochs=15, callbacks=[BackupAndRestoreDataOrder("run/backup", train)])
+    ```
+    """
+
+    def __init__(self, backup_dir, train_data):
+        super().__init__(backup_dir)
+        self.train_data = train_data
+
+    def on_train_begin(self, logs=None):
+        super().on_train_begin(logs)
+        # The epoch the restored backup ends with, as BackupAndRestore wrote it.
+        metadata = os.path.join(self.backup_dir, "training_metadata.json")
+        if not os.path.exists(metadata):
+            return
+        with open(metadata) as f:
+            epochs = json.load(f)["epoch"]
+        data.skip_passes(self.train_data, epochs * _iterators_per_epoch(self.train_data))
+        print(f"Resumed after epoch {epochs}: the training data continues in the order of an uninterrupted run.")

@@ -266,6 +266,29 @@ def batch_pipeline(dataset, batch_size, training, augment=False, flip=True, seed
     return dataset.batch(batch_size).prefetch(tf.data.AUTOTUNE)
 
 
+def skip_passes(dataset, passes):
+    """Moves a seeded pipeline on by ``passes`` passes without reading them.
+
+    Each iterator opened over the same ``tf.data.Dataset`` object draws the
+    next shuffle order and the next random crops and flips, counted from the
+    seed in this process (``batch_pipeline``, ``augment_batches``); opening
+    ``passes`` iterators and dropping them unread is enough to make the next
+    one the pass after them. ``callbacks.BackupAndRestoreDataOrder`` uses it
+    so that a run resumed in a new process sees the data of an uninterrupted
+    one.
+
+    Example:
+
+    ```python
+    splits = synthetic(batch_size=32, train_size=64)
+    skip_passes(splits.train, 2)
+    x, y = next(iter(splits.train))  # the first batch of the third pass
+    ```
+    """
+    for _ in range(passes):
+        iter(dataset)
+
+
 def _splits(train, validation, test, batch_size, augment, flip, seed, input_shape, num_classes, train_size, padding="zeros",
             class_names=None):
     return Splits(

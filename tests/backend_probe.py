@@ -22,17 +22,26 @@ writes numpy files to DIR for the test to compare:
   its half of each global batch, and writes its weights to
   DIR/process-ID.npz (to compare with ``dataparallel``'s one-device run,
   which trains on the same global batches).
+* ``data_order``: fits a small model on a shuffled, augmented tf.data split
+  for 3 epochs, then again crashed at epoch 3 and resumed from its
+  ``BackupAndRestoreDataOrder`` backup, for a training split of known size and
+  one of unknown size; writes the digests of the batches each run's steps
+  saw to DIR/data_order-<backend>.json.
 """
 
 import glob
+import hashlib
+import json
 import os
+import shutil
 import sys
 
 import keras
 import numpy as np
 
 import rocket_keras  # noqa: F401  (registers RocketModel for load_model)
-from rocket_keras import losses
+from rocket_keras import data, losses
+from rocket_keras.callbacks import BackupAndRestoreDataOrder
 from rocket_keras.zoo import rocket_resnet
 
 BACKEND = keras.backend.backend()
@@ -146,10 +155,54 @@ def multiprocess(directory, process_id, port):
     np.savez(os.path.join(directory, f"process-{process_id}.npz"), loss=loss, **weights)
 
 
+def fit_recording_batches(backup_dir, crash_at_epoch=None, known_size=True):
+    """The digests of the batches a 3-epoch fit's steps saw (an epoch is 4 batches)."""
+    import tensorflow as tf
+
+    keras.utils.set_random_seed(0)  # as a new process would start
+    tf.config.experimental.enable_op_determinism()  # as train.py does: the crops in a set order
+    seen = []
+
+    def record(x, y):
+        seen.append(hashlib.md5(x.numpy().tobytes() + y.numpy().tobytes()).hexdigest())
+        return x
+
+    train = data.synthetic(batch_size=16, train_size=64, input_shape=(8, 8, 1), augment=True).train
+    if not known_size:
+        train = train.filter(lambda x, y: True)
+    train = train.map(lambda x, y: (tf.ensure_shape(tf.py_function(record, [x, y], tf.float32), x.shape), y))
+
+    class Crash(keras.callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            if epoch == crash_at_epoch:
+                raise KeyboardInterrupt
+
+    model = keras.Sequential([keras.Input((8, 8, 1)), keras.layers.Flatten(), keras.layers.Dense(10)])
+    model.compile("sgd", keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    try:
+        model.fit(train, epochs=3, verbose=0, callbacks=[BackupAndRestoreDataOrder(backup_dir, train), Crash()])
+    except KeyboardInterrupt:
+        pass
+    return seen
+
+
+def data_order(directory):
+    orders = {}
+    for known_size in (True, False):
+        backup = os.path.join(directory, f"backup-{BACKEND}-{known_size}")
+        uninterrupted = fit_recording_batches(backup, known_size=known_size)
+        fit_recording_batches(backup, crash_at_epoch=2, known_size=known_size)
+        resumed = fit_recording_batches(backup, known_size=known_size)
+        shutil.rmtree(backup, ignore_errors=True)
+        orders["known_size" if known_size else "unknown_size"] = {"uninterrupted": uninterrupted, "resumed": resumed}
+    with open(os.path.join(directory, f"data_order-{BACKEND}.json"), "w") as f:
+        json.dump(orders, f)
+
+
 if __name__ == "__main__":
     names, directory, *args = sys.argv[1:]
     tasks = {"build": build, "predict": predict, "grads": grads, "dataparallel": dataparallel,
-             "multiprocess": multiprocess}
+             "multiprocess": multiprocess, "data_order": data_order}
     for task in names.split(","):
         tasks[task](directory, *args)
         print("OK", task, BACKEND)

@@ -29,13 +29,26 @@ def run(backend, *args, extra_env=None, timeout=300):
 
 @pytest.fixture(scope="module")
 def probed(tmp_path_factory):
-    """Both backends build, cross-load and differentiate the same models once."""
+    """Both backends build, cross-load and differentiate the same models once, and resume a fit."""
     directory = tmp_path_factory.mktemp("backends")
     # Three processes: predict needs both models built.
     run("jax", PROBE, "build", str(directory))
-    run("tensorflow", PROBE, "build,predict,grads", str(directory))
-    run("jax", PROBE, "predict,grads", str(directory))
+    run("tensorflow", PROBE, "build,predict,grads,data_order", str(directory))
+    run("jax", PROBE, "predict,grads,data_order", str(directory))
     return directory
+
+
+@pytest.mark.parametrize("backend", ["tensorflow", "jax"])
+@pytest.mark.parametrize("size", ["known_size", "unknown_size"])
+def test_a_resumed_fit_sees_the_training_data_of_an_uninterrupted_one(probed, backend, size):
+    # Backend and dataset size change how many iterators fit opens per epoch
+    # (callbacks.BackupAndRestoreDataOrder); JAX's fit also peeks at one batch first.
+    runs = json.loads((probed / f"data_order-{backend}.json").read_text())[size]
+    uninterrupted, resumed = runs["uninterrupted"], runs["resumed"]
+    epoch = 4  # batches
+    assert len(resumed) == len(uninterrupted) - 2 * epoch
+    assert resumed[-epoch:] == uninterrupted[-epoch:]  # epoch 3, after the resume
+    assert resumed[-epoch:] != uninterrupted[-3 * epoch:-2 * epoch]  # not epoch 1 again
 
 
 def load(directory, name):

@@ -408,7 +408,8 @@ class _Run:
 
     def callbacks(self, resuming, clock, train_data):
         from rocket_keras import losses, pruning
-        from rocket_keras.callbacks import RecomputeBatchNormStatistics, StopOnNonFiniteLoss, StudentCheckpoint
+        from rocket_keras.callbacks import (BackupAndRestoreDataOrder, RecomputeBatchNormStatistics, StopOnNonFiniteLoss,
+                                            StudentCheckpoint)
 
         output_dir = self.config.output_dir
         return [*synchronous_logs(),
@@ -418,7 +419,8 @@ class _Run:
                                 else ("loss",) + losses.TERMS),
             # Before the backup, so a resumed run knows the time already spent.
             clock.callback(),
-            keras.callbacks.BackupAndRestore(os.path.join(output_dir, "backup")),
+            # A resumed run also draws the data order of the epochs it restores.
+            BackupAndRestoreDataOrder(os.path.join(output_dir, "backup"), train_data),
             # A resumed run continues its history; a fresh one starts a new file.
             keras.callbacks.CSVLogger(os.path.join(output_dir, "history.csv"), append=resuming),
             keras.callbacks.TensorBoard(os.path.join(output_dir, "logs")),
