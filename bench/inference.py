@@ -37,13 +37,15 @@ def main(argv):
 
     from rocket_keras.export import export_light, format_table, median_latency_ms
     from rocket_keras.profiling import count_flops
+    from rocket_keras.training.records import machine
     from rocket_keras.zoo import get_model
 
     rocket = keras.models.load_model(FLAGS.weights) if FLAGS.weights else get_model(FLAGS.model)
     shape = tuple(rocket.input.shape[1:])
     rng = np.random.default_rng(0)
     calibration = rng.random((200,) + shape, dtype=np.float32)
-    results = {"model": FLAGS.model, "weights": FLAGS.weights or "initial", "runs": FLAGS.runs, "nets": {}}
+    results = {"machine": machine(), "model": FLAGS.model, "weights": FLAGS.weights or "initial", "runs": FLAGS.runs,
+               "nets": {}}
     with tempfile.TemporaryDirectory() as tmp:
         for head, net in (("light", rocket.light_model()), ("booster", rocket.booster_model())):
             entry = {"parameters": net.count_params(), "flops": count_flops(net)}

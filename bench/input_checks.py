@@ -29,6 +29,7 @@ def main(argv):
     import numpy as np
 
     from rocket_keras import backends
+    from rocket_keras.training.records import machine
     from rocket_keras.input_checks import check_batch
 
     rng = np.random.default_rng(0)
@@ -41,7 +42,7 @@ def main(argv):
         start = time.perf_counter()
         check_batch(batch, 10)
         times.append(time.perf_counter() - start)
-    result = {"backend": backends.name(), "batch_shape": list(shape), "runs": FLAGS.runs,
+    result = {"machine": machine(), "backend": backends.name(), "batch_shape": list(shape), "runs": FLAGS.runs,
               "median_ms": 1000 * statistics.median(times)}
     print(f"check_batch, {backends.name()}, batch {shape}: {result['median_ms']:.3f} ms (median of {FLAGS.runs})")
     os.makedirs(FLAGS.output_dir, exist_ok=True)

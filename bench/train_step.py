@@ -154,6 +154,7 @@ def compare_executions():
     import tempfile
 
     from rocket_keras.export import format_table
+    from rocket_keras.training.records import machine
 
     measured = {label: {"models": {}} for label, _, _ in EXECUTIONS}
     for label, jit, deterministic in EXECUTIONS:
@@ -172,7 +173,7 @@ def compare_executions():
                 (path,) = [os.path.join(tmp, f) for f in os.listdir(tmp)]
                 with open(path) as f:
                     measured[label]["models"][name] = json.load(f)["models"][name]
-    results = {"batch_size": FLAGS.batch_size, "steps": FLAGS.steps, "warmup": FLAGS.warmup,
+    results = {"machine": machine(), "batch_size": FLAGS.batch_size, "steps": FLAGS.steps, "warmup": FLAGS.warmup,
                "mixed_precision": FLAGS.mixed_precision,
                "executions": {label: {"jit_compile": jit, "deterministic": det, "models": measured[label]["models"]}
                               for label, jit, det in EXECUTIONS}}
@@ -213,8 +214,10 @@ def main(argv):
         return
     from rocket_keras import backends
     from rocket_keras.export import format_table
+    from rocket_keras.training.records import machine
 
-    results = {"batch_size": FLAGS.batch_size, "steps": FLAGS.steps, "deterministic": FLAGS.deterministic,
+    results = {"machine": machine(), "batch_size": FLAGS.batch_size, "steps": FLAGS.steps,
+               "deterministic": FLAGS.deterministic,
                "backend": backends.name(), "jit_compile": FLAGS.jit_compile,
                "mixed_precision": FLAGS.mixed_precision, "models": {}}
     for name in FLAGS.models:

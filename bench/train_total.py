@@ -42,6 +42,7 @@ def main(argv):
 
     from rocket_keras import data, methods
     from rocket_keras.export import format_table
+    from rocket_keras.training.records import machine
     from rocket_keras.zoo import get_model
 
     splits = data.load(FLAGS.dataset, batch_size=FLAGS.batch_size, data_dir=FLAGS.data_dir, train_size=FLAGS.train_size)
@@ -63,6 +64,7 @@ def main(argv):
     student_s = timed_fit(student, train)
 
     results = {
+        "machine": machine(),
         "model": FLAGS.model,
         "share": FLAGS.share or "the pair's default",
         "dataset": FLAGS.dataset,
