@@ -29,8 +29,8 @@ def main(argv):
     import numpy as np
 
     from rocket_keras import backends
-    from rocket_keras.training.records import machine
     from rocket_keras.input_checks import check_batch
+    from rocket_keras.training.records import machine
 
     rng = np.random.default_rng(0)
     shape = (FLAGS.batch_size,) + tuple(int(d) for d in FLAGS.image_shape)
