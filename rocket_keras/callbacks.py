@@ -208,7 +208,8 @@ class RecomputeBatchNormStatistics(keras.callbacks.Callback):
 
 
 # Iterators Keras 3.15's `fit` opens over a training dataset per epoch, each drawing
-# the next shuffle order and crops (measured, tests/test_reliability.py). TensorFlow's
+# the next shuffle order and crops (measured; tests/test_reliability.py and
+# tests/test_jax.py fail if a Keras version changes the count). TensorFlow's
 # epoch iterator opens the next epoch's at the end of an epoch when the dataset's size
 # is known, and with no `steps_per_epoch` opens another at the next epoch's start; JAX's
 # opens one per epoch (and peeks at one more before the first, which a resumed run does too).
@@ -230,9 +231,11 @@ class BackupAndRestoreDataOrder(keras.callbacks.BackupAndRestore):
     batch is read), so that a resumed run sees the data of an uninterrupted
     one and, under op determinism, ends with its weights to the bit.
     Checked on one device with the TensorFlow and JAX backends of Keras
-    3.15 (``tests/test_reliability.py``), whose ``fit`` opens a set number
-    of iterators per epoch; not under a ``tf.distribute`` strategy with
-    several replicas. Epoch-level backups only (``save_freq="epoch"``).
+    3.15 (``tests/test_reliability.py``, ``tests/test_jax.py``), whose
+    ``fit`` opens a set number of iterators per epoch; not under a
+    ``tf.distribute`` strategy with several replicas. Epoch-level backups
+    only (``save_freq="epoch"``). Data that is not a ``tf.data.Dataset``
+    (arrays, which ``fit`` shuffles itself) is left as it is.
 
     Args:
         backup_dir: as for ``BackupAndRestore``.
@@ -255,6 +258,8 @@ class BackupAndRestoreDataOrder(keras.callbacks.BackupAndRestore):
         # The epoch the restored backup ends with, as BackupAndRestore wrote it.
         metadata = os.path.join(self.backup_dir, "training_metadata.json")
         if not os.path.exists(metadata):
+            return
+        if not hasattr(self.train_data, "cardinality"):  # not a tf.data.Dataset
             return
         with open(metadata) as f:
             epochs = json.load(f)["epoch"]
