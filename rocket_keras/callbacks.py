@@ -1,8 +1,6 @@
 """Callbacks for safe rocket training."""
 
-import json
 import math
-import os
 
 import keras
 
@@ -255,13 +253,9 @@ class BackupAndRestoreDataOrder(keras.callbacks.BackupAndRestore):
 
     def on_train_begin(self, logs=None):
         super().on_train_begin(logs)
-        # The epoch the restored backup ends with, as BackupAndRestore wrote it.
-        metadata = os.path.join(self.backup_dir, "training_metadata.json")
-        if not os.path.exists(metadata):
+        # The epoch fit starts from: BackupAndRestore sets it from its backup (None without one).
+        epochs = self.model._initial_epoch
+        if not epochs or not hasattr(self.train_data, "cardinality"):  # no backup, or not a tf.data.Dataset
             return
-        if not hasattr(self.train_data, "cardinality"):  # not a tf.data.Dataset
-            return
-        with open(metadata) as f:
-            epochs = json.load(f)["epoch"]
         data.skip_passes(self.train_data, epochs * _iterators_per_epoch(self.train_data))
         print(f"Resumed after epoch {epochs}: the training data continues in the order of an uninterrupted run.")
