@@ -16,7 +16,6 @@ machine: what it measures depends on the load.
 
 import collections
 import hashlib
-import json
 import os
 import time
 
@@ -41,7 +40,7 @@ def main(argv):
 
     keras.utils.set_random_seed(0)
     tf.config.experimental.enable_op_determinism()
-    from rocket_keras.training.records import machine
+    from rocket_keras.training.records import write_measurement
     from rocket_keras.zoo import get_model
 
     model = get_model("resnet14-resnet8", input_shape=(28, 28, 1), num_classes=10)
@@ -74,7 +73,6 @@ def main(argv):
                 differed[path] += 1
     seconds = time.perf_counter() - start
     result = {
-        "machine": machine(),
         "threads": {name: os.environ.get(name, "default")
                     for name in ("TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS", "TF_ENABLE_ONEDNN_OPTS")},
         "repeats": FLAGS.repeats,
@@ -83,11 +81,7 @@ def main(argv):
         "distinct_gradients": {path: dict(counter) for path, counter in values.items() if len(counter) > 1},
     }
     print(f"{FLAGS.repeats} repeats in {seconds:.0f} s; differed from the first, per variable: {dict(differed) or 'none'}")
-    os.makedirs(FLAGS.output_dir, exist_ok=True)
-    path = os.path.join(FLAGS.output_dir, "determinism.json")
-    with open(path, "w") as f:
-        json.dump(result, f, indent=2)
-    print("wrote", path)
+    print("wrote", write_measurement(FLAGS.output_dir, "determinism.json", result))
 
 
 if __name__ == "__main__":

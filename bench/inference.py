@@ -10,7 +10,6 @@ latency do not depend on the values. Writes ``<--output_dir>/inference-<model>.j
 (default ``runs/bench``; committed copies in bench/results/).
 """
 
-import json
 import os
 import tempfile
 
@@ -37,15 +36,14 @@ def main(argv):
 
     from rocket_keras.export import export_light, format_table, median_latency_ms
     from rocket_keras.profiling import count_flops
-    from rocket_keras.training.records import machine
+    from rocket_keras.training.records import write_measurement
     from rocket_keras.zoo import get_model
 
     rocket = keras.models.load_model(FLAGS.weights) if FLAGS.weights else get_model(FLAGS.model)
     shape = tuple(rocket.input.shape[1:])
     rng = np.random.default_rng(0)
     calibration = rng.random((200,) + shape, dtype=np.float32)
-    results = {"machine": machine(), "model": FLAGS.model, "weights": FLAGS.weights or "initial", "runs": FLAGS.runs,
-               "nets": {}}
+    results = {"model": FLAGS.model, "weights": FLAGS.weights or "initial", "runs": FLAGS.runs, "nets": {}}
     with tempfile.TemporaryDirectory() as tmp:
         for head, net in (("light", rocket.light_model()), ("booster", rocket.booster_model())):
             entry = {"parameters": net.count_params(), "flops": count_flops(net)}
@@ -74,11 +72,7 @@ def main(argv):
         results["int8_light_vs_float32_booster_batch1"] = ratio
         rows.append(("int8 light / float32 booster, batch 1", f"{ratio:.2f}"))
     print(format_table(rows))
-    os.makedirs(FLAGS.output_dir, exist_ok=True)
-    path = os.path.join(FLAGS.output_dir, f"inference-{FLAGS.model}.json")
-    with open(path, "w") as f:
-        json.dump(results, f, indent=2)
-    print("wrote", path)
+    print("wrote", write_measurement(FLAGS.output_dir, f"inference-{FLAGS.model}.json", results))
 
 
 if __name__ == "__main__":

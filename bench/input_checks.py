@@ -7,7 +7,6 @@ on one batch of CIFAR-sized images held as JAX arrays, median over
 ``--runs`` calls after a warm-up call; writes ``input_checks.json``.
 """
 
-import json
 import os
 import statistics
 import time
@@ -30,7 +29,7 @@ def main(argv):
 
     from rocket_keras import backends
     from rocket_keras.input_checks import check_batch
-    from rocket_keras.training.records import machine
+    from rocket_keras.training.records import write_measurement
 
     rng = np.random.default_rng(0)
     shape = (FLAGS.batch_size,) + tuple(int(d) for d in FLAGS.image_shape)
@@ -42,14 +41,10 @@ def main(argv):
         start = time.perf_counter()
         check_batch(batch, 10)
         times.append(time.perf_counter() - start)
-    result = {"machine": machine(), "backend": backends.name(), "batch_shape": list(shape), "runs": FLAGS.runs,
+    result = {"backend": backends.name(), "batch_shape": list(shape), "runs": FLAGS.runs,
               "median_ms": 1000 * statistics.median(times)}
     print(f"check_batch, {backends.name()}, batch {shape}: {result['median_ms']:.3f} ms (median of {FLAGS.runs})")
-    os.makedirs(FLAGS.output_dir, exist_ok=True)
-    path = os.path.join(FLAGS.output_dir, "input_checks.json")
-    with open(path, "w") as f:
-        json.dump(result, f, indent=2)
-    print("wrote", path)
+    print("wrote", write_measurement(FLAGS.output_dir, "input_checks.json", result))
 
 
 if __name__ == "__main__":

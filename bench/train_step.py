@@ -154,7 +154,7 @@ def compare_executions():
     import tempfile
 
     from rocket_keras.export import format_table
-    from rocket_keras.training.records import machine
+    from rocket_keras.training.records import write_measurement
 
     measured = {label: {"models": {}} for label, _, _ in EXECUTIONS}
     for label, jit, deterministic in EXECUTIONS:
@@ -173,7 +173,7 @@ def compare_executions():
                 (path,) = [os.path.join(tmp, f) for f in os.listdir(tmp)]
                 with open(path) as f:
                     measured[label]["models"][name] = json.load(f)["models"][name]
-    results = {"machine": machine(), "batch_size": FLAGS.batch_size, "steps": FLAGS.steps, "warmup": FLAGS.warmup,
+    results = {"batch_size": FLAGS.batch_size, "steps": FLAGS.steps, "warmup": FLAGS.warmup,
                "mixed_precision": FLAGS.mixed_precision,
                "executions": {label: {"jit_compile": jit, "deterministic": det, "models": measured[label]["models"]}
                               for label, jit, det in EXECUTIONS}}
@@ -183,11 +183,8 @@ def compare_executions():
             rows.append((config, " | ".join(f"{1000 * measured[label]['models'][name][config]['median_step_s']:.0f}"
                                             for label, _, _ in EXECUTIONS)))
         print(format_table(rows), "\n")
-    os.makedirs(FLAGS.output_dir, exist_ok=True)
-    path = os.path.join(FLAGS.output_dir, "train_step-executions" + ("-mixed" if FLAGS.mixed_precision else "") + ".json")
-    with open(path, "w") as f:
-        json.dump(results, f, indent=2)
-    print("wrote", path)
+    filename = "train_step-executions" + ("-mixed" if FLAGS.mixed_precision else "") + ".json"
+    print("wrote", write_measurement(FLAGS.output_dir, filename, results))
 
 
 def main(argv):
@@ -214,10 +211,9 @@ def main(argv):
         return
     from rocket_keras import backends
     from rocket_keras.export import format_table
-    from rocket_keras.training.records import machine
+    from rocket_keras.training.records import write_measurement
 
-    results = {"machine": machine(), "batch_size": FLAGS.batch_size, "steps": FLAGS.steps,
-               "deterministic": FLAGS.deterministic,
+    results = {"batch_size": FLAGS.batch_size, "steps": FLAGS.steps, "deterministic": FLAGS.deterministic,
                "backend": backends.name(), "jit_compile": FLAGS.jit_compile,
                "mixed_precision": FLAGS.mixed_precision, "models": {}}
     for name in FLAGS.models:
@@ -243,15 +239,12 @@ def main(argv):
             timing = f"{1000 * r['median_step_s']:.1f} | {r['ratio_to_booster']:.2f}" if FLAGS.timing else "- | -"
             rows.append((config, f"{timing} | {memory}"))
         print(format_table(rows), "\n")
-    os.makedirs(FLAGS.output_dir, exist_ok=True)
     stem = "train_step" if FLAGS.timing else "train_step_memory"
     if not backends.is_tensorflow() or FLAGS.jit_compile:
         stem += f"-{backends.name()}" + ("-xla" if FLAGS.jit_compile else "")
     stem += "-mixed" if FLAGS.mixed_precision else ""
-    path = os.path.join(FLAGS.output_dir, stem + ("_deterministic" if FLAGS.deterministic else "") + ".json")
-    with open(path, "w") as f:
-        json.dump(results, f, indent=2)
-    print("wrote", path)
+    filename = stem + ("_deterministic" if FLAGS.deterministic else "") + ".json"
+    print("wrote", write_measurement(FLAGS.output_dir, filename, results))
 
 
 if __name__ == "__main__":

@@ -10,7 +10,6 @@ tracing, as it would for a user. Writes ``<--output_dir>/train_total-<model>.jso
 (default ``runs/bench``; committed copies in bench/results/).
 """
 
-import json
 import os
 import time
 
@@ -42,7 +41,7 @@ def main(argv):
 
     from rocket_keras import data, methods
     from rocket_keras.export import format_table
-    from rocket_keras.training.records import machine
+    from rocket_keras.training.records import write_measurement
     from rocket_keras.zoo import get_model
 
     splits = data.load(FLAGS.dataset, batch_size=FLAGS.batch_size, data_dir=FLAGS.data_dir, train_size=FLAGS.train_size)
@@ -64,7 +63,6 @@ def main(argv):
     student_s = timed_fit(student, train)
 
     results = {
-        "machine": machine(),
         "model": FLAGS.model,
         "share": FLAGS.share or "the pair's default",
         "dataset": FLAGS.dataset,
@@ -82,12 +80,8 @@ def main(argv):
         ("KD student", f"{student_s:.1f} s"),
         ("rocket / (booster + student)", f"{results['ratio_rocket_to_two_stage']:.2f}"),
     ]))
-    os.makedirs(FLAGS.output_dir, exist_ok=True)
     suffix = f"-{FLAGS.share}" if FLAGS.share else ""
-    path = os.path.join(FLAGS.output_dir, f"train_total-{FLAGS.model}{suffix}.json")
-    with open(path, "w") as f:
-        json.dump(results, f, indent=2)
-    print("wrote", path)
+    print("wrote", write_measurement(FLAGS.output_dir, f"train_total-{FLAGS.model}{suffix}.json", results))
 
 
 if __name__ == "__main__":

@@ -80,6 +80,15 @@ def test_a_record_says_where_it_ran(tmp_path):
     assert records._git_commit(str(tmp_path / "package")) is None
 
 
+def test_a_bench_measurement_is_written_with_its_machine(tmp_path):
+    from rocket_keras.training import records
+
+    path = records.write_measurement(str(tmp_path / "bench"), "x.json", {"median_ms": 0.5})
+    assert path == str(tmp_path / "bench" / "x.json")
+    written = json.loads(Path(path).read_text())
+    assert written == {"machine": records.machine(), "median_ms": 0.5}
+
+
 def test_a_newer_schema_is_refused(tmp_path):
     (tmp_path / "results.json").write_text(json.dumps({"schema": training.SCHEMA_VERSION + 1}))
     with pytest.raises(ValueError, match="Received: schema="):

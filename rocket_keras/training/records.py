@@ -75,6 +75,25 @@ def write_results(output_dir, record):
     return path
 
 
+def write_measurement(output_dir, name, measurement):
+    """Writes ``measurement`` with the ``machine()`` it was taken on to ``<output_dir>/<name>``; returns the path.
+
+    What the bench scripts write: a time or a last digit means something only
+    beside the machine that gave it. ``output_dir`` is made if missing.
+
+    Example:
+
+    ```python
+    path = write_measurement("runs/bench", "input_checks.json", {"median_ms": 0.16})
+    ```
+    """
+    os.makedirs(output_dir, exist_ok=True)
+    path = os.path.join(output_dir, name)
+    with open(path, "w") as f:
+        json.dump({"machine": machine(), **measurement}, f, indent=2)
+    return path
+
+
 def read_results(path):
     """A ``results.json`` (or the run directory holding it) in the current schema.
 
