@@ -1,17 +1,21 @@
-"""Training under tf.distribute.MirroredStrategy matches one device."""
+"""Training under tf.distribute.MirroredStrategy: it matches one device, and a
+resumed run continues an uninterrupted run's data order."""
 
 import os
 import subprocess
 import sys
 import textwrap
 
-# Run in a fresh process: logical devices must be set before TensorFlow
-# initialises its devices, which the rest of the suite has already done.
-SCRIPT = textwrap.dedent(
+# Each script runs in a fresh process: logical devices must be set before
+# TensorFlow initialises its devices, which the rest of the suite has already done.
+TWO_CPU_REPLICAS = """
+import numpy as np, tensorflow as tf, keras
+cpu = tf.config.list_physical_devices("CPU")[0]
+tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
+"""
+
+MATCHES_ONE_DEVICE = TWO_CPU_REPLICAS + textwrap.dedent(
     """
-    import numpy as np, tensorflow as tf, keras
-    cpu = tf.config.list_physical_devices("CPU")[0]
-    tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
     from rocket_keras.zoo import rocket_resnet
 
     def build():
@@ -47,9 +51,60 @@ SCRIPT = textwrap.dedent(
     """
 )
 
+# Three epochs on a shuffled, augmented split of known size (as train.py's
+# splits are), uninterrupted, then stopped before epoch 3 and resumed from the
+# BackupAndRestoreDataOrder backup: under two replicas too, the resumed epoch
+# must see the uninterrupted run's batches, so its loss and weights match to
+# the bit (with Keras' plain BackupAndRestore they do not: epoch 3 would see
+# epoch 1's shuffle and crops again).
+RESUME_KEEPS_DATA_ORDER = TWO_CPU_REPLICAS + textwrap.dedent(
+    """
+    import sys, tempfile
+    from rocket_keras import data
+    from rocket_keras.callbacks import BackupAndRestoreDataOrder
 
-def test_mirrored_strategy_matches_one_device():
+    strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
+    backup_dir = tempfile.mkdtemp()
+
+    class Stop(keras.callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            if epoch == 2:
+                raise KeyboardInterrupt
+
+    def fit(*callbacks):
+        keras.utils.set_random_seed(0)  # as a new process starts
+        tf.config.experimental.enable_op_determinism()
+        train = data.synthetic(batch_size=16, train_size=64, input_shape=(8, 8, 1), augment=True).train
+        with strategy.scope():
+            model = keras.Sequential([keras.Input((8, 8, 1)), keras.layers.Flatten(), keras.layers.Dense(10)])
+            model.compile(keras.optimizers.SGD(0.1), keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+        try:
+            history = model.fit(train, epochs=3, verbose=0,
+                                callbacks=[BackupAndRestoreDataOrder(backup_dir, train), *callbacks])
+        except KeyboardInterrupt:
+            return None, None
+        return history.history["loss"], [w.numpy() for w in model.weights]
+
+    losses, weights = fit()
+    fit(Stop())
+    resumed_losses, resumed_weights = fit()
+    assert resumed_losses == losses[2:], (losses, resumed_losses)
+    assert all(np.array_equal(a, b) for a, b in zip(weights, resumed_weights))
+    print("OK", losses, resumed_losses)
+    """
+)
+
+
+def run_script(script):
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
-    result = subprocess.run([sys.executable, "-c", SCRIPT], capture_output=True, text=True, env=env, timeout=600)
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=600)
     assert result.returncode == 0, result.stderr[-4000:]
     assert "OK" in result.stdout
+
+
+def test_mirrored_strategy_matches_one_device():
+    run_script(MATCHES_ONE_DEVICE)
+
+
+def test_a_resumed_mirrored_fit_sees_the_training_data_of_an_uninterrupted_one():
+    run_script(RESUME_KEEPS_DATA_ORDER)
