@@ -4,10 +4,8 @@ Every shipped preset loads by hash and reproduces the accuracy recorded for the 
 the CIFAR-10 test split; a tampered or missing file is refused; a local directory is a preset too;
 examples/classify.py runs on a committed image."""
 
-import json
 import os
 import pathlib
-import shutil
 import subprocess
 import sys
 
