@@ -59,7 +59,7 @@ MATCHES_ONE_DEVICE = TWO_CPU_REPLICAS + textwrap.dedent(
 # epoch 1's shuffle and crops again).
 RESUME_KEEPS_DATA_ORDER = TWO_CPU_REPLICAS + textwrap.dedent(
     """
-    import sys, tempfile
+    import tempfile
     from rocket_keras import data
     from rocket_keras.callbacks import BackupAndRestoreDataOrder
 
