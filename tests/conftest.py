@@ -1,3 +1,5 @@
+import contextlib
+import importlib
 import os
 import pathlib
 import sys
@@ -15,6 +17,7 @@ if _WORKERS > 1:
     os.environ.setdefault("TF_NUM_INTRAOP_THREADS", _THREADS)
     os.environ.setdefault("OMP_NUM_THREADS", _THREADS)
 
+from absl import flags  # noqa: E402
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
@@ -32,10 +35,43 @@ def tiny_batch(input_shape=(16, 16, 1), num_classes=10, batch=8, seed=0):
     return x, y
 
 
-def example_module(name):
-    """``examples/<name>.py`` imported as a module (its absl flags join this process's once)."""
+@contextlib.contextmanager
+def example_script(name):
+    """``examples/<name>.py`` imported afresh, its absl flags defined inside the block only.
+
+    The scripts define flags of the same names (``--results_dir``, ``--check``)
+    on absl's global ``FLAGS``, and a pytest worker imports several of them:
+    each import here removes its flags and the module again on leaving.
+    """
+    before = set(flags.FLAGS)
+    sys.modules.pop(name, None)
     sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "examples"))
     try:
-        return __import__(name)
+        module = importlib.import_module(name)
     finally:
         sys.path.pop(0)
+    try:
+        yield module
+    finally:
+        flags.FLAGS.unparse_flags()
+        for flag in set(flags.FLAGS) - before:
+            delattr(flags.FLAGS, flag)
+        sys.modules.pop(name, None)
+
+
+def example_module(name):
+    """``examples/<name>.py`` as a module, for its functions and constants (its flags are removed)."""
+    with example_script(name) as module:
+        return module
+
+
+def run_example(name, *argv, cwd=None):
+    """Runs ``examples/<name>.py``'s ``main`` in this process (in ``cwd`` if given), ``argv`` parsed as its
+    command line would be.
+
+    A subprocess would spend several seconds importing TensorFlow for a
+    script that only reads and writes files; tests of the command line itself
+    (exit codes, messages on stderr) still run it as one."""
+    with example_script(name) as module, contextlib.chdir(cwd or os.getcwd()):
+        flags.FLAGS([f"{name}.py", *argv])
+        module.main([])

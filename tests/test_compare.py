@@ -6,6 +6,9 @@ import shutil
 import subprocess
 import sys
 
+import pytest
+from conftest import run_example
+
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 
 FAKE_TRAIN = '''
@@ -19,11 +22,16 @@ with open("calls.jsonl", "a") as f:
 '''
 
 
-def run_compare(tmp_path, *args):
+def run_compare(tmp_path, *args, train=FAKE_TRAIN):
+    """Runs compare.py's main with ``args`` in ``tmp_path``, where ``examples/train.py`` is ``train``;
+    returns the train.py calls it made (in this process: the command line is tested below)."""
     (tmp_path / "examples").mkdir(exist_ok=True)
-    shutil.copy(ROOT / "examples" / "compare.py", tmp_path / "examples" / "compare.py")
-    (tmp_path / "examples" / "train.py").write_text(FAKE_TRAIN)
-    subprocess.run([sys.executable, "examples/compare.py", *args], cwd=tmp_path, check=True, capture_output=True)
+    (tmp_path / "examples" / "train.py").write_text(train)
+    run_example("compare", *args, cwd=tmp_path)
+    return recorded_calls(tmp_path)
+
+
+def recorded_calls(tmp_path):
     calls = tmp_path / "calls.jsonl"
     return [json.loads(line) for line in calls.read_text().splitlines()] if calls.exists() else []
 
@@ -116,22 +124,13 @@ record()
 '''
 
 
-def run_diverging(tmp_path, *args):
-    (tmp_path / "examples").mkdir(exist_ok=True)
-    shutil.copy(ROOT / "examples" / "compare.py", tmp_path / "examples" / "compare.py")
-    (tmp_path / "examples" / "train.py").write_text(DIVERGING_TRAIN)
-    calls = tmp_path / "calls.jsonl"
-    calls.unlink(missing_ok=True)
-    result = subprocess.run([sys.executable, "examples/compare.py", *args], cwd=tmp_path, capture_output=True, text=True)
-    return result, [json.loads(line) for line in calls.read_text().splitlines()]
-
-
-def test_a_diverged_run_or_a_failed_export_is_recorded_and_the_comparison_goes_on(tmp_path):
-    result, calls = run_diverging(tmp_path, "--method=rocket", "--method=light", "--method=kd", "--seeds=1")
-    assert result.returncode == 0, result.stderr
+def test_a_diverged_run_or_a_failed_export_is_recorded_and_the_comparison_goes_on(tmp_path, capsys):
+    calls = run_compare(tmp_path, "--method=rocket", "--method=light", "--method=kd", "--seeds=1",
+                        train=DIVERGING_TRAIN)
     # The kd student is not distilled from a teacher that diverged.
     assert methods(calls) == ["--method=rocket", "--method=light", "--method=booster"]
-    assert "its teacher" in result.stdout and "diverged" in result.stdout
+    printed = capsys.readouterr().out
+    assert "its teacher" in printed and "diverged" in printed
 
 
 def test_a_crash_without_a_record_stops_the_comparison_even_over_an_old_record(tmp_path):
@@ -139,9 +138,9 @@ def test_a_crash_without_a_record_stops_the_comparison_even_over_an_old_record(t
     old = tmp_path / "results" / "fashion_mnist" / "resnet14-resnet8" / "booster-seed0"
     old.mkdir(parents=True)
     (old / "results.json").write_text(json.dumps({"training_error": "an earlier run"}))
-    result, calls = run_diverging(tmp_path, "--method=booster", "--method=light", "--seeds=0", "--noresume")
-    assert result.returncode != 0 and "failed" in result.stderr
-    assert methods(calls) == ["--method=booster"]
+    with pytest.raises(RuntimeError, match="failed"):
+        run_compare(tmp_path, "--method=booster", "--method=light", "--seeds=0", "--noresume", train=DIVERGING_TRAIN)
+    assert methods(recorded_calls(tmp_path)) == ["--method=booster"]
 
 
 def test_the_pair_and_dataset_default_to_the_recipes(tmp_path):
@@ -155,14 +154,14 @@ def test_the_pair_and_dataset_default_to_the_recipes(tmp_path):
     assert "--model=resnet20-resnet8" in call
 
 
-def test_print_study_dir_says_where_the_runs_go_and_runs_nothing(tmp_path):
+def test_print_study_dir_says_where_the_runs_go_and_runs_nothing(tmp_path, capsys):
     (tmp_path / "recipe.txt").write_text("--model=wrn40_1-wrn16_1\n--dataset=cifar10\n")
     run_compare(tmp_path, f"--recipe={tmp_path / 'recipe.txt'}", "--method=light")
     expected = pathlib.Path("results/cifar10/wrn40_1-wrn16_1")
     assert (tmp_path / expected / "light-seed0" / "results.json").exists()  # where the run went
     for args, directory in (([], expected), (["--study=wrn40_1-wrn16_1.strong", "--results_dir=/r"],
                                              pathlib.Path("/r/cifar10/wrn40_1-wrn16_1.strong"))):
-        printed = subprocess.run([sys.executable, "examples/compare.py", f"--recipe={tmp_path / 'recipe.txt'}",
-                                  "--print_study_dir", *args], cwd=tmp_path, check=True, capture_output=True, text=True)
-        assert printed.stdout.strip() == str(directory)
+        capsys.readouterr()
+        run_compare(tmp_path, f"--recipe={tmp_path / 'recipe.txt'}", "--print_study_dir", *args)
+        assert capsys.readouterr().out.strip() == str(directory)
     assert len((tmp_path / "calls.jsonl").read_text().splitlines()) == 1  # printing ran nothing

@@ -5,7 +5,16 @@ import pathlib
 import subprocess
 import sys
 
+import pytest
+from absl import app
+from conftest import run_example
+
 ROOT = pathlib.Path(__file__).resolve().parents[1]
+
+
+def run_model_cards(*argv):
+    """model_cards.py's main in this process, run from examples/ as below (``conftest.run_example``)."""
+    run_example("model_cards", *argv, cwd=ROOT / "examples")
 
 
 def test_card_embeds_the_recipe_and_shows_times_and_the_report_link(tmp_path):
@@ -19,11 +28,7 @@ def test_card_embeds_the_recipe_and_shows_times_and_the_report_link(tmp_path):
             "method": "kd:alpha=0.9", "seed": seed, "epochs": 15, "train_size": 45000, "train_seconds": seconds,
             "teacher_train_seconds": teacher, "light_test_accuracy": 0.77, "command": "examples/train.py --seed=0",
         }))
-    subprocess.run(
-        [sys.executable, "model_cards.py", f"--recipes_dir={recipes}", f"--results_dir={results}",
-         "--pairs=resnet20-resnet8,wrn40_1-wrn16_1"],
-        check=True, capture_output=True, cwd=ROOT / "examples",
-    )
+    run_model_cards(f"--recipes_dir={recipes}", f"--results_dir={results}", "--pairs=resnet20-resnet8,wrn40_1-wrn16_1")
     card = (recipes / "resnet20-resnet8" / "README.md").read_text()
     # The exact recipe, as the file has it.
     assert "```\n# the recipe\n--epochs=15\n--l2=5e-4\n```" in card
@@ -42,13 +47,14 @@ def test_check_writes_nothing_and_names_a_card_whose_result_changed(tmp_path):
               "light_test_accuracy": 0.77, "command": "examples/train.py --seed=0"}
     (run / "results.json").write_text(json.dumps(result))
     flags = [f"--recipes_dir={recipes}", f"--results_dir={results}", "--pairs=resnet20-resnet8"]
-    subprocess.run([sys.executable, "model_cards.py", *flags], check=True, capture_output=True, cwd=ROOT / "examples")
-    check = [sys.executable, "model_cards.py", *flags, "--check"]
-    assert subprocess.run(check, capture_output=True, cwd=ROOT / "examples").returncode == 0
+    run_model_cards(*flags)
+    run_model_cards(*flags, "--check")  # up to date: no SystemExit
 
     card = recipes / "resnet20-resnet8" / "README.md"
     before = card.read_text()
     (run / "results.json").write_text(json.dumps({**result, "light_test_accuracy": 0.78}))
+    # The command line: its exit code and message.
+    check = [sys.executable, "model_cards.py", *flags, "--check"]
     stale = subprocess.run(check, capture_output=True, text=True, cwd=ROOT / "examples")
     assert stale.returncode == 1
     assert str(card) in stale.stderr and "run `python examples/model_cards.py`" in stale.stderr
@@ -56,10 +62,9 @@ def test_check_writes_nothing_and_names_a_card_whose_result_changed(tmp_path):
 
 
 def test_pairs_names_what_it_does_not_know():
-    bad = subprocess.run([sys.executable, "model_cards.py", "--pairs=resnet99", "--check"], capture_output=True,
-                         text=True, cwd=ROOT / "examples")
-    assert bad.returncode != 0 and "resnet99" in bad.stderr and "resnet20-resnet8" in bad.stderr
+    with pytest.raises(app.UsageError, match="resnet99.*resnet20-resnet8"):
+        run_model_cards("--pairs=resnet99", "--check")
 
 
 def test_the_committed_cards_are_what_the_committed_results_give():
-    subprocess.run([sys.executable, str(ROOT / "examples" / "model_cards.py"), "--check"], check=True, cwd=ROOT)
+    run_example("model_cards", "--check", cwd=ROOT)

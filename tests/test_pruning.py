@@ -2,12 +2,11 @@
 
 import json
 import pathlib
-import subprocess
-import sys
 
 import keras
 import numpy as np
 import pytest
+from conftest import run_example
 
 from rocket_keras import pruning
 from rocket_keras.zoo import rocket_resnet
@@ -320,8 +319,7 @@ def test_the_equal_budget_report_tables_each_variant_over_its_seeds(tmp_path):
     write("after_0.5", 0, 0.78, 1, 0.5)
     write("after_0.5", 1, 0.76, 1, 0.5)
     write("during_0.5", 0, 0.79, 4, 0.5)
-    subprocess.run([sys.executable, str(ROOT / "examples" / "pruning_budget_report.py"), f"--runs_dir={tmp_path}"],
-                   check=True, capture_output=True, cwd=ROOT)
+    run_example("pruning_budget_report", f"--runs_dir={tmp_path}", cwd=ROOT)
     rows = [line for line in (tmp_path / "README.md").read_text().splitlines() if line.startswith("| ") and not line.startswith("| ---")]
     # References first; "after" counts the 3 epochs of the net it started from.
     assert rows[1] == "| rocket_4_epochs | 0,1 | 4 | 81.00 ± 1.41 | 81.00 ± 1.41 | 0.000 ± 0.000 | 1000 ± 0 |"

@@ -6,8 +6,7 @@ import subprocess
 import sys
 
 import pytest
-from absl import flags
-from conftest import example_module
+from conftest import example_module, run_example
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 
@@ -29,17 +28,10 @@ def write_run(pair, method, seed, light, seconds, command="examples/train.py ...
 def run_report(tmp_path):
     """Runs report.py's main on ``tmp_path/results`` and returns the README it writes.
 
-    In this process, with the flags parsed as ``python report.py
-    --results_dir=...`` would parse them: a subprocess would spend about 5 s
-    importing TensorFlow for each of these small trees. The command line
-    itself (exit codes, --check) runs in a subprocess below."""
-    report = example_module("report")
-    try:
-        flags.FLAGS.unparse_flags()
-        flags.FLAGS(["report.py", f"--results_dir={tmp_path / 'results'}"])
-        report.main([])
-    finally:
-        flags.FLAGS.unparse_flags()
+    In this process (``conftest.run_example``): a subprocess would spend
+    about 5 s importing TensorFlow for each of these small trees. The command
+    line itself (exit codes, --check) runs in a subprocess below."""
+    run_example("report", f"--results_dir={tmp_path / 'results'}")
     return (tmp_path / "results" / "README.md").read_text()
 
 
@@ -345,7 +337,7 @@ def test_check_writes_nothing_and_fails_when_the_notes_changed_after_the_report(
 
 
 def test_the_committed_report_is_what_the_committed_results_and_notes_give():
-    subprocess.run([sys.executable, str(ROOT / "examples" / "report.py"), "--check"], check=True, cwd=ROOT)
+    run_example("report", "--check", cwd=ROOT)
 
 
 def test_write_or_check_writes_only_without_check_and_says_whether_the_file_holds_the_text(tmp_path):

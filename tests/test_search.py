@@ -2,12 +2,11 @@
 
 import json
 import pathlib
-import subprocess
-import sys
 
 import keras
 import numpy as np
 import pytest
+from conftest import run_example
 
 from rocket_keras import data, zoo
 from rocket_keras.search import N2NSearch, architecture, layer_space, policies, reward
@@ -462,8 +461,7 @@ def test_the_control_report_compares_samplers_at_the_children_every_search_train
     for sampler, seed, rewards in [("policy", 0, [0.2, 0.5, 0.9]), ("policy", 1, [0.4, 0.6]),
                                    ("random", 0, [0.3, 0.4, 0.5]), ("random", 1, [0.1, 0.2, 0.7])]:
         _write_children(tmp_path / f"{sampler}-seed{seed}", [{"reward": r, "cached": False} for r in rewards])
-    subprocess.run([sys.executable, str(ROOT / "examples" / "search_control_report.py"), f"--search_dir={tmp_path}"],
-                   check=True, capture_output=True, cwd=ROOT)
+    run_example("search_control_report", f"--search_dir={tmp_path}", cwd=ROOT)
     text = (tmp_path / "control.md").read_text()
     # Two trained children is what every search reached: policy 0.5 and 0.6, random 0.4 and 0.2.
     assert "Best reward after 2 trained children" in text
@@ -484,8 +482,7 @@ def test_the_control_report_tables_the_retrained_children_beside_resnet8(tmp_pat
             run.mkdir(parents=True)
             (run / "results.json").write_text(json.dumps(
                 {"method": "light", "seed": seed, "light_parameters": parameters, "light_test_accuracy": accuracy}))
-    subprocess.run([sys.executable, str(ROOT / "examples" / "search_control_report.py"), f"--search_dir={tmp_path}"],
-                   check=True, capture_output=True, cwd=ROOT)
+    run_example("search_control_report", f"--search_dir={tmp_path}", cwd=ROOT)
     table = (tmp_path / "control.md").read_text().split("Retrained like the zoo's light net")[1]
     rows = [line.split(" | ")[0] for line in table.splitlines() if line.startswith("| ") and "---" not in line][1:]
     assert rows == ["| resnet8", "| policy-seed0-best", "| policy-seed0-within_resnet8"]  # ResNet-8 first
