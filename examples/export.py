@@ -34,6 +34,10 @@ flags.DEFINE_bool("evaluate", True, "Measure test accuracy of the export and the
 flags.DEFINE_string("json_out", None, "Also write the report (and accuracies) to this JSON file.")
 
 FLAGS = flags.FLAGS
+# Checked when the flags are parsed, before TensorFlow is imported: a wrong command fails at once.
+flags.register_multi_flags_validator(
+    ["quantization", "dataset"], lambda values: values["quantization"] != "int8" or bool(values["dataset"]),
+    "--quantization=int8 calibrates on training images: pass --dataset too.")
 
 
 def main(argv):
@@ -45,8 +49,6 @@ def main(argv):
     from rocket_keras import data
     from rocket_keras.export import export_light, exported_accuracy, format_table, load_model_file
 
-    if FLAGS.quantization == "int8" and not FLAGS.dataset:
-        raise app.UsageError("--quantization=int8 calibrates on training images: pass --dataset too.")
     try:
         model = load_model_file(FLAGS.model)
     except ValueError as error:
