@@ -81,3 +81,37 @@ def test_documented_teachers_are_committed_booster_runs():
     assert teachers
     for teacher in teachers:
         assert (ROOT / teacher).parent.joinpath("results.json").exists(), teacher
+
+
+def unclosed_fences(text):
+    """``[(line, text)]`` of fence-like lines met inside a code block.
+
+    A code block ends only at a bare fence (CommonMark: no text after the
+    backticks), so "```" followed by prose on the same line leaves the block
+    open, and the prose and every heading after it render as code.
+    """
+    found, opened = [], None
+    for number, line in enumerate(text.splitlines(), 1):
+        fence = re.match(r"^ {0,3}(`{3,}|~{3,})(.*)$", line)
+        if not fence:
+            continue
+        marks, rest = fence.groups()
+        if opened is None:
+            opened = marks
+        elif marks[0] == opened[0] and len(marks) >= len(opened) and not rest.strip():
+            opened = None
+        else:
+            found.append((number, line))
+    if opened is not None:
+        found.append((len(text.splitlines()), "(end of file inside a code block)"))
+    return found
+
+
+def test_every_code_block_of_the_docs_closes_where_it_should():
+    assert unclosed_fences("```python\nx = 1\n``` and prose\n\n## Heading\n```bash\nls\n```\n") == [
+        (3, "``` and prose"), (6, "```bash")]
+    assert unclosed_fences("```python\nx = 1\n```\nprose\n```bash\nls\n```\n") == []
+    docs = subprocess.run(["git", "ls-files", "*.md"], cwd=ROOT, capture_output=True, text=True).stdout.split()
+    assert "README.md" in docs
+    problems = {doc: unclosed_fences((ROOT / doc).read_text()) for doc in docs}
+    assert not {doc: lines for doc, lines in problems.items() if lines}
