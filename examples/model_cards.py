@@ -18,7 +18,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 from absl import app, flags, logging  # noqa: E402
 from rocket_keras.training.results import (accuracy_cell, current_command, diverged, from_root,  # noqa: E402
-                                           load_runs, mean_seconds_cell, seed_list, write_or_check)
+                                           load_runs, mean_seconds_cell, section_anchor, section_title, seed_list,
+                                           write_or_check)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # where the printed commands run
 
@@ -76,7 +77,7 @@ def measured_section(runs_by_dataset, name):
         text += "\n".join(lines) + "\n"
         # results/README.md's section for the pair: targets, paired differences, notes, plots.
         report = os.path.relpath(os.path.join(FLAGS.results_dir, "README.md"), os.path.join(FLAGS.recipes_dir, name))
-        text += f"\nTimes, targets, paired differences and notes: [{dataset} / {name}]({report}#{dataset}--{name}).\n"
+        text += f"\nTimes, targets, paired differences and notes: [{section_title(dataset, name)}]({report}#{section_anchor(dataset, name)}).\n"
         if sizes:
             text += (
                 "\nExported light net (TFLite, first seed; test accuracy % through the LiteRT interpreter on the whole test set):\n\n"

@@ -21,8 +21,9 @@ from absl import app, flags
 from rocket_keras import methods
 from rocket_keras.training.records import epoch_overhead
 from rocket_keras.training.results import (accuracies, accuracy_cell, current_command, diverged,
-                                           last_validation_accuracy, load_runs, mean_seconds_cell, seed_list,
-                                           total_seconds, trains_head, val_light_accuracy, write_or_check)
+                                           last_validation_accuracy, load_runs, mean_seconds_cell, section_title,
+                                           seed_list, total_seconds, trains_head, val_light_accuracy,
+                                           write_or_check)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # where the printed commands run
 
@@ -470,7 +471,7 @@ def section(pair_dir):
     with_paper = dataset == "cifar10" and any(method in PAPER_CIFAR10_ERROR for method in runs)
     paper_header = " paper CIFAR-10 acc. % (WRN-40-1/16-1) |" if with_paper else ""
     lines = [
-        f"## {dataset} / {model}",
+        f"## {section_title(dataset, model)}",
         "",
         "| method | seeds | light test acc. % | booster test acc. % | training s (mean, teacher incl.) | epochs |"
         + paper_header,

@@ -111,7 +111,43 @@ def test_every_code_block_of_the_docs_closes_where_it_should():
     assert unclosed_fences("```python\nx = 1\n``` and prose\n\n## Heading\n```bash\nls\n```\n") == [
         (3, "``` and prose"), (6, "```bash")]
     assert unclosed_fences("```python\nx = 1\n```\nprose\n```bash\nls\n```\n") == []
+    problems = {doc: unclosed_fences((ROOT / doc).read_text()) for doc in tracked_docs()}
+    assert not {doc: lines for doc, lines in problems.items() if lines}
+
+
+def tracked_docs():
     docs = subprocess.run(["git", "ls-files", "*.md"], cwd=ROOT, capture_output=True, text=True).stdout.split()
     assert "README.md" in docs
-    problems = {doc: unclosed_fences((ROOT / doc).read_text()) for doc in docs}
-    assert not {doc: lines for doc, lines in problems.items() if lines}
+    return docs
+
+
+def without_code(text):
+    return re.sub(r"```.*?```", "", text, flags=re.S)
+
+
+def test_every_relative_link_of_the_docs_reaches_a_file_and_heading():
+    from rocket_keras.training.results import github_anchor, section_anchor
+
+    assert github_anchor("cifar10 / mobilenet1.0-mobilenet0.35") == "cifar10--mobilenet10-mobilenet035"
+    assert github_anchor("Search: find the light net (N2N)") == "search-find-the-light-net-n2n"
+    assert section_anchor("fashion_mnist", "resnet14-resnet8") == "fashion_mnist--resnet14-resnet8"
+
+    def anchors(doc):
+        counts, found = collections.Counter(), set()
+        for heading in re.findall(r"^#{1,6}\s+(.*)$", without_code((ROOT / doc).read_text()), re.M):
+            slug = github_anchor(re.sub(r"[`*]", "", heading))
+            found.add(f"{slug}-{counts[slug]}" if counts[slug] else slug)  # GitHub numbers repeated headings
+            counts[slug] += 1
+        return found
+
+    broken = []
+    for doc in tracked_docs():
+        for url in re.findall(r"\]\(([^)\s]+)\)", without_code((ROOT / doc).read_text())):
+            if re.match(r"^[a-z]+:", url):  # https:, mailto:
+                continue
+            path, _, fragment = url.partition("#")
+            target = (ROOT / doc).parent / path if path else ROOT / doc
+            if not target.exists() or (fragment and target.suffix == ".md"
+                                       and fragment not in anchors(target.resolve().relative_to(ROOT))):
+                broken.append((doc, url))
+    assert not broken

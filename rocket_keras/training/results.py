@@ -142,6 +142,22 @@ def write_or_check(path, text, check=False):
     return True
 
 
+def section_title(dataset, study):
+    """The heading of a study's section in results/README.md: ``"cifar10 / resnet20-resnet8"``."""
+    return f"{dataset} / {study}"
+
+
+def github_anchor(heading):
+    """The link fragment GitHub gives a Markdown heading: lower case, punctuation but ``-`` and ``_``
+    dropped, spaces to ``-`` (``"cifar10 / mobilenet1.0-mobilenet0.35"`` -> ``"cifar10--mobilenet10-mobilenet035"``)."""
+    return re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
+
+
+def section_anchor(dataset, study):
+    """The link fragment of a study's section in results/README.md."""
+    return github_anchor(section_title(dataset, study))
+
+
 def from_root(path, root="."):
     """``path`` relative to ``root`` (the repository root, where the printed commands are run)."""
     return os.path.relpath(os.path.abspath(path), os.path.abspath(root))
