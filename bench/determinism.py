@@ -73,8 +73,6 @@ def main(argv):
                 differed[path] += 1
     seconds = time.perf_counter() - start
     result = {
-        "threads": {name: os.environ.get(name, "default")
-                    for name in ("TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS", "TF_ENABLE_ONEDNN_OPTS")},
         "repeats": FLAGS.repeats,
         "seconds": seconds,
         "repeats_that_differed_from_the_first": dict(differed),

@@ -57,12 +57,16 @@ def test_the_reader_reads_every_committed_result_file():
         methods.parse(record["method"])
 
 
-def test_a_record_says_where_it_ran(tmp_path):
+def test_a_record_says_where_it_ran(tmp_path, monkeypatch):
     import keras
 
     from rocket_keras.training import records
 
+    monkeypatch.setenv("TF_NUM_INTRAOP_THREADS", "1")
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
     machine = records.machine()
+    assert machine["threads"]["TF_NUM_INTRAOP_THREADS"] == "1" and machine["threads"]["OMP_NUM_THREADS"] == "default"
+    assert 1 <= machine["cores"] <= os.cpu_count()
     assert machine["backend"] == keras.backend.backend()
     assert machine["versions"]["keras"] == keras.__version__
     assert set(machine["vector_extensions"]) <= set(records.VECTOR_EXTENSIONS)

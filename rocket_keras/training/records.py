@@ -150,6 +150,10 @@ def _git_commit(directory):
     return commit + ("+changes" if changed else "")
 
 
+# Environment variables that set how many threads TensorFlow and oneDNN use.
+THREAD_SETTINGS = ("TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS", "OMP_NUM_THREADS", "TF_ENABLE_ONEDNN_OPTS")
+
+
 def machine():
     """Where a run ran, for its record: what a time or a last digit depends on.
 
@@ -157,6 +161,7 @@ def machine():
 
     ```python
     machine()["cpu"]  # "AMD EPYC", with machine()["vector_extensions"] == ["avx2", "fma"]
+    machine()["threads"]["TF_NUM_INTRAOP_THREADS"]  # "default" unless set
     ```
     """
     import keras  # the caller has it loaded; kept out of this module's import
@@ -171,6 +176,9 @@ def machine():
     return {
         "cpu": cpu,
         "vector_extensions": extensions,
+        "cores": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count(),
+        # Thread settings change a convolution's summation order, so its last digits (bench/README.md, 4).
+        "threads": {name: os.environ.get(name, "default") for name in THREAD_SETTINGS},
         "backend": keras.backend.backend(),
         "versions": versions,
         "git_commit": _git_commit(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))),
