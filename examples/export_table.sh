@@ -11,8 +11,8 @@ if [ ! -f "$RUN/model.keras" ]; then
   # git keeps a run's results.json, not its model file: retrain it first.
   echo "No $RUN/model.keras (git does not keep model files). Retrain it with the run's recorded command:" >&2
   if [ -f "$RUN/results.json" ]; then
-    "$PY" -c "import json, sys; sys.path.insert(0, 'examples'); import result_files
-print(result_files.current_command(json.load(open(sys.argv[1] + '/results.json')), sys.argv[1]))" "$RUN" >&2
+    "$PY" -c "import json, sys; from rocket_keras.training.results import current_command
+print(current_command(json.load(open(sys.argv[1] + '/results.json')), sys.argv[1]))" "$RUN" >&2
   fi
   exit 1
 fi

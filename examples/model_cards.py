@@ -35,7 +35,7 @@ NOT_MEASURED = "not measured"
 
 
 def collect(name):
-    """``{dataset: runs}`` of configuration ``name`` (see result_files.load_runs)."""
+    """``{dataset: runs}`` of configuration ``name`` (see rocket_keras.training.results.load_runs)."""
     return {
         os.path.basename(os.path.dirname(pair_dir)): load_runs(pair_dir)
         for pair_dir in sorted(glob.glob(os.path.join(FLAGS.results_dir, "*", name)))
