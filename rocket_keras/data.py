@@ -515,6 +515,30 @@ def _indexed_images(directory):
     return paths, labels, list(found.class_names)
 
 
+def parse_image_size(values):
+    """``(height, width)`` from ``--image_size`` (``["96", "96"]``, or one value for a square); ``None`` when empty.
+
+    Example:
+
+    ```python
+    parse_image_size(["96", "128"])  # (96, 128)
+    parse_image_size([])  # None: each dataset's own size
+    ```
+    """
+    if not values:
+        return None
+    try:
+        size = tuple(int(v) for v in values)
+    except ValueError:
+        size = ()
+    if len(size) == 1:
+        size = size * 2
+    if len(size) != 2 or min(size) < 1:
+        raise ValueError(f"`image_size` is height,width in pixels (or one number for a square), e.g. 96,96. "
+                         f"Received: {','.join(map(str, values))}")
+    return size
+
+
 def _image_shape(path, image_size):
     image = tf.io.decode_image(tf.io.read_file(path), expand_animations=False)
     height, width, channels = image.shape
@@ -604,7 +628,7 @@ def synthetic(batch_size=128, validation_size=256, seed=0, train_size=1024, inpu
 
 
 def load(name, batch_size=128, validation_size=5000, augment=None, seed=0, data_dir=None, train_size=None,
-         padding="zeros"):
+         padding="zeros", image_size=None):
     """Splits of a dataset: ``fashion_mnist``, ``cifar10``, ``synthetic`` (a tiny
     generated set for smoke tests), any tensorflow-datasets name with train and
     test splits (``cifar100``, ``svhn_cropped``, ...), or a directory of images
@@ -614,7 +638,8 @@ def load(name, batch_size=128, validation_size=5000, augment=None, seed=0, data_
     and ``synthetic``, the paper's crop and flip for the others. ``data_dir`` is a TFRecord
     directory for ``cifar10`` and the tensorflow-datasets directory otherwise.
     ``padding`` (``"zeros"`` or ``"reflect"``) is the crop augmentation's
-    border.
+    border. ``image_size=(height, width)`` resizes a directory's images
+    (the other datasets have one size).
 
     Example:
 
@@ -625,7 +650,10 @@ def load(name, batch_size=128, validation_size=5000, augment=None, seed=0, data_
     """
     if os.path.isdir(name):
         return image_folder(name, batch_size, validation_size, True if augment is None else augment, seed,
-                            train_size=train_size, padding=padding)
+                            train_size=train_size, padding=padding, image_size=image_size)
+    if image_size is not None:
+        raise ValueError(f"`image_size` resizes the images of a directory; {name!r} is not one. "
+                         f"Received: dataset={name!r}, image_size={image_size!r}")
     if name == "fashion_mnist":
         return fashion_mnist(batch_size, validation_size, bool(augment), seed, train_size, padding)
     if name == "synthetic":

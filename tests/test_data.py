@@ -52,3 +52,14 @@ def test_load_passes_augment_and_padding_through():
     reflect = zero_fraction(augment=True, padding="reflect")
     assert plain < 0.001 and reflect < 0.001
     assert zeros > 0.01
+
+
+def test_image_size_is_height_width_and_only_for_a_directory_of_images():
+    assert data.parse_image_size([]) is None
+    assert data.parse_image_size(["96", "128"]) == (96, 128)
+    assert data.parse_image_size(["64"]) == (64, 64)
+    for bad in (["0", "64"], ["a", "b"], ["1", "2", "3"]):
+        with pytest.raises(ValueError, match=f"height,width in pixels.*Received: {','.join(bad)}"):
+            data.parse_image_size(bad)
+    with pytest.raises(ValueError, match="resizes the images of a directory.*Received: dataset='synthetic'"):
+        data.load("synthetic", image_size=(16, 16))

@@ -165,7 +165,7 @@ def test_a_folder_of_images_trains_and_exports_in_one_command(tmp_path):
             (tmp_path / "photos" / name / f"{i}.png").write_bytes(tf.io.encode_png(pixels).numpy())
     out = tmp_path / "run"
     command = [sys.executable, str(ROOT / "examples" / "train.py"), f"--dataset={tmp_path / 'photos'}",
-               "--model=resnet14-resnet8", "--epochs=1", "--batch_size=16", "--validation_size=9",
+               "--model=resnet14-resnet8", "--epochs=1", "--batch_size=16", "--validation_size=9", "--image_size=16,12",
                f"--output_dir={out}", "--verbose=0"]
     result = subprocess.run(command, env=ENV, capture_output=True, text=True, cwd=ROOT)
     assert result.returncode == 0, result.stderr[-3000:]
@@ -174,6 +174,10 @@ def test_a_folder_of_images_trains_and_exports_in_one_command(tmp_path):
     assert record["train_size"] == 90 - 9 - 9  # a seeded tenth is the test set, 9 validation images
     assert record["light_parameters"] > 0 and 0 <= record["light_test_accuracy"] <= 1
     assert record["tflite_int8"]["size_bytes"] > 0 and (out / "light_int8.tflite").exists()
+    # --image_size resized every 20x24 image to 16x12 (height, width): the net takes that size.
+    import keras
+
+    assert keras.models.load_model(out / "light.keras").input_shape == (None, 16, 12, 3)
 
 
 def test_an_unknown_dataset_name_says_what_it_is_not():

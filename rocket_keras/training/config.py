@@ -67,6 +67,8 @@ class Config:
                                             kind=str)
     train_size: typing.Optional[int] = _field(None, "Use only this many training examples (quick runs).", kind=int)
     validation_size: int = _field(5000, "Training examples held out for validation.")
+    image_size: list = _list([], "A directory of images: resize every image to height,width (e.g. 96,96); "
+                             "default: the first image's size.")
     augment: typing.Optional[bool] = _field(None, "Pad-crop(-flip) augmentation; default: the dataset's usual choice.",
                                             kind=bool)
     padding: str = _field("zeros", "Border of the pad-crop augmentation (the authors: reflect).", ("zeros", "reflect"))

@@ -400,7 +400,8 @@ class _Run:
         config = self.config
         splits = data.load(config.dataset, batch_size=config.batch_size, validation_size=config.validation_size,
                            augment=False if config.batch_augment else config.augment, seed=config.seed,
-                           data_dir=config.data_dir, train_size=config.train_size, padding=config.padding)
+                           data_dir=config.data_dir, train_size=config.train_size, padding=config.padding,
+                           image_size=data.parse_image_size(config.image_size))
         if not config.batch_augment:
             return splits
         train = data.augment_batches(splits.train, padding=config.padding, cutout=config.cutout, seed=config.seed)
