@@ -40,10 +40,12 @@ def name():
 
 
 def is_tensorflow():
+    """Whether Keras runs on TensorFlow."""
     return name() == "tensorflow"
 
 
 def is_jax():
+    """Whether Keras runs on JAX."""
     return name() == "jax"
 
 

@@ -98,6 +98,13 @@ class PruningSchedule:
     ``end_step`` when it falls between two beats, so that a decaying
     schedule reaches its final sparsity exactly (tfmot does not; this
     package's train.py does, as its committed pruning runs did).
+
+    Example:
+
+    ```python
+    schedule = PolynomialDecay(0.0, 0.75, begin_step=0, end_step=1000, frequency=100)
+    schedule(200)  # (True, sparsity at step 200); schedule(250) -> (False, ...)
+    ```
     """
 
     def __init__(self, begin_step, end_step, frequency, prune_at_end_step=False):
@@ -333,7 +340,15 @@ def prune_low_magnitude(model, pruning_schedule=None, net=None, layers=None, *, 
 
 
 def is_pruned(model):
-    """Whether ``model`` holds ``PruneLowMagnitude`` layers (from ``prune_low_magnitude``)."""
+    """Whether ``model`` holds ``PruneLowMagnitude`` layers (from ``prune_low_magnitude``).
+
+    Example:
+
+    ```python
+    pruned = prune_low_magnitude(model, pruning_schedule=ConstantSparsity(0.5, begin_step=0))
+    is_pruned(pruned), is_pruned(strip_pruning(pruned))  # (True, False)
+    ```
+    """
     return any(isinstance(layer, PruneLowMagnitude) for layer in model._flatten_layers(include_self=False))
 
 
@@ -384,7 +399,14 @@ def sparsity(model):
 
 
 def prunable_layers(model, net=None):
-    """The prunable layers of ``model`` (of its light net with ``net="light"``), in order, once each."""
+    """The prunable layers of ``model`` (of its light net with ``net="light"``), in order, once each.
+
+    Example:
+
+    ```python
+    [layer.name for layer in prunable_layers(rocket_resnet(), net="light")]  # ["shared_stem_conv", ...]: shared ones too
+    ```
+    """
     scope = model.light_model() if net == "light" else model
     seen, layers = set(), []
     for layer in scope._flatten_layers(include_self=False):

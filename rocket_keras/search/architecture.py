@@ -84,6 +84,7 @@ class Unit:
 
 
 def check_supported(spec):
+    """Raises a ``ValueError`` unless the search can shrink and remove ``spec``'s blocks."""
     if base_block(spec) not in _SHRINKABLE_BLOCKS:
         raise ValueError(
             "The architecture search knows pre-activation residual blocks (ResNet, WideResNet) and "
@@ -192,6 +193,7 @@ def remove(spec, keep):
 
 
 def scaled(width, ratio):
+    """``width`` times ``ratio``, rounded, at least 1 channel."""
     return max(1, int(round(width * ratio)))
 
 

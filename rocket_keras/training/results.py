@@ -117,6 +117,7 @@ def mean_seconds_cell(results):
 
 
 def diverged(result):
+    """Whether a run stopped on a non-finite loss (its record has ``training_error``, no test accuracy)."""
     return "training_error" in result
 
 

@@ -49,6 +49,16 @@ def train(config, command=None):
     ``command`` is what the record names as the run's command; by default
     the ``examples/train.py`` command line with ``config``'s options.
 
+    Example:
+
+    ```python
+    from rocket_keras import training
+
+    config = training.Config(dataset="synthetic", epochs=1, train_size=256, validation_size=256, output_dir="runs/smoke")
+    record = training.train(config)
+    record["light_test_accuracy"], record["tflite_int8"]["size_bytes"]
+    ```
+
     Raises:
         OptionError: (a ``ValueError``) for options that do not fit together, saying what was received.
         NonFiniteLossError: when training diverged (the record is written first).
