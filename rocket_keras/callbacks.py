@@ -239,6 +239,10 @@ class BackupAndRestoreDataOrder(keras.callbacks.BackupAndRestore):
         backup_dir: as for ``BackupAndRestore``.
         train_data: the ``tf.data.Dataset`` passed to ``fit`` (the same
             object: its random state is what moves).
+        delete_checkpoint: as for ``BackupAndRestore``: remove the backup
+            when ``fit`` ends. ``False`` keeps it until the caller removes it,
+            so that work after ``fit`` (evaluation, export) interrupted by a
+            kill resumes from the last epoch instead of training again.
 
     Example:
 
@@ -247,8 +251,8 @@ class BackupAndRestoreDataOrder(keras.callbacks.BackupAndRestore):
     ```
     """
 
-    def __init__(self, backup_dir, train_data):
-        super().__init__(backup_dir)
+    def __init__(self, backup_dir, train_data, delete_checkpoint=True):
+        super().__init__(backup_dir, delete_checkpoint=delete_checkpoint)
         self.train_data = train_data
 
     def on_train_begin(self, logs=None):

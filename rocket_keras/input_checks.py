@@ -222,7 +222,10 @@ class CheckedSteps:
         self._build_before_tracing(x, y)
         with backends.value_errors_from_assertions(assertion_message):
             history = super().fit(*args, **kwargs)
-        if not history.history and kwargs.get("epochs", 1) > kwargs.get("initial_epoch", 0):
+        # The epoch fit started from, by Keras' own rule: a BackupAndRestore
+        # backup of the last epoch leaves no epoch to train, and that is no error.
+        initial_epoch = getattr(self, "_initial_epoch", None) or kwargs.get("initial_epoch", 0)
+        if not history.history and kwargs.get("epochs", 1) > initial_epoch:
             # Keras only warns and returns an empty history: nothing was learned.
             raise ValueError("`fit` got no training batch: the data is empty. Received: data that gave no batch "
                              f"(an empty history for epochs={kwargs.get('epochs', 1)})")

@@ -222,6 +222,35 @@ def test_sigkill_mid_run_then_resume_ends_in_the_state_of_an_uninterrupted_run(t
         np.testing.assert_array_equal(wb.numpy(), wa.numpy(), err_msg=wa.path)
 
 
+KILL_AFTER_FIT = """
+import os, runpy, signal, sys
+from rocket_keras.training import run
+run._Run.trained_nets = lambda *args: os.kill(os.getpid(), signal.SIGKILL)  # fit ended; evaluation not begun
+sys.argv = sys.argv[1:]
+runpy.run_path(sys.argv[0], run_name="__main__")
+"""
+
+
+def test_a_run_killed_after_its_last_epoch_resumes_there_and_does_not_train_again(tmp_path, reference_run):
+    # Killed between fit and the record (while it evaluates or exports, which
+    # takes minutes for the study's runs): the backup of the last epoch stays.
+    interrupted = tmp_path / "interrupted"
+    killed = subprocess.run([sys.executable, "-c", KILL_AFTER_FIT, *train_command(interrupted)[1:]], env=ENV,
+                            capture_output=True)
+    assert killed.returncode == -signal.SIGKILL
+    assert (interrupted / "backup").is_dir() and not (interrupted / "results.json").exists()
+    resume = subprocess.run(train_command(interrupted), env=ENV, check=True, capture_output=True, text=True)
+    assert "Resumed after epoch 4: the training data continues" in resume.stdout
+    # No epoch trained again: the history is the uninterrupted run's, row for row.
+    assert final_history(interrupted) == final_history(reference_run)
+    resumed = json.loads((interrupted / "results.json").read_text())
+    expected = json.loads((reference_run / "results.json").read_text())
+    assert resumed["resumed"] and len(resumed["epoch_times"]) == 4
+    assert resumed["light_test_accuracy"] == expected["light_test_accuracy"]
+    # The record written, nothing is left to resume.
+    assert not (interrupted / "backup").exists() and not (reference_run / "backup").exists()
+
+
 def test_same_seed_gives_identical_weights(tmp_path, reference_run):
     subprocess.run(train_command(tmp_path), env=ENV, check=True, capture_output=True)
     again = keras.models.load_model(tmp_path / "model.keras").get_weights()

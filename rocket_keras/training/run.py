@@ -4,7 +4,8 @@ Writes to ``config.output_dir``: ``model.keras`` (the last epoch; no choice
 depends on data), ``light.keras`` (the trained light net alone, with its
 sha256 in the record; a booster trained alone, the teacher of ``kd`` and
 ``mimic``, is kept as ``booster.keras`` the same way), a CSV history, a TensorBoard log, a
-BackupAndRestore directory (``resume`` continues from it),
+BackupAndRestore directory until ``results.json`` is written (``resume``
+continues from it, after the last epoch too),
 ``light_float32.tflite`` and ``light_int8.tflite`` measured through the
 LiteRT interpreter on the whole test set, and ``results.json``
 (``records``). A run stopped by a non-finite loss still writes
@@ -73,8 +74,9 @@ def train(config, command=None):
     backup = os.path.join(config.output_dir, "backup")
     if not config.resume and os.path.exists(backup):
         shutil.rmtree(backup)
-    # BackupAndRestore removes its backup when training ends: one left
-    # behind means an interrupted run that this one continues.
+    # The backup is removed once the run's record is written: one left
+    # behind means an interrupted run that this one continues (from the
+    # epoch it reached; after the last one, only the evaluation and export).
     resuming = os.path.exists(backup)
     splits = run.load_data()
     with run.strategy().scope():
@@ -148,6 +150,7 @@ def train(config, command=None):
             export_error = f"{type(error).__name__}: {error}"
             record["export_error"] = export_error
     path = records.write_results(config.output_dir, record)
+    shutil.rmtree(backup, ignore_errors=True)  # the run is complete: nothing left to resume
     if export_error:
         raise RuntimeError(f"Training finished (results in {path}) but the TFLite export failed: {export_error}")
     return records.read_results(path)
@@ -430,8 +433,10 @@ class _Run:
                                 else ("loss",) + losses.TERMS),
             # Before the backup, so a resumed run knows the time already spent.
             clock.callback(),
-            # A resumed run also draws the data order of the epochs it restores.
-            BackupAndRestoreDataOrder(os.path.join(output_dir, "backup"), train_data),
+            # A resumed run also draws the data order of the epochs it restores. The backup
+            # outlives fit, until the record is written: a run stopped while it evaluates or
+            # exports resumes after its last epoch instead of training again.
+            BackupAndRestoreDataOrder(os.path.join(output_dir, "backup"), train_data, delete_checkpoint=False),
             # A resumed run continues its history; a fresh one starts a new file.
             keras.callbacks.CSVLogger(os.path.join(output_dir, "history.csv"), append=resuming),
             keras.callbacks.TensorBoard(os.path.join(output_dir, "logs")),
