@@ -211,6 +211,7 @@ def main(argv):
                   "hint_weight": children_hint_weight()},
         "backend": backends.name(),
         "teacher": teacher_record,
+        "light": {"architecture": light, "params": light_params},  # the pair's light net, what children are held to
         "best": {"params": best.params, "accuracy": best.accuracy, "reward": best.reward, "stage": best.stage,
                  "architecture": best.architecture},
         f"best_within_{light}": None if best_small is None else {

@@ -9,9 +9,13 @@
 # search.py's default), trained by the policy search and read by the random
 # one from its teacher.keras, which is committed (about 1 MB) so that a search
 # resumed elsewhere uses the same teacher. A finished search (its
-# summary.json) is skipped; an interrupted one resumes. Then, before any
-# claim (issue 34 item 2), each search's best child and its most accurate
-# child within ResNet-8's parameters are trained like the zoo's light net (the
+# summary.json) is skipped; an interrupted one resumes. The budget counts
+# drawn children; the policy draws ones it has trained before more often,
+# which cost nothing, so examples/search_control_report.py --write_children
+# then takes each search's best children among its first <common> trained,
+# the number every search reached: both samplers at the same cost. Before
+# any claim (issue 34 item 2), those best children and the most accurate
+# ones within ResNet-8's parameters are trained like the zoo's light net (the
 # Fashion-MNIST demo recipe, light alone, seeds 0-2) beside ResNet-8 itself,
 # in $OUT/retrained/<child>/ (compare.py skips finished runs), and
 # examples/search_control_report.py writes control.png and control.md.
@@ -48,11 +52,12 @@ retrain() {  # retrain NAME [train.py flags]: light alone on seeds 0-2, the zoo 
     --recipe=recipes/resnet14-resnet8/fashion_mnist_demo.txt --method=light --seeds=0,1,2 \
     --results_dir="$OUT/retrained/$name" ${RETRAIN_FLAGS:-} "${extra[@]}"
 }
+$PY examples/search_control_report.py --search_dir="$OUT" --write_children
 retrain resnet8
 for seed in 0 1 2; do
   for sampler in policy random; do
-    retrain $sampler-seed$seed-best --light_net="$OUT/$sampler-seed$seed/best_child.json"
-    within=$OUT/$sampler-seed$seed/best_child_within_resnet8.json  # absent when no child is that small
+    retrain $sampler-seed$seed-best --light_net="$OUT/$sampler-seed$seed/best_child_common.json"
+    within=$OUT/$sampler-seed$seed/best_child_within_resnet8_common.json  # absent when no child is that small
     [ ! -f "$within" ] || retrain $sampler-seed$seed-within_resnet8 --light_net="$within"
   done
 done

@@ -10,6 +10,16 @@ children, and the test accuracy of those retrained like the zoo's light net,
 ``<search_dir>/retrained/<child>/``, beside ResNet-8):
 
     python examples/search_control_report.py --search_dir=results/search/fashion_mnist-resnet20-layer
+
+With ``--write_children`` it writes, instead, what the retraining trains: in
+each search's directory, the best child among its first ``common`` trained
+children, ``common`` being the number every search reached
+(``best_child_common.json``), and the most accurate of them within the pair's
+light net's parameters (``best_child_within_<light>_common.json``, absent
+when none is that small). The policy draws children it has seen before more
+often than random search does, and those cost no training, so two searches of
+the same number of drawn children have trained different numbers; cut at
+``common``, both had the same cost.
 """
 
 import glob
@@ -22,6 +32,8 @@ from absl import app, flags
 
 flags.DEFINE_string("search_dir", "results/search/fashion_mnist-resnet20-layer",
                     "Directory holding one search per sampler and seed (<sampler>-seed<k>).")
+flags.DEFINE_bool("write_children", False, "Write each search's best children among the first <common> trained "
+                  "(best_child_common.json, best_child_within_<light>_common.json) and exit; see the docstring.")
 FLAGS = flags.FLAGS
 
 SAMPLERS = ("policy", "random")
@@ -69,10 +81,9 @@ def plot(searches, path):
 
 def table(searches):
     """The markdown summary: best reward at a common number of trained children, per seed and sampler."""
-    curves = [curve for runs in searches.values() for curve, _ in runs.values() if curve]
-    if not curves:
+    common = common_trained(searches)
+    if common is None:
         return "No search has trained a child yet.\n"
-    common = min(len(c) for c in curves)
     seeds = sorted({s for r in searches.values() for s in r})
     lines = [f"Best reward after {common} trained children (the number every search reached):", "",
              "| sampler | " + " | ".join(f"seed {s}" for s in seeds) + " | mean ± std |",
@@ -118,13 +129,54 @@ def retrained_table(search_dir):
                         f"{mean_std(accuracies(results, 'light'))} |")
     if not rows:
         return ""
-    return "\n".join(["", "Retrained like the zoo's light net (light alone, the Fashion-MNIST demo recipe; test "
+    return "\n".join(["", "Retrained like the zoo's light net (each search's best children among the trained "
+                      "children every search reached; light alone, the Fashion-MNIST demo recipe; test "
                       "accuracy %, mean ± std over the training seeds):", "",
                       "| child | parameters | seeds | test accuracy % |", "| --- | --- | --- | --- |", *rows]) + "\n"
 
 
+def common_trained(searches):
+    """The number of trained children every search reached (``None`` before any trained one)."""
+    curves = [curve for runs in searches.values() for curve, _ in runs.values() if curve]
+    return min(len(c) for c in curves) if curves else None
+
+
+def write_common_children(search_dir):
+    """Writes each finished search's best children among its first ``common`` trained; returns ``common``."""
+    from rocket_keras import zoo
+    from rocket_keras.search import best_child, read_children, trained_prefix
+    from rocket_keras.zoo.spec import save_spec, spec_from_dict
+
+    searches = load_searches(search_dir)
+    unfinished = [f"{sampler}-seed{seed}" for sampler, runs in searches.items()
+                  for seed, (_, summary) in runs.items() if summary is None]
+    common = common_trained(searches)
+    if unfinished or common is None:
+        raise ValueError(f"Every search must be finished first. Received: unfinished {unfinished or 'none'}, "
+                         f"searches {[f'{s}-seed{k}' for s, r in searches.items() for k in r] or 'none'}")
+    for sampler, runs in searches.items():
+        for seed, (_, summary) in runs.items():
+            directory = os.path.join(search_dir, f"{sampler}-seed{seed}")
+            children = trained_prefix(read_children(directory), common)
+            booster, light = zoo.pair_architectures(summary["flags"]["model"])
+            like = zoo.network_spec(booster)
+            save_spec(spec_from_dict(best_child(children).architecture, like), booster,
+                      os.path.join(directory, "best_child_common.json"))
+            small = best_child(children, max_params=summary["light"]["params"])
+            path = os.path.join(directory, f"best_child_within_{light}_common.json")
+            if small is not None:
+                save_spec(spec_from_dict(small.architecture, like), booster, path)
+            elif os.path.exists(path):
+                os.remove(path)
+    return common
+
+
 def main(argv):
     del argv
+    if FLAGS.write_children:
+        common = write_common_children(FLAGS.search_dir)
+        print(f"wrote each search's best children among its first {common} trained")
+        return
     searches = load_searches(FLAGS.search_dir)
     plot(searches, os.path.join(FLAGS.search_dir, "control.png"))
     text = table(searches) + retrained_table(FLAGS.search_dir)

@@ -409,6 +409,12 @@ def test_random_search_trains_policies_never_and_the_parent_reward_and_budget_ap
         elif child.stage == "shrink":
             assert child.reward == pytest.approx(reward(child.params, parent["params"], child.accuracy,
                                                         parent["accuracy"]))
+    # Random search never reads its policies: a state without them continues.
+    for stage in ("removal", "shrink"):
+        (tmp_path / f"{stage}_policy.keras").unlink()
+    resumed = N2NSearch(teacher, zoo.network_spec("resnet14"), train, validation, str(tmp_path), rollouts=2,
+                        batch_size=64, verbose=False, sampler="random", shrink_reward="parent", max_params=60_000)
+    assert resumed.state["updates"] == search.state["updates"]
     with pytest.raises(ValueError, match="sampler"):
         N2NSearch(teacher, zoo.network_spec("resnet14"), train, validation, str(tmp_path / "x"), sampler="grid")
 
@@ -488,3 +494,58 @@ def test_the_control_report_tables_the_retrained_children_beside_resnet8(tmp_pat
     assert rows == ["| resnet8", "| policy-seed0-best", "| policy-seed0-within_resnet8"]  # ResNet-8 first
     assert "| resnet8 | 78,042 | 0,1 | 84.50 ± 0.71 |" in table
     assert "| policy-seed0-best | 40,000 | 0,1 | 81.00 ± 1.41 |" in table
+
+
+def test_trained_prefix_and_best_child_count_trained_children_only(tmp_path):
+    from rocket_keras.search import best_child, read_children, trained_prefix
+
+    _write_children(tmp_path / "s", [
+        {"reward": 0.3, "cached": False, "params": 50},
+        {"reward": 0.9, "cached": False, "degenerate": True},  # no block left: never the best
+        {"reward": 0.6, "cached": True, "params": 90},  # seen before: drawn, not trained again
+        {"reward": 0.5, "cached": False, "params": 20, "accuracy": 0.7},
+        {"reward": 0.8, "cached": False, "params": 10},
+    ])
+    children = read_children(tmp_path / "s")
+    assert [c.reward for c in trained_prefix(children, 2)] == [0.3, 0.9, 0.6, 0.5]
+    assert trained_prefix(children, 9) == children  # fewer trained than asked: all of them
+    assert best_child(trained_prefix(children, 2)).reward == 0.6
+    assert best_child(children).reward == 0.8
+    # Within a size: the most accurate of at most that many parameters.
+    assert best_child(trained_prefix(children, 2), max_params=40).reward == 0.5
+    assert best_child(children, max_params=5) is None
+
+
+def test_the_retrained_children_come_from_the_trained_children_every_search_reached(tmp_path):
+    teacher = zoo.network_spec("resnet20")
+    widths = architecture.describe(teacher)
+
+    def child(ratio, reward, cached=False):
+        spec = architecture.shrink(teacher, [ratio] * len(widths))
+        params = build_network(spec, input_shape=(28, 28, 1), num_classes=10).count_params()
+        return {"reward": reward, "cached": cached, "params": params, "accuracy": ratio,
+                "architecture": spec_to_dict(spec)}
+
+    # The policy trained 2 children (its third draw was seen before), random 3: cut at 2, random's
+    # best is its second child, not its third.
+    searches = {"policy-seed0": [child(0.25, 0.6), child(0.5, 0.7), child(0.5, 0.7, cached=True)],
+                "random-seed0": [child(0.25, 0.5), child(0.75, 0.55), child(0.5, 0.9)]}
+    resnet8_params = zoo.get_network("resnet8", input_shape=(28, 28, 1)).count_params()
+    for name, children in searches.items():
+        _write_children(tmp_path / name, children)
+    with pytest.raises(ValueError, match=r"must be finished.*Received: unfinished \['policy-seed0', 'random-seed0'\]"):
+        run_example("search_control_report", f"--search_dir={tmp_path}", "--write_children", cwd=ROOT)
+    for name in searches:
+        (tmp_path / name / "summary.json").write_text(json.dumps(
+            {"flags": {"model": "resnet20-resnet8"}, "light": {"architecture": "resnet8", "params": resnet8_params}}))
+    run_example("search_control_report", f"--search_dir={tmp_path}", "--write_children", cwd=ROOT)
+
+    def written(name, file):
+        return spec_to_dict(zoo.network_spec(str(tmp_path / name / file)))
+
+    assert written("random-seed0", "best_child_common.json") == searches["random-seed0"][1]["architecture"]
+    assert written("policy-seed0", "best_child_common.json") == searches["policy-seed0"][1]["architecture"]
+    # Within ResNet-8's parameters (the x0.25 and x0.5 children are; x0.75 is not): the most accurate.
+    small = [c for c in searches["random-seed0"][:2] if c["params"] <= resnet8_params]
+    assert written("random-seed0", "best_child_within_resnet8_common.json") == max(
+        small, key=lambda c: c["accuracy"])["architecture"]

@@ -24,7 +24,8 @@ N2N authors' shrink actions.
 """
 
 from rocket_keras.search import architecture, child_training, layer_space, policies
-from rocket_keras.search.n2n import Child, N2NSearch, best_reward_curve, read_children, reward
+from rocket_keras.search.n2n import (Child, N2NSearch, best_child, best_reward_curve, read_children, reward,
+                                     trained_prefix)
 
-__all__ = ["Child", "N2NSearch", "architecture", "best_reward_curve", "child_training", "layer_space", "policies",
-           "read_children", "reward"]
+__all__ = ["Child", "N2NSearch", "architecture", "best_child", "best_reward_curve", "child_training", "layer_space",
+           "policies", "read_children", "reward", "trained_prefix"]

@@ -114,6 +114,47 @@ def read_children(output_dir):
         return [Child(**json.loads(line)) for line in f if line.strip()]
 
 
+def trained_prefix(children, count):
+    """The children drawn up to and including the ``count``-th trained one (all of them if fewer were trained).
+
+    A child seen before (``cached``) or with no block left (``degenerate``)
+    costs no training; cutting two searches' logs at the same number of
+    trained children compares them at the same cost.
+
+    Example:
+
+    ```python
+    best_child(trained_prefix(read_children("runs/search"), 40))  # the best of the first 40 trained
+    ```
+    """
+    trained = 0
+    for index, child in enumerate(children):
+        trained += not child.cached and not child.degenerate
+        if trained == count:
+            return children[:index + 1]
+    return list(children)
+
+
+def best_child(children, max_params=None):
+    """The child with the highest reward; with ``max_params``, the most accurate of at most that many parameters.
+
+    Degenerate children never count; ``None`` when no child qualifies.
+
+    Example:
+
+    ```python
+    best_child(read_children("runs/search")).reward
+    best_child(read_children("runs/search"), max_params=78_042)  # a child no larger than ResNet-8
+    ```
+    """
+    candidates = [c for c in children if not c.degenerate]
+    if max_params is None:
+        return max(candidates, key=lambda c: c.reward) if candidates else None
+    # The reward favours compression, so the best-reward child may be much smaller.
+    candidates = [c for c in candidates if c.params <= max_params]
+    return max(candidates, key=lambda c: (c.accuracy, -c.params)) if candidates else None
+
+
 def best_reward_curve(children):
     """The best reward found after each trained child: the search's progress against its cost.
 
@@ -254,7 +295,7 @@ class N2NSearch:
             path = self._path(f"{stage}_policy.keras")
             if os.path.exists(path):
                 self.policies[stage] = keras.models.load_model(path)
-            elif self.state["updates"][stage]:
+            elif self.state["updates"][stage] and self.sampler != "random":  # random search never reads them
                 raise ValueError(
                     f"{self.output_dir} holds a search state but not its {stage} policy, so it cannot be "
                     f"continued (git keeps the log, not the .keras files). Start over with resume=False "
@@ -393,8 +434,7 @@ class N2NSearch:
         favours compression, so the best-reward child may be much smaller).
         ``None`` when no child is that small.
         """
-        candidates = [c for c in self.children() if not c.degenerate and c.params <= max_params]
-        return max(candidates, key=lambda c: (c.accuracy, -c.params)) if candidates else None
+        return best_child(self.children(), max_params)
 
     def spec_of(self, child):
         """The ``NetworkSpec`` of a logged ``Child``."""
