@@ -12,7 +12,8 @@
 # 2. The best of each grid by the light net's validation accuracy at the last
 #    epoch (examples/best_setting.py; never the test split).
 # 3. Light alone, booster alone, the chosen KD and the chosen rocket on seeds
-#    0, 1 and 2 (seed 0 of each is already run by then).
+#    0, 1 and 2 (seed 0 of the booster, the teacher of the KD grid, and of the chosen
+#    KD and rocket is already run by then; the light net alone starts here).
 # Runs land in results/cifar10/resnet20-resnet8.strong_v2 (the pilot's and the
 # ablation's runs are in resnet20-resnet8.strong*); finished runs are
 # skipped and an interrupted one resumes (compare.py), so the script can be

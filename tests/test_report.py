@@ -320,6 +320,11 @@ def test_best_on_validation_chooses_by_the_last_epochs_validation_accuracy_and_n
         best_on_validation(pair, specs, seed=1)
     with pytest.raises(ValueError, match="'kd:alpha=0.9'"):
         best_on_validation(pair, ["kd:alpha=0.9"])
+    # A diverged setting ranks last (its record has no accuracy; its history may have rows).
+    write_run(pair, "kd_student_loss_weight=0.9", 0, None, 100.0)
+    assert best_on_validation(pair, [*specs, "kd:student_loss_weight=0.9"]) == "kd:student_loss_weight=0.1"
+    with pytest.raises(ValueError, match=r"Every run on seed 0 .* diverged.*\['kd:student_loss_weight=0.9'\]"):
+        best_on_validation(pair, ["kd:student_loss_weight=0.9"])
 
 
 def test_check_writes_nothing_and_fails_when_the_notes_changed_after_the_report(tmp_path):

@@ -64,7 +64,9 @@ def best_on_validation(pair_dir, specs, seed=0):
     """Of the method ``specs`` run on ``seed`` in ``pair_dir``, the one whose light net had the highest
     validation accuracy at its last epoch: what a setting is chosen on, never the test split.
 
-    A ValueError names a spec without a finished run on ``seed`` (or one that diverged).
+    A diverged run ranks last: it is a result of its setting, and the choice
+    goes on among the others. A ValueError names a spec without a run on
+    ``seed`` (not run yet, or still running), or says that every run diverged.
 
     Example:
 
@@ -75,15 +77,21 @@ def best_on_validation(pair_dir, specs, seed=0):
     ```
     """
     runs = load_runs(pair_dir)
-    scored = []
+    scored, diverged_specs = [], []
     for spec in specs:
         spec = methods.parse(spec).spec
         run = next(((r, h) for r, h, _ in runs.get(spec, []) if r["seed"] == seed), None)
+        if run is not None and diverged(run[0]):
+            diverged_specs.append(spec)
+            continue
         accuracy = None if run is None else last_validation_accuracy(*run)
         if accuracy is None:
             raise ValueError(f"No finished run of {spec!r} on seed {seed} with a validation accuracy in {pair_dir}. "
                              f"Runs there: {sorted(runs)}")
         scored.append((accuracy, spec))
+    if not scored:
+        raise ValueError(f"Every run on seed {seed} in {pair_dir} diverged: nothing to choose. "
+                         f"Received: specs {diverged_specs}")
     return max(scored)[1]
 
 
