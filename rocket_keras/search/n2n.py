@@ -298,7 +298,7 @@ class N2NSearch:
             elif self.state["updates"][stage] and self.sampler != "random":  # random search never reads them
                 raise ValueError(
                     f"{self.output_dir} holds a search state but not its {stage} policy, so it cannot be "
-                    f"continued (git keeps the log, not the .keras files). Start over with resume=False "
+                    f"continued (a copy of its log without the .keras files). Start over with resume=False "
                     f"(examples/search.py --noresume) or in another directory. Received: no {path}"
                 )
         # Lines written after the last saved update belong to an update that
