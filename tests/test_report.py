@@ -320,6 +320,10 @@ def test_best_on_validation_chooses_by_the_last_epochs_validation_accuracy_and_n
         best_on_validation(pair, specs, seed=1)
     with pytest.raises(ValueError, match="'kd:alpha=0.9'"):
         best_on_validation(pair, ["kd:alpha=0.9"])
+    # The final net's validation accuracy in the record wins over the history's last row (under --ema
+    # the history holds the raw weights', the record the averaged net's).
+    write_run(pair, "kd_student_loss_weight=0.3", 0, 0.70, 100.0, light_validation_accuracy=0.76)
+    assert best_on_validation(pair, [*specs, "kd:student_loss_weight=0.3"]) == "kd:student_loss_weight=0.3"
     # A diverged setting ranks last (its record has no accuracy; its history may have rows).
     write_run(pair, "kd_student_loss_weight=0.9", 0, None, 100.0)
     assert best_on_validation(pair, [*specs, "kd:student_loss_weight=0.9"]) == "kd:student_loss_weight=0.1"

@@ -53,11 +53,15 @@ def val_light_accuracy(row):
 
 
 def last_validation_accuracy(result, history):
-    """The light net's validation accuracy at a run's last epoch, what a setting is chosen on (never the
-    test split); None for a diverged run or one without a history."""
-    if diverged(result) or not history:
+    """The light net's validation accuracy at a run's end, what a setting is chosen on (never the test
+    split): the final net's (``light_validation_accuracy`` of the record, which under ``--ema`` is the
+    averaged weights', not the raw weights' of the history's last row), else the history's last epoch;
+    None for a diverged run or one without either."""
+    if diverged(result):
         return None
-    return val_light_accuracy(history[-1])
+    if result.get("light_validation_accuracy") is not None:
+        return result["light_validation_accuracy"]
+    return val_light_accuracy(history[-1]) if history else None
 
 
 def best_on_validation(pair_dir, specs, seed=0):
