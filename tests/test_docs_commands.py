@@ -4,6 +4,7 @@ exists. (Running them is what make demo, the study and the benchmarks do; here
 the flags are parsed with the script's own absl definitions, main not run.)"""
 
 import collections
+import functools
 import re
 import shlex
 import subprocess
@@ -132,7 +133,8 @@ def test_every_relative_link_of_the_docs_reaches_a_file_and_heading():
     assert github_anchor("Search: find the light net (N2N)") == "search-find-the-light-net-n2n"
     assert section_anchor("fashion_mnist", "resnet14-resnet8") == "fashion_mnist--resnet14-resnet8"
 
-    def anchors(doc):
+    @functools.cache
+    def anchors(doc):  # once per linked file, not once per link
         counts, found = collections.Counter(), set()
         for heading in re.findall(r"^#{1,6}\s+(.*)$", without_code((ROOT / doc).read_text()), re.M):
             slug = github_anchor(re.sub(r"[`*]", "", heading))

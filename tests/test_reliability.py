@@ -171,8 +171,17 @@ def reference_run(tmp_path_factory):
     return output_dir
 
 
+def run_killed(output_dir, patch):
+    """Runs ``train_command(output_dir)`` in a process that ``patch`` (Python run before train.py, with
+    ``os`` and ``signal`` imported) makes kill itself with SIGKILL."""
+    script = (f"import os, runpy, signal, sys\n{patch}\n"
+              "sys.argv = sys.argv[1:]\nrunpy.run_path(sys.argv[0], run_name='__main__')\n")
+    killed = subprocess.run([sys.executable, "-c", script, *train_command(output_dir)[1:]], env=ENV,
+                            capture_output=True)
+    assert killed.returncode == -signal.SIGKILL, killed.stderr[-3000:]
+
+
 KILL_IN_EPOCH_3 = """
-import os, runpy, signal, sys
 from rocket_keras.callbacks import StopOnNonFiniteLoss
 epochs = []
 StopOnNonFiniteLoss.on_epoch_begin = lambda self, epoch, logs=None: epochs.append(epoch)
@@ -182,8 +191,6 @@ def kill_in_epoch_3(self, batch, logs=None):
     if epochs[-1] == 2:  # after epoch 3's first step, before its end: its backup is epoch 2's
         os.kill(os.getpid(), signal.SIGKILL)
 StopOnNonFiniteLoss.on_train_batch_end = kill_in_epoch_3
-sys.argv = sys.argv[1:]
-runpy.run_path(sys.argv[0], run_name="__main__")
 """
 
 
@@ -192,9 +199,7 @@ def test_sigkill_mid_run_then_resume_ends_in_the_state_of_an_uninterrupted_run(t
     # must draw the restored epochs' data order again (BackupAndRestoreDataOrder),
     # else its epoch 3 sees epoch 1's order and crops and ends elsewhere.
     interrupted = tmp_path / "interrupted"
-    killed = subprocess.run([sys.executable, "-c", KILL_IN_EPOCH_3, *train_command(interrupted)[1:]], env=ENV,
-                            capture_output=True)
-    assert killed.returncode == -signal.SIGKILL
+    run_killed(interrupted, KILL_IN_EPOCH_3)
     assert [r["epoch"] for r in final_history(interrupted)] == ["0", "1"]  # killed inside epoch 3
     seconds_before_kill = json.loads((interrupted / "train_seconds.json").read_text())["train_seconds"]
     resume = subprocess.run(train_command(interrupted), env=ENV, check=True, capture_output=True, text=True)
@@ -223,11 +228,8 @@ def test_sigkill_mid_run_then_resume_ends_in_the_state_of_an_uninterrupted_run(t
 
 
 KILL_AFTER_FIT = """
-import os, runpy, signal, sys
 from rocket_keras.training import run
 run._Run.trained_nets = lambda *args: os.kill(os.getpid(), signal.SIGKILL)  # fit ended; evaluation not begun
-sys.argv = sys.argv[1:]
-runpy.run_path(sys.argv[0], run_name="__main__")
 """
 
 
@@ -235,9 +237,7 @@ def test_a_run_killed_after_its_last_epoch_resumes_there_and_does_not_train_agai
     # Killed between fit and the record (while it evaluates or exports, which
     # takes minutes for the study's runs): the backup of the last epoch stays.
     interrupted = tmp_path / "interrupted"
-    killed = subprocess.run([sys.executable, "-c", KILL_AFTER_FIT, *train_command(interrupted)[1:]], env=ENV,
-                            capture_output=True)
-    assert killed.returncode == -signal.SIGKILL
+    run_killed(interrupted, KILL_AFTER_FIT)
     assert (interrupted / "backup").is_dir() and not (interrupted / "results.json").exists()
     resume = subprocess.run(train_command(interrupted), env=ENV, check=True, capture_output=True, text=True)
     assert "Resumed after epoch 4: the training data continues" in resume.stdout
