@@ -152,9 +152,12 @@ def _scale(images, labels):
     return tf.cast(images, tf.float32) / 255.0, tf.cast(labels, tf.int32)
 
 
-def _check_padding(padding):
+def _check_padding(padding, pad=4):
     if padding not in PADDINGS:
         raise ValueError(f"`padding` must be one of {PADDINGS}. Received: padding={padding!r}")
+    if isinstance(pad, bool) or not isinstance(pad, (int, np.integer)) or pad < 0:
+        raise ValueError(f"`pad` is the pixels of padding before the random crop (the largest shift), a whole "
+                         f"number >= 0. Received: pad={pad!r}")
 
 
 def pad_crop_flip(image, flip=True, pad=4, padding="zeros"):
@@ -171,7 +174,7 @@ def pad_crop_flip(image, flip=True, pad=4, padding="zeros"):
     augmented = pad_crop_flip(image, flip=True, pad=4, padding="reflect")  # (32, 32, 3)
     ```
     """
-    _check_padding(padding)
+    _check_padding(padding, pad)
     height, width, channels = image.shape
     if padding == "reflect":
         image = tf.pad(image, [[pad, pad], [pad, pad], [0, 0]], mode="SYMMETRIC")
@@ -200,7 +203,7 @@ def augment_batch(images, pad=4, padding="zeros", flip=True, cutout=0, seed=None
     augmented = augment_batch(images, padding="reflect", cutout=8, seed=0)  # (128, 32, 32, 3)
     ```
     """
-    _check_padding(padding)
+    _check_padding(padding, pad)
     if cutout < 0:
         raise ValueError(f"`cutout` must be a size in pixels, 0 for none. Received: cutout={cutout!r}")
     batch, height, width = tf.shape(images)[0], images.shape[1], images.shape[2]
@@ -225,19 +228,20 @@ def augment_batch(images, pad=4, padding="zeros", flip=True, cutout=0, seed=None
     return tf.where(hole, tf.zeros_like(crops), crops)
 
 
-def augment_batches(dataset, padding="zeros", cutout=0, seed=None):
+def augment_batches(dataset, padding="zeros", cutout=0, seed=None, pad=4):
     """``dataset`` (batched ``(images, labels)``) with ``augment_batch`` applied to each batch.
 
     The training split of ``load(..., augment=False)`` takes it in place of
     the per-image augmentation (``train.py --batch_augment``).
     """
     def augment(images, labels):
-        return augment_batch(images, padding=padding, cutout=cutout, seed=seed), labels
+        return augment_batch(images, pad=pad, padding=padding, cutout=cutout, seed=seed), labels
 
     return dataset.map(augment).prefetch(tf.data.AUTOTUNE)
 
 
-def batch_pipeline(dataset, batch_size, training, augment=False, flip=True, seed=None, shuffle_buffer=None, padding="zeros"):
+def batch_pipeline(dataset, batch_size, training, augment=False, flip=True, seed=None, shuffle_buffer=None, padding="zeros",
+                   pad=4):
     """Scales, shuffles, augments, batches and prefetches ``(image, label)`` pairs.
 
     ``shuffle_buffer`` defaults to the dataset's size when it is known (a
@@ -260,7 +264,7 @@ def batch_pipeline(dataset, batch_size, training, augment=False, flip=True, seed
         dataset = dataset.shuffle(shuffle_buffer, seed=seed, reshuffle_each_iteration=True)
         if augment:
             dataset = dataset.map(
-                lambda x, y: (pad_crop_flip(x, flip=flip, padding=padding), y),
+                lambda x, y: (pad_crop_flip(x, flip=flip, pad=pad, padding=padding), y),
                 num_parallel_calls=tf.data.AUTOTUNE,
             )
     return dataset.batch(batch_size).prefetch(tf.data.AUTOTUNE)
@@ -290,9 +294,10 @@ def skip_passes(dataset, passes):
 
 
 def _splits(train, validation, test, batch_size, augment, flip, seed, input_shape, num_classes, train_size, padding="zeros",
-            class_names=None):
+            class_names=None, pad=4):
+    _check_padding(padding, pad)
     return Splits(
-        train=batch_pipeline(train, batch_size, True, augment, flip, seed, padding=padding),
+        train=batch_pipeline(train, batch_size, True, augment, flip, seed, padding=padding, pad=pad),
         validation=batch_pipeline(validation, batch_size, False),
         test=batch_pipeline(test, batch_size, False),
         input_shape=tuple(input_shape),
@@ -303,7 +308,7 @@ def _splits(train, validation, test, batch_size, augment, flip, seed, input_shap
     )
 
 
-def fashion_mnist(batch_size=128, validation_size=5000, augment=False, seed=0, train_size=None, padding="zeros"):
+def fashion_mnist(batch_size=128, validation_size=5000, augment=False, seed=0, train_size=None, padding="zeros", pad=4):
     """Fashion-MNIST splits; the validation split is a seeded sample of train.
 
     Args:
@@ -314,6 +319,7 @@ def fashion_mnist(batch_size=128, validation_size=5000, augment=False, seed=0, t
         seed: seed of the validation split and of shuffling.
         train_size: use only this many training examples (for quick runs).
         padding: ``"zeros"`` or ``"reflect"`` padding before the random crop.
+        pad: pixels of padding before the random crop, the largest shift (4).
 
     Example:
 
@@ -332,7 +338,7 @@ def fashion_mnist(batch_size=128, validation_size=5000, augment=False, seed=0, t
         make((x_train[train_idx], y_train[train_idx])),
         make((x_train[val_idx], y_train[val_idx])),
         make((x_test, y_test)),
-        batch_size, augment, False, seed, (28, 28, 1), 10, len(train_idx), padding, FASHION_MNIST_CLASS_NAMES,
+        batch_size, augment, False, seed, (28, 28, 1), 10, len(train_idx), padding, FASHION_MNIST_CLASS_NAMES, pad,
     )
 
 
@@ -379,19 +385,22 @@ def read_image_tfrecord(path, image_shape=(32, 32, 3)):
     return dataset
 
 
-def cifar10(batch_size=128, validation_size=5000, augment=True, seed=0, data_dir=None, train_size=None, padding="zeros"):
+def cifar10(batch_size=128, validation_size=5000, augment=True, seed=0, data_dir=None, train_size=None, padding="zeros",
+            pad=4):
     """CIFAR-10 splits, from a TFRecord directory or tensorflow-datasets.
 
     Args:
         batch_size: examples per batch.
         validation_size: training examples held out for validation.
-        augment: the paper's pad-4 crop and horizontal flip.
+        augment: the paper's pad-4 crop and horizontal flip (``pad`` sets the 4).
         seed: shuffling seed.
         data_dir: a directory with ``train.tfrecord`` and ``test.tfrecord``
             (the format of ``../shared/data/cifar10_jpeg``); when ``None``,
             ``tfds.load("cifar10")``.
         train_size: use only this many training examples (for quick runs).
         padding: ``"zeros"`` or ``"reflect"`` padding before the random crop.
+        pad: pixels of padding before the random crop, the largest shift
+            (the paper: 4; airbench's fast recipes: 2).
 
     Example:
 
@@ -411,7 +420,8 @@ def cifar10(batch_size=128, validation_size=5000, augment=True, seed=0, data_dir
         )
         data_dir = None
     if data_dir is None:
-        return tfds_images("cifar10", batch_size, validation_size, augment, seed, train_size=train_size, padding=padding)
+        return tfds_images("cifar10", batch_size, validation_size, augment, seed, train_size=train_size, padding=padding,
+                           pad=pad)
     # The training file was shuffled once when written, so its tail is a
     # random validation sample; the test file is ordered by class.
     train_all = read_image_tfrecord(os.path.join(data_dir, "train.tfrecord"))
@@ -427,7 +437,7 @@ def cifar10(batch_size=128, validation_size=5000, augment=True, seed=0, data_dir
         train_all.take(total - validation_size).take(train_count).apply(known(train_count)),
         train_all.skip(total - validation_size).apply(known(validation_size)),
         read_image_tfrecord(os.path.join(data_dir, "test.tfrecord")).apply(known(test_count)),
-        batch_size, augment, True, seed, (32, 32, 3), 10, train_count, padding, CIFAR10_CLASS_NAMES,
+        batch_size, augment, True, seed, (32, 32, 3), 10, train_count, padding, CIFAR10_CLASS_NAMES, pad,
     )
 
 
@@ -449,7 +459,7 @@ IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".gif")
 
 
 def image_folder(directory, batch_size=128, validation_size=None, augment=True, seed=0, train_size=None,
-                 padding="zeros", image_size=None, test_fraction=0.1):
+                 padding="zeros", image_size=None, test_fraction=0.1, pad=4):
     """Splits of a directory of images in one subfolder per class (Keras' ``image_dataset_from_directory`` layout).
 
     With ``train/`` and ``test/`` subfolders, each holding the class
@@ -499,7 +509,7 @@ def image_folder(directory, batch_size=128, validation_size=None, augment=True, 
                 train_labels[validation_size:validation_size + train_count]),
         dataset(train_paths[:validation_size], train_labels[:validation_size]),
         dataset(test_paths, test_labels),
-        batch_size, augment, True, seed, shape, len(class_names), train_count, padding, class_names,
+        batch_size, augment, True, seed, shape, len(class_names), train_count, padding, class_names, pad,
     )
 
 
@@ -553,7 +563,7 @@ def _read_image(path, shape):
 
 
 def tfds_images(name, batch_size=128, validation_size=5000, augment=True, seed=0, data_dir=None, train_size=None,
-                padding="zeros"):
+                padding="zeros", pad=4):
     """Any tensorflow-datasets image classification set with train/test splits.
 
     The arguments are those of ``cifar10``, with ``name`` the
@@ -593,16 +603,16 @@ def tfds_images(name, batch_size=128, validation_size=5000, augment=True, seed=0
         load(f"train[{total - validation_size}:]"),
         load("test"),
         batch_size, augment, name != "svhn_cropped", seed,
-        builder.info.features["image"].shape, builder.info.features["label"].num_classes, end, padding,
+        builder.info.features["image"].shape, builder.info.features["label"].num_classes, end, padding, pad=pad,
     )
 
 
 def synthetic(batch_size=128, validation_size=256, seed=0, train_size=1024, input_shape=(28, 28, 1), num_classes=10,
-              augment=False, padding="zeros"):
+              augment=False, padding="zeros", pad=4):
     """A small learnable stand-in for Fashion-MNIST, for tests and smoke runs.
 
     Each class is a fixed random pattern; examples are that pattern plus
-    noise, as uint8 pixels like the real data. ``augment`` and ``padding``
+    noise, as uint8 pixels like the real data. ``augment``, ``padding`` and ``pad``
     work as for Fashion-MNIST (pad-crop, no flip), so a recipe's flags run
     unchanged on it.
 
@@ -623,12 +633,12 @@ def synthetic(batch_size=128, validation_size=256, seed=0, train_size=1024, inpu
 
     return _splits(
         make(train_size), make(validation_size), make(validation_size),
-        batch_size, augment, False, seed, input_shape, num_classes, train_size, padding,
+        batch_size, augment, False, seed, input_shape, num_classes, train_size, padding, pad=pad,
     )
 
 
 def load(name, batch_size=128, validation_size=5000, augment=None, seed=0, data_dir=None, train_size=None,
-         padding="zeros", image_size=None):
+         padding="zeros", image_size=None, pad=4):
     """Splits of a dataset: ``fashion_mnist``, ``cifar10``, ``synthetic`` (a tiny
     generated set for smoke tests), any tensorflow-datasets name with train and
     test splits (``cifar100``, ``svhn_cropped``, ...), or a directory of images
@@ -638,7 +648,7 @@ def load(name, batch_size=128, validation_size=5000, augment=None, seed=0, data_
     and ``synthetic``, the paper's crop and flip for the others. ``data_dir`` is a TFRecord
     directory for ``cifar10`` and the tensorflow-datasets directory otherwise.
     ``padding`` (``"zeros"`` or ``"reflect"``) is the crop augmentation's
-    border. ``image_size=(height, width)`` resizes a directory's images
+    border and ``pad`` its width in pixels (the largest shift; 4). ``image_size=(height, width)`` resizes a directory's images
     (the other datasets have one size).
 
     Example:
@@ -650,15 +660,16 @@ def load(name, batch_size=128, validation_size=5000, augment=None, seed=0, data_
     """
     if os.path.isdir(name):
         return image_folder(name, batch_size, validation_size, True if augment is None else augment, seed,
-                            train_size=train_size, padding=padding, image_size=image_size)
+                            train_size=train_size, padding=padding, image_size=image_size, pad=pad)
     if image_size is not None:
         raise ValueError(f"`image_size` resizes the images of a directory; {name!r} is not one. "
                          f"Received: dataset={name!r}, image_size={image_size!r}")
     if name == "fashion_mnist":
-        return fashion_mnist(batch_size, validation_size, bool(augment), seed, train_size, padding)
+        return fashion_mnist(batch_size, validation_size, bool(augment), seed, train_size, padding, pad)
     if name == "synthetic":
-        return synthetic(batch_size, validation_size, seed, train_size or 1024, augment=bool(augment), padding=padding)
+        return synthetic(batch_size, validation_size, seed, train_size or 1024, augment=bool(augment), padding=padding,
+                         pad=pad)
     augment = True if augment is None else augment
     if name == "cifar10":
-        return cifar10(batch_size, validation_size, augment, seed, data_dir, train_size, padding)
-    return tfds_images(name, batch_size, validation_size, augment, seed, data_dir, train_size, padding)
+        return cifar10(batch_size, validation_size, augment, seed, data_dir, train_size, padding, pad)
+    return tfds_images(name, batch_size, validation_size, augment, seed, data_dir, train_size, padding, pad)

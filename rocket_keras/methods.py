@@ -269,6 +269,7 @@ class Recipe:
     nesterov: bool = False
     ema: float = None
     l2_norm_and_bias: bool = True
+    warmup: float = 0.25
 
     def optimizer(self, steps_per_epoch, method=None):
         """A fresh optimizer for ``epochs * steps_per_epoch`` steps.
@@ -291,6 +292,7 @@ class Recipe:
             nesterov=self.nesterov,
             ema=self.ema,
             l2_norm_and_bias=self.l2_norm_and_bias,
+            warmup=self.warmup,
         )
 
 

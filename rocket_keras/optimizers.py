@@ -240,6 +240,7 @@ def recipe_optimizer(
     nesterov=False,
     ema=None,
     l2_norm_and_bias=True,
+    warmup=0.25,
 ):
     """The optimizer of a training recipe: SGD, step decay or one cycle, and L2 of either kind.
 
@@ -261,6 +262,8 @@ def recipe_optimizer(
         schedule: ``"step"`` (``StepDecay`` at ``drops_at``) or
             ``"one_cycle"`` (``OneCycle`` peaking at ``learning_rate``;
             ``drops_at``, ``drop_factor`` and ``reset_momentum`` unused).
+        warmup: ``"one_cycle"``: the fraction of training over which the
+            rate rises to its peak (``OneCycle``'s ``warmup``).
         nesterov: Nesterov momentum.
         ema: keep an exponential moving average of the weights with this
             momentum (e.g. 0.999; Keras' ``use_ema``): ``fit`` leaves the
@@ -284,7 +287,7 @@ def recipe_optimizer(
     if schedule not in SCHEDULES:
         raise ValueError(f"`schedule` must be one of {SCHEDULES}. Received: schedule={schedule!r}")
     if schedule == "one_cycle":
-        rate, boundaries = OneCycle(learning_rate, total_steps), ()
+        rate, boundaries = OneCycle(learning_rate, total_steps, warmup=warmup), ()
     else:
         boundaries = drop_steps(total_steps, drops_at)
         rate = StepDecay(learning_rate, boundaries, drop_factor)

@@ -27,6 +27,23 @@ def test_one_cycle_rises_to_its_peak_and_falls_to_zero():
         optimizers.recipe_optimizer(200, schedule="cosine")
 
 
+def test_the_warm_up_fraction_moves_the_one_cycle_peak():
+    # --lr_warmup=0.15 over 200 steps: 0.1 x peak at step 0, the peak at step 30, then down to 0 at step 200.
+    optimizer = methods.Recipe(epochs=2, learning_rate=0.4, schedule="one_cycle", warmup=0.15).optimizer(100)
+    schedule = optimizer._learning_rate
+    values = {t: float(schedule(t)) for t in (0, 15, 30, 115, 200)}
+    assert values == pytest.approx({0: 0.04, 15: 0.04 + 0.36 * 0.5, 30: 0.4, 115: 0.2, 200: 0.0})
+    assert methods.Recipe().warmup == 0.25, "the default peak stays at the first quarter"
+
+
+@pytest.mark.parametrize("flag, value", [("lr_warmup", 1.0), ("lr_warmup", 0.0), ("pad", -1)])
+def test_a_warm_up_or_pad_out_of_range_is_refused_before_training(tmp_path, flag, value):
+    config = training.Config(dataset="synthetic", output_dir=str(tmp_path / "run"), **{flag: value})
+    with pytest.raises(training.OptionError, match=f"Received: --{flag}={value}"):
+        training.train(config)
+    assert not (tmp_path / "run").exists(), "refused before anything is written"
+
+
 def test_label_smoothing_mixes_the_targets_with_the_uniform_distribution():
     logits = np.array([[2.0, 0.5, -1.0, 0.0]], "float32")
     e = 0.2
@@ -135,12 +152,13 @@ def test_a_dml_run_with_the_strong_recipe_options_records_both_heads_and_tta_apa
     config = training.Config(dataset="synthetic", model="resnet14-resnet8", epochs=1, train_size=128, batch_size=64,
                              validation_size=256, verbose=0, export=False, output_dir=str(tmp_path), lr_schedule="one_cycle",
                              nesterov=True, ema=0.9, label_smoothing=0.1, tta=True, method="dml:mutual_weight=0.5",
-                             batch_augment=True, cutout=4, padding="reflect")
+                             batch_augment=True, cutout=4, padding="reflect", pad=2, lr_warmup=0.2)
     record = training.train(config)
     assert record["light_test_accuracy_tta"] == record["booster_test_accuracy_tta"] == 0.1234
     assert len(tta_calls) == 2
     assert record["flags"]["lr_schedule"] == "one_cycle" and record["flags"]["label_smoothing"] == 0.1
     assert record["flags"]["batch_augment"] and record["flags"]["cutout"] == 4
+    assert record["flags"]["pad"] == 2 and record["flags"]["lr_warmup"] == 0.2
     assert record["method"] == "dml:mutual_weight=0.5"
     assert 0 <= record["light_test_accuracy"] <= 1 and 0 <= record["booster_test_accuracy"] <= 1
     assert 0 <= record["light_validation_accuracy"] <= 1 and 0 <= record["booster_validation_accuracy"] <= 1
@@ -180,6 +198,27 @@ def test_batch_augmentation_gives_each_image_a_crop_of_its_own_and_reaches_every
         assert matches, "each output is a crop (maybe mirrored) of its own padded image"
         seen.update(matches)
     assert len(seen) > 30, "offsets and flips vary between the images of a batch"
+
+
+@pytest.mark.parametrize("padding", ["zeros", "reflect"])
+def test_pad_sets_the_largest_shift_of_the_per_image_crop_and_reaches_load(padding):
+    import tensorflow as tf
+
+    images = np.random.default_rng(1).random((40, 6, 5, 2)).astype("float32")
+    tf.random.set_seed(0)
+    for pad in (1, 2):
+        for image in images:
+            augmented = data.pad_crop_flip(tf.constant(image), pad=pad, padding=padding).numpy()
+            assert any(np.array_equal(crop, augmented) for crop in _crops_of(image, pad, padding))
+    # Through load: with zero padding no crop shifts more than ``pad`` black columns or rows in.
+    for pad in (0, 2):
+        x, _ = next(iter(data.load("synthetic", batch_size=64, validation_size=64, train_size=64, augment=True,
+                                   pad=pad, padding="zeros").train))
+        black = (x.numpy() == 0).all(-1)  # (64, 28, 28): the synthetic images have no black pixel of their own
+        deepest = max(max(np.nonzero(~row.all(-1))[0][0] for row in (b, b[::-1], b.T, b.T[::-1])) for b in black)
+        assert deepest == pad
+    with pytest.raises(ValueError, match="Received: pad=-1"):
+        data.load("synthetic", pad=-1)
 
 
 def test_cutout_zeroes_one_square_of_its_size_in_each_image():

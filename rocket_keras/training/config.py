@@ -72,6 +72,8 @@ class Config:
     augment: typing.Optional[bool] = _field(None, "Pad-crop(-flip) augmentation; default: the dataset's usual choice.",
                                             kind=bool)
     padding: str = _field("zeros", "Border of the pad-crop augmentation (the authors: reflect).", ("zeros", "reflect"))
+    pad: int = _field(4, "Pixels of padding before the random crop: the largest shift of the pad-crop augmentation "
+                      "(the paper: 4; airbench's fast recipes: 2).")
     batch_augment: bool = _field(False, "Pad-crop-flip each training batch at once (data.augment_batch: a few "
                                  "vectorised ops a batch) instead of each image in the input pipeline.")
     cutout: int = _field(0, "Cutout: a square of this many pixels a side set to 0 in each training image "
@@ -93,7 +95,10 @@ class Config:
     lr_decay_factor: float = _field(0.1, "Learning-rate multiplier at each drop.")
     momentum_reset: bool = _field(False, "Zero the SGD momentum at each drop (the authors make a new optimizer).")
     lr_schedule: str = _field("step", "step: the rate drops at --lr_decay_at; one_cycle: up linearly to "
-                              "--learning_rate over the first quarter, then down linearly to 0.", ("step", "one_cycle"))
+                              "--learning_rate over the first --lr_warmup of training, then down linearly to 0.",
+                              ("step", "one_cycle"))
+    lr_warmup: float = _field(0.25, "one_cycle: the fraction of training over which the rate rises to "
+                              "--learning_rate, in (0, 1).")
     nesterov: bool = _field(False, "Nesterov momentum.")
     ema: typing.Optional[float] = _field(None, "Exponential moving average of the weights with this momentum (e.g. "
                                          "0.999): the averaged weights, their BatchNorm statistics recomputed from 200 training batches, are "

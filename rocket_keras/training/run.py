@@ -228,6 +228,11 @@ class _Run:
             raise OptionError(f"--method: {error}") from None
         if config.cutout and not config.batch_augment:
             raise OptionError(f"--cutout is applied batch-wise: add --batch_augment. Received: --cutout={config.cutout}")
+        if config.pad < 0:
+            raise OptionError(f"--pad is the pad-crop augmentation's largest shift in pixels, 0 or more. "
+                              f"Received: --pad={config.pad}")
+        if not 0 < config.lr_warmup < 1:
+            raise OptionError(f"--lr_warmup is a fraction of training in (0, 1). Received: --lr_warmup={config.lr_warmup}")
 
     # Execution: backend, determinism, precision, distribution.
 
@@ -373,6 +378,7 @@ class _Run:
             nesterov=config.nesterov,
             ema=config.ema,
             l2_norm_and_bias=config.l2_norm_and_bias,
+            warmup=config.lr_warmup,
         )
 
     def build_and_compile(self, splits):
@@ -414,10 +420,11 @@ class _Run:
         splits = data.load(config.dataset, batch_size=config.batch_size, validation_size=config.validation_size,
                            augment=False if config.batch_augment else config.augment, seed=config.seed,
                            data_dir=config.data_dir, train_size=config.train_size, padding=config.padding,
-                           image_size=data.parse_image_size(config.image_size))
+                           pad=config.pad, image_size=data.parse_image_size(config.image_size))
         if not config.batch_augment:
             return splits
-        train = data.augment_batches(splits.train, padding=config.padding, cutout=config.cutout, seed=config.seed)
+        train = data.augment_batches(splits.train, padding=config.padding, cutout=config.cutout, seed=config.seed,
+                                     pad=config.pad)
         return dataclasses.replace(splits, train=train)
 
     def callbacks(self, resuming, clock, train_data):
