@@ -135,6 +135,17 @@ def test_a_booster_trained_alone_keeps_its_net_as_the_teacher_file(tmp_path):
     assert record["booster_weights"]["size_bytes"] < (tmp_path / "model.keras").stat().st_size
     images = np.random.default_rng(0).uniform(size=(4,) + tuple(trained.input.shape[1:])).astype("float32")
     np.testing.assert_allclose(kept.predict(images, verbose=0), trained.predict(images, verbose=0), atol=1e-6)
+    # Measured again from the kept net: validation and test as the record has them, and the training
+    # images un-augmented, as predict on the seed's training split gives them.
+    scores = training.evaluate_run(tmp_path, batch_size=64)
+    assert list(scores) == ["booster"]
+    for split in ("validation", "test"):
+        assert scores["booster"][split] == pytest.approx(record[f"booster_{split}_accuracy"], abs=1e-6)
+    train = training.load_splits(training.Config(**SMOKE), augment=False).train
+    hits = np.concatenate([np.argmax(kept.predict(x, verbose=0), -1) == np.asarray(y) for x, y in train])
+    assert len(hits) == SMOKE["train_size"] and scores["booster"]["train"] == pytest.approx(hits.mean(), abs=1e-6)
+    with pytest.raises(ValueError, match=r"Received: splits=\['training'\]"):
+        training.evaluate_run(tmp_path, splits=["training"])
     (tmp_path / "booster.keras").unlink()
     assert training.teacher_file(tmp_path) == str(tmp_path / "model.keras")  # a run from before booster.keras
 

@@ -20,7 +20,7 @@ record["light_test_accuracy"], record["train_seconds"]
 from rocket_keras.training.config import Config, define_flags
 from rocket_keras.training.records import (SCHEMA_VERSION, TrainingClock, epoch_overhead, read_results, teacher_file,
                                           write_results)
-from rocket_keras.training.run import OptionError, train
+from rocket_keras.training.run import OptionError, evaluate_run, load_splits, train
 
-__all__ = ["Config", "define_flags", "train", "OptionError", "read_results", "write_results", "TrainingClock", "SCHEMA_VERSION",
+__all__ = ["Config", "define_flags", "train", "evaluate_run", "load_splits", "OptionError", "read_results", "write_results", "TrainingClock", "SCHEMA_VERSION",
            "epoch_overhead"]

@@ -215,6 +215,70 @@ def load_matching_weights(path, nets, description):
     target.set_weights(trained.get_weights())
 
 
+def load_splits(config, augment=True):
+    """The splits ``config`` trains on, the training split augmented per image or per batch (``batch_augment``).
+
+    ``augment=False``: every split as it is, the training images too (the same
+    images, validation split and order of the seed; what a trained net is
+    measured on, ``evaluate_run``).
+    """
+    from rocket_keras import data
+
+    batch_augment = augment and config.batch_augment
+    splits = data.load(config.dataset, batch_size=config.batch_size, validation_size=config.validation_size,
+                       augment=False if batch_augment or not augment else config.augment, seed=config.seed,
+                       data_dir=config.data_dir, train_size=config.train_size, padding=config.padding,
+                       pad=config.pad, image_size=data.parse_image_size(config.image_size))
+    if not batch_augment:
+        return splits
+    train = data.augment_batches(splits.train, padding=config.padding, cutout=config.cutout, seed=config.seed,
+                                 pad=config.pad)
+    return dataclasses.replace(splits, train=train)
+
+
+def evaluate_run(run_dir, splits=("train", "validation", "test"), batch_size=256):
+    """Accuracy of a finished run's kept nets on its data's splits, without augmentation, in inference mode.
+
+    Reads the run's ``results.json`` for its dataset, validation split and
+    seed, loads ``light.keras`` (and ``booster.keras`` where the run kept it)
+    and evaluates each on ``splits``: the training split too, un-augmented
+    and with the final weights, which the history's ``accuracy`` (a running
+    mean over an epoch of augmented batches, in training mode) is not.
+
+    Returns:
+        ``{"light": {"train": accuracy, ...}, "booster": {...}}``, one entry per kept net.
+
+    Example:
+
+    ```python
+    from rocket_keras import training
+
+    training.evaluate_run("results/cifar10/resnet20-resnet8.strong.no_l2_norm_and_bias/light-seed0")
+    # {"light": {"train": 0.84..., "validation": 0.81..., "test": 0.81...}}
+    ```
+    """
+    from rocket_keras import losses
+    from rocket_keras.training.config import Config
+
+    record = records.read_results(run_dir)
+    if set(splits) - {"train", "validation", "test"}:
+        raise ValueError(f"`splits` are names among train, validation and test. Received: splits={list(splits)}")
+    nets = {head: os.path.join(run_dir, f"{head}.keras") for head in ("light", "booster")}
+    nets = {head: path for head, path in nets.items() if os.path.exists(path)}
+    if not nets:
+        raise ValueError(f"{run_dir} keeps no light.keras or booster.keras to evaluate. Received: run_dir={run_dir!r}")
+    known = set(Config().as_flags())
+    config = Config().replace(**{**{k: v for k, v in record["flags"].items() if k in known}, "batch_size": batch_size})
+    data_splits = load_splits(config, augment=False)
+    scores = {}
+    for head, path in nets.items():
+        net = keras.saving.load_model(path, compile=False)
+        net.compile(loss=losses.CrossEntropy(), metrics=["accuracy"])
+        scores[head] = {split: float(net.evaluate(getattr(data_splits, split), verbose=0, return_dict=True)["accuracy"])
+                        for split in splits}
+    return scores
+
+
 class _Run:
     """The steps of ``train`` that read the config."""
 
@@ -413,19 +477,7 @@ class _Run:
         )
 
     def load_data(self):
-        """The dataset's splits, the training split augmented per image or per batch (``batch_augment``)."""
-        from rocket_keras import data
-
-        config = self.config
-        splits = data.load(config.dataset, batch_size=config.batch_size, validation_size=config.validation_size,
-                           augment=False if config.batch_augment else config.augment, seed=config.seed,
-                           data_dir=config.data_dir, train_size=config.train_size, padding=config.padding,
-                           pad=config.pad, image_size=data.parse_image_size(config.image_size))
-        if not config.batch_augment:
-            return splits
-        train = data.augment_batches(splits.train, padding=config.padding, cutout=config.cutout, seed=config.seed,
-                                     pad=config.pad)
-        return dataclasses.replace(splits, train=train)
+        return load_splits(self.config)
 
     def callbacks(self, resuming, clock, train_data):
         from rocket_keras import losses, pruning
