@@ -232,7 +232,8 @@ def augment_batches(dataset, padding="zeros", cutout=0, seed=None, pad=4):
     """``dataset`` (batched ``(images, labels)``) with ``augment_batch`` applied to each batch.
 
     The training split of ``load(..., augment=False)`` takes it in place of
-    the per-image augmentation (``train.py --batch_augment``).
+    the per-image augmentation (``train.py --batch_augment``); ``pad``,
+    ``padding``, ``cutout`` and ``seed`` are ``augment_batch``'s.
     """
     def augment(images, labels):
         return augment_batch(images, pad=pad, padding=padding, cutout=cutout, seed=seed), labels
@@ -470,6 +471,7 @@ def image_folder(directory, batch_size=128, validation_size=None, augment=True, 
     files; the image size and channels from the first image unless
     ``image_size=(height, width)`` is given (every image is resized to it);
     class names, in the subfolders' sorted order, are ``Splits.class_names``.
+    ``augment``, ``padding`` and ``pad`` are the crop-and-flip of ``cifar10``.
 
     Example:
 

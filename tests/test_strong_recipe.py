@@ -36,7 +36,8 @@ def test_the_warm_up_fraction_moves_the_one_cycle_peak():
     assert methods.Recipe().warmup == 0.25, "the default peak stays at the first quarter"
 
 
-@pytest.mark.parametrize("flag, value", [("lr_warmup", 1.0), ("lr_warmup", 0.0), ("pad", -1)])
+@pytest.mark.parametrize("flag, value", [("lr_warmup", 1.0), ("lr_warmup", 0.0), ("lr_warmup", 0.15), ("pad", -1),
+                                         ("pad", 2.0)])
 def test_a_warm_up_or_pad_out_of_range_is_refused_before_training(tmp_path, flag, value):
     config = training.Config(dataset="synthetic", output_dir=str(tmp_path / "run"), **{flag: value})
     with pytest.raises(training.OptionError, match=f"Received: --{flag}={value}"):
@@ -201,7 +202,7 @@ def test_batch_augmentation_gives_each_image_a_crop_of_its_own_and_reaches_every
 
 
 @pytest.mark.parametrize("padding", ["zeros", "reflect"])
-def test_pad_sets_the_largest_shift_of_the_per_image_crop_and_reaches_load(padding):
+def test_pad_sets_the_largest_shift_of_the_per_image_crop(padding):
     import tensorflow as tf
 
     images = np.random.default_rng(1).random((40, 6, 5, 2)).astype("float32")
@@ -210,15 +211,36 @@ def test_pad_sets_the_largest_shift_of_the_per_image_crop_and_reaches_load(paddi
         for image in images:
             augmented = data.pad_crop_flip(tf.constant(image), pad=pad, padding=padding).numpy()
             assert any(np.array_equal(crop, augmented) for crop in _crops_of(image, pad, padding))
-    # Through load: with zero padding no crop shifts more than ``pad`` black columns or rows in.
-    for pad in (0, 2):
-        x, _ = next(iter(data.load("synthetic", batch_size=64, validation_size=64, train_size=64, augment=True,
-                                   pad=pad, padding="zeros").train))
-        black = (x.numpy() == 0).all(-1)  # (64, 28, 28): the synthetic images have no black pixel of their own
-        deepest = max(max(np.nonzero(~row.all(-1))[0][0] for row in (b, b[::-1], b.T, b.T[::-1])) for b in black)
-        assert deepest == pad
     with pytest.raises(ValueError, match="Received: pad=-1"):
         data.load("synthetic", pad=-1)
+
+
+def _deepest_black_border(images):
+    """The most all-black rows or columns any image of ``images`` has along one of its edges."""
+    black = (np.asarray(images) == 0).all(-1)  # the synthetic images have no black pixel of their own
+    return max(max(np.nonzero(~side.all(-1))[0][0] for side in (b, b[::-1], b.T, b.T[::-1])) for b in black)
+
+
+def test_a_runs_splits_augment_as_its_config_says_and_not_at_all_when_measured():
+    smoke = dict(dataset="synthetic", batch_size=64, validation_size=64, train_size=128, augment=True, padding="zeros")
+
+    def images(config, augment=True):
+        return np.concatenate([x.numpy() for x, _ in training.load_splits(config, augment=augment).train])
+
+    def as_set(batch):
+        return {image.tobytes() for image in batch}
+
+    plain = as_set(np.concatenate([x.numpy() for x, _ in data.load("synthetic", batch_size=64, validation_size=64,
+                                                                    train_size=128, augment=False).train]))
+    for pad in (0, 3):  # --pad reaches the data, per image and per batch: zero padding shifts in pad black rows at most
+        for batch_augment in (False, True):
+            config = training.Config(**smoke, pad=pad, batch_augment=batch_augment)
+            augmented = images(config)
+            assert _deepest_black_border(augmented) == pad
+            if pad:
+                assert as_set(augmented) != plain
+            # Measured as they are: the same images as an un-augmented load, whatever the config augments.
+            assert as_set(images(config.replace(cutout=4) if batch_augment else config, augment=False)) == plain
 
 
 def test_cutout_zeroes_one_square_of_its_size_in_each_image():

@@ -146,6 +146,15 @@ def test_a_booster_trained_alone_keeps_its_net_as_the_teacher_file(tmp_path):
     assert len(hits) == SMOKE["train_size"] and scores["booster"]["train"] == pytest.approx(hits.mean(), abs=1e-6)
     with pytest.raises(ValueError, match=r"Received: splits=\['training'\]"):
         training.evaluate_run(tmp_path, splits=["training"])
+    # Refused rather than measured on other data: a record without flags, a data directory not there, a
+    # validation split that does not give the record's accuracy.
+    recorded = json.loads((tmp_path / "results.json").read_text())
+    for change, message in [({"flags": {}}, "records no flags"),
+                            ({"flags": {**recorded["flags"], "data_dir": str(tmp_path / "gone")}}, "not a directory"),
+                            ({"booster_validation_accuracy": 0.0}, "not the data it was chosen on")]:
+        (tmp_path / "results.json").write_text(json.dumps({**recorded, **change}))
+        with pytest.raises(ValueError, match=message):
+            training.evaluate_run(tmp_path, splits=["validation"])
     (tmp_path / "booster.keras").unlink()
     assert training.teacher_file(tmp_path) == str(tmp_path / "model.keras")  # a run from before booster.keras
 

@@ -263,12 +263,20 @@ def evaluate_run(run_dir, splits=("train", "validation", "test"), batch_size=256
     record = records.read_results(run_dir)
     if set(splits) - {"train", "validation", "test"}:
         raise ValueError(f"`splits` are names among train, validation and test. Received: splits={list(splits)}")
+    if not record["flags"]:
+        raise ValueError(f"{run_dir}/results.json records no flags (a record from before they were kept), so its "
+                         f"data and validation split are unknown. Received: run_dir={run_dir!r}")
     nets = {head: os.path.join(run_dir, f"{head}.keras") for head in ("light", "booster")}
     nets = {head: path for head, path in nets.items() if os.path.exists(path)}
     if not nets:
-        raise ValueError(f"{run_dir} keeps no light.keras or booster.keras to evaluate. Received: run_dir={run_dir!r}")
+        raise ValueError(f"{run_dir} keeps no light.keras or booster.keras to evaluate (a run from before they were "
+                         f"kept has only model.keras, which git does not keep). Received: {sorted(os.listdir(run_dir))}")
     known = set(Config().as_flags())
     config = Config().replace(**{**{k: v for k, v in record["flags"].items() if k in known}, "batch_size": batch_size})
+    if config.data_dir is not None and not os.path.isdir(config.data_dir):
+        # The data loaders fall back to another copy of the data (tensorflow-datasets) with a warning.
+        raise ValueError(f"The run read its data from {config.data_dir!r}, which is not a directory from here "
+                         f"({os.getcwd()}); run from the directory it trained in. Received: data_dir={config.data_dir!r}")
     data_splits = load_splits(config, augment=False)
     scores = {}
     for head, path in nets.items():
@@ -276,6 +284,12 @@ def evaluate_run(run_dir, splits=("train", "validation", "test"), batch_size=256
         net.compile(loss=losses.CrossEntropy(), metrics=["accuracy"])
         scores[head] = {split: float(net.evaluate(getattr(data_splits, split), verbose=0, return_dict=True)["accuracy"])
                         for split in splits}
+        recorded = record.get(f"{head}_validation_accuracy")
+        # A few images' worth of slack: another batch size may sum a logit in another order.
+        if "validation" in splits and recorded is not None and abs(scores[head]["validation"] - recorded) > 1e-3:
+            raise ValueError(f"{run_dir}: {head}.keras scores {scores[head]['validation']:.4f} on the validation split "
+                             f"loaded here, its record {recorded:.4f}: not the data it was chosen on. "
+                             f"Received: run_dir={run_dir!r}")
     return scores
 
 
@@ -292,11 +306,14 @@ class _Run:
             raise OptionError(f"--method: {error}") from None
         if config.cutout and not config.batch_augment:
             raise OptionError(f"--cutout is applied batch-wise: add --batch_augment. Received: --cutout={config.cutout}")
-        if config.pad < 0:
+        if isinstance(config.pad, bool) or not isinstance(config.pad, int) or config.pad < 0:
             raise OptionError(f"--pad is the pad-crop augmentation's largest shift in pixels, 0 or more. "
                               f"Received: --pad={config.pad}")
         if not 0 < config.lr_warmup < 1:
             raise OptionError(f"--lr_warmup is a fraction of training in (0, 1). Received: --lr_warmup={config.lr_warmup}")
+        if config.lr_warmup != 0.25 and config.lr_schedule != "one_cycle":
+            raise OptionError(f"--lr_warmup shapes --lr_schedule=one_cycle. Received: --lr_warmup={config.lr_warmup} "
+                              f"with --lr_schedule={config.lr_schedule}")
 
     # Execution: backend, determinism, precision, distribution.
 
